@@ -1,0 +1,59 @@
+"""Async clients for The Keys, Smoobu and HotelRunner. No Home Assistant imports here."""
+
+from .budget import RequestBudget
+from .errors import (
+    ApiError,
+    ApiTimeoutError,
+    AuthenticationError,
+    BudgetExhaustedError,
+    CommunicationError,
+    InvalidResponseError,
+    NotFoundError,
+    RateLimitedError,
+    RequestRejectedError,
+)
+from .hotelrunner import HotelRunnerClient
+from .models import (
+    AccessCode,
+    Account,
+    CodeFields,
+    HotelRunnerReservation,
+    HotelRunnerRoom,
+    HotelRunnerRoomStay,
+    Keypad,
+    Lock,
+    LockState,
+    SmoobuApartment,
+    SmoobuReservation,
+    SmoobuUser,
+)
+from .smoobu import SmoobuClient
+from .thekeys import TheKeysClient
+
+__all__ = [
+    "AccessCode",
+    "Account",
+    "ApiError",
+    "ApiTimeoutError",
+    "AuthenticationError",
+    "BudgetExhaustedError",
+    "CodeFields",
+    "CommunicationError",
+    "HotelRunnerClient",
+    "HotelRunnerReservation",
+    "HotelRunnerRoom",
+    "HotelRunnerRoomStay",
+    "InvalidResponseError",
+    "Keypad",
+    "Lock",
+    "LockState",
+    "NotFoundError",
+    "RateLimitedError",
+    "RequestBudget",
+    "RequestRejectedError",
+    "SmoobuApartment",
+    "SmoobuClient",
+    "SmoobuReservation",
+    "SmoobuUser",
+    "TheKeysClient",
+]

@@ -1,0 +1,123 @@
+"""A request budget that refuses rather than overspends (HotelRunner: 5/min, 250/day).
+
+Both limits are enforced over rolling windows: a rolling day never holds more than the
+daily allowance, so the budget holds whichever way the cloud counts its days. The state
+(send times) can be exported and restored, so a restart does not reset the count.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+import time
+from typing import Any
+
+from .errors import BudgetExhaustedError
+
+MINUTE = 60.0
+DAY = 86_400.0
+STATE_VERSION = 1
+
+
+class RequestBudget:
+    """Rolling-window request allowance per minute and per day."""
+
+    def __init__(
+        self,
+        per_minute: int = 5,
+        per_day: int = 250,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if per_minute < 1 or per_day < 1:
+            raise ValueError("a budget needs at least one request per window")
+        self.per_minute = per_minute
+        self.per_day = per_day
+        self._clock = clock
+        self._sent: deque[float] = deque()
+        self._hold_until = 0.0
+        #: Called after every change of state, e.g. to schedule saving it.
+        self.on_change: Callable[[], None] | None = None
+
+    def _prune(self, now: float) -> None:
+        while self._sent and self._sent[0] <= now - DAY:
+            self._sent.popleft()
+
+    def _used_since(self, since: float) -> int:
+        return sum(1 for sent in self._sent if sent > since)
+
+    def wait_time(self) -> float:
+        """Seconds until one more request fits in both windows (0 when it fits now)."""
+        now = self._clock()
+        self._prune(now)
+        waits = [self._hold_until - now]
+        in_minute = [sent for sent in self._sent if sent > now - MINUTE]
+        if len(in_minute) >= self.per_minute:
+            waits.append(in_minute[len(in_minute) - self.per_minute] + MINUTE - now)
+        if len(self._sent) >= self.per_day:
+            waits.append(self._sent[len(self._sent) - self.per_day] + DAY - now)
+        return max(0.0, *waits)
+
+    def acquire(self) -> None:
+        """Record one request now, or raise BudgetExhaustedError without recording it."""
+        wait = self.wait_time()
+        if wait > 0:
+            raise BudgetExhaustedError(
+                f"request budget exhausted ({self.per_minute}/min, {self.per_day}/day); "
+                f"next request in {wait:.0f} s",
+                wait,
+            )
+        self._sent.append(self._clock())
+        self._changed()
+
+    def hold(self, seconds: float) -> None:
+        """Send nothing for `seconds` (the cloud answered 429)."""
+        self._hold_until = max(self._hold_until, self._clock() + max(seconds, 0.0))
+        self._changed()
+
+    @property
+    def used_today(self) -> int:
+        """Requests sent in the last 24 hours."""
+        now = self._clock()
+        self._prune(now)
+        return len(self._sent)
+
+    @property
+    def remaining_today(self) -> int:
+        """Requests still allowed in the rolling day."""
+        return max(0, self.per_day - self.used_today)
+
+    @property
+    def remaining_this_minute(self) -> int:
+        """Requests still allowed in the rolling minute."""
+        now = self._clock()
+        return max(0, self.per_minute - self._used_since(now - MINUTE))
+
+    def sustainable_interval(self, requests_per_cycle: int) -> float:
+        """Shortest polling interval (s) that spends at most the daily allowance."""
+        return DAY * max(requests_per_cycle, 1) / self.per_day
+
+    def export(self) -> dict[str, Any]:
+        """JSON-able state for persistence."""
+        self._prune(self._clock())
+        return {"version": STATE_VERSION, "sent": list(self._sent), "hold_until": self._hold_until}
+
+    def restore(self, state: Mapping[str, Any] | None) -> None:
+        """Load exported state; unreadable entries are ignored."""
+        if not state or state.get("version") != STATE_VERSION:
+            return
+        sent = state.get("sent")
+        times = [
+            float(item)
+            for item in (sent if isinstance(sent, list) else [])
+            if isinstance(item, int | float) and not isinstance(item, bool)
+        ]
+        self._sent = deque(sorted(times))
+        hold = state.get("hold_until")
+        if isinstance(hold, int | float) and not isinstance(hold, bool):
+            self._hold_until = float(hold)
+        self._prune(self._clock())
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()

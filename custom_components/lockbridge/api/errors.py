@@ -1,0 +1,62 @@
+"""One error hierarchy for the three cloud clients.
+
+Messages never contain credentials: clients scrub every known secret from text they
+take from a response before it reaches an exception (see ``_http.Scrubber``).
+"""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """Base of every error raised by the LockBridge cloud clients."""
+
+    #: Worth retrying later with the same request (network, server or rate-limit trouble).
+    transient: bool = False
+
+
+class AuthenticationError(ApiError):
+    """Credentials were refused (bad password, key, secret or token)."""
+
+
+class CommunicationError(ApiError):
+    """The cloud could not be reached, or answered with a server error."""
+
+    transient = True
+
+
+class ApiTimeoutError(CommunicationError):
+    """The cloud did not answer in time."""
+
+
+class RateLimitedError(ApiError):
+    """The cloud (or our own request budget) asks us to wait."""
+
+    transient = True
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        #: Seconds to wait before the next request, when known.
+        self.retry_after = retry_after
+
+
+class BudgetExhaustedError(RateLimitedError):
+    """Our local request budget refused the request before it was sent."""
+
+
+class InvalidResponseError(ApiError):
+    """The cloud answered something we cannot read (malformed JSON, wrong shape)."""
+
+    transient = True
+
+
+class NotFoundError(ApiError):
+    """The lock, code, booking or resource does not exist for this account."""
+
+
+class RequestRejectedError(ApiError):
+    """The cloud refused the request as invalid (validation error, conflicting PIN...)."""
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        #: Field name -> validation messages, when the cloud gave them.
+        self.fields = fields or {}

@@ -1,0 +1,369 @@
+"""Contract tests: the HotelRunner client and its request budget against the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+
+import aiohttp
+import pytest
+
+from custom_components.lockbridge.api import (
+    ApiTimeoutError,
+    AuthenticationError,
+    BudgetExhaustedError,
+    CommunicationError,
+    HotelRunnerClient,
+    InvalidResponseError,
+    NotFoundError,
+    RateLimitedError,
+    RequestBudget,
+    RequestRejectedError,
+)
+from tests.conftest import HR_ID, HR_TOKEN, raises_clean, serve
+from tests.fakes import HotelRunnerSimulator
+
+JUNE = date(2026, 6, 12)
+
+
+class WallClock:
+    """A wall clock shared by the simulator and the client's budget."""
+
+    def __init__(self) -> None:
+        self.now = 1_780_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_client(
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    token: str = HR_TOKEN,
+    budget: RequestBudget | None = None,
+    **kwargs: object,
+) -> HotelRunnerClient:
+    return HotelRunnerClient(session, token, HR_ID, base_url=url, budget=budget, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def clock() -> WallClock:
+    return WallClock()
+
+
+@pytest.fixture
+async def timed_sim(clock: WallClock) -> AsyncIterator[tuple[HotelRunnerSimulator, str]]:
+    """A simulator whose quota runs on the test's clock, and its base URL."""
+    sim = HotelRunnerSimulator(token=HR_TOKEN, hr_id=HR_ID, clock=clock)
+    sim.add_room("HR:1", "Standard Room")
+    server = await serve(sim.make_app())
+    yield sim, str(server.make_url("/api/v2/apps"))
+    await server.close()
+
+
+async def test_rooms(session, hotelrunner_url) -> None:
+    rooms = await make_client(session, hotelrunner_url).get_rooms()
+
+    by_rate = {room.rate_code: room for room in rooms}
+    assert by_rate["HR:1"].name == "Standard Room"
+    assert by_rate["NR:HR:1"].inv_code == "HR:1"
+    assert by_rate["HR:2"].name == "Deluxe Suite"
+    assert any(room.is_master for room in rooms)
+    assert "NR:HR:2" not in by_rate
+
+
+async def test_reservation_fields_and_room_lines(session, hotelrunner_url, hotelrunner_sim) -> None:
+    hr_number = hotelrunner_sim.add_reservation(
+        "Ayşe Yılmaz",
+        [
+            ("HR:1", JUNE, JUNE + timedelta(days=3)),
+            ("HR:2", JUNE + timedelta(days=1), JUNE + timedelta(days=3)),
+        ],
+        email="ayse@example.com",
+        phone="+905321112233",
+    )
+
+    (found,) = await make_client(session, hotelrunner_url).get_reservations(
+        from_date=JUNE - timedelta(days=400)
+    )
+
+    assert found.hr_number == hr_number
+    assert (found.guest_name, found.firstname, found.lastname) == ("Ayşe Yılmaz", "Ayşe", "Yılmaz")
+    assert (found.email, found.phone, found.state) == (
+        "ayse@example.com",
+        "+905321112233",
+        "confirmed",
+    )
+    assert (found.checkin, found.checkout) == (JUNE, JUNE + timedelta(days=3))
+    assert found.updated_at is not None
+    assert found.updated_at.tzinfo is not None
+    assert found.message_uid
+    assert [(s.inv_code, s.checkin, s.checkout, s.state) for s in found.rooms] == [
+        ("HR:1", JUNE, JUNE + timedelta(days=3), "confirmed"),
+        ("HR:2", JUNE + timedelta(days=1), JUNE + timedelta(days=3), "confirmed"),
+    ]
+    assert "ayse@example.com" not in repr(found)
+
+
+async def test_every_page_is_read(session, hotelrunner_url, hotelrunner_sim) -> None:
+    numbers = {
+        hotelrunner_sim.add_reservation(f"Guest {i}", [("HR:1", JUNE, JUNE + timedelta(days=1))])
+        for i in range(60)
+    }
+
+    found = await make_client(session, hotelrunner_url).get_reservations()
+
+    assert {r.hr_number for r in found} == numbers
+    listed = [r.query for r in hotelrunner_sim.requests if r.path.endswith("/reservations")]
+    assert [(q["page"], q["per_page"], q["undelivered"]) for q in listed] == [
+        ("1", "50", "false"),
+        ("2", "50", "false"),
+    ]
+
+
+async def test_page_cap_refuses_a_partial_listing(
+    session, hotelrunner_url, hotelrunner_sim
+) -> None:
+    for i in range(60):
+        hotelrunner_sim.add_reservation(f"Guest {i}", [("HR:1", JUNE, JUNE + timedelta(days=1))])
+
+    with raises_clean(InvalidResponseError):
+        await make_client(session, hotelrunner_url, max_pages=1).get_reservations()
+
+
+async def test_undelivered_queue_and_acknowledgement(
+    session, hotelrunner_url, hotelrunner_sim
+) -> None:
+    client = make_client(session, hotelrunner_url)
+    hr_number = hotelrunner_sim.add_reservation(
+        "Lea Roux", [("HR:1", JUNE, JUNE + timedelta(days=2))]
+    )
+
+    (queued,) = await client.get_reservations(undelivered=True, modified=False, booked=True)
+    assert queued.message_uid is not None
+    await client.acknowledge(queued.message_uid, pms_number="lockbridge-1")
+    assert await client.get_reservations(undelivered=True) == ()
+
+    hotelrunner_sim.cancel_reservation(hr_number)
+    (cancelled,) = await client.get_reservations(undelivered=True, reservation_number=hr_number)
+    assert cancelled.state == "canceled"
+    assert {line.state for line in cancelled.rooms} == {"canceled"}
+    assert cancelled.message_uid != queued.message_uid
+
+    with raises_clean(NotFoundError):
+        await client.acknowledge("no-such-uid")
+
+
+async def test_modified_reservation_moves_its_lines(
+    session, hotelrunner_url, hotelrunner_sim
+) -> None:
+    client = make_client(session, hotelrunner_url)
+    hr_number = hotelrunner_sim.add_reservation(
+        "Lea Roux", [("HR:1", JUNE, JUNE + timedelta(days=2))]
+    )
+
+    hotelrunner_sim.modify_reservation(
+        hr_number, stays=[("HR:2", JUNE + timedelta(days=7), JUNE + timedelta(days=9))]
+    )
+
+    (found,) = await client.get_reservations(from_last_update_date=JUNE - timedelta(days=400))
+    assert [(s.inv_code, s.checkin) for s in found.rooms] == [("HR:2", JUNE + timedelta(days=7))]
+
+
+async def test_wrong_token_is_refused_and_scrubbed(session, hotelrunner_url) -> None:
+    with raises_clean(AuthenticationError) as err:
+        await make_client(session, hotelrunner_url, token="not-the-token").get_rooms()
+    assert "unauthorized" in str(err.value)
+
+
+async def test_budget_refuses_a_burst_before_the_cloud_sees_it(session, timed_sim, clock) -> None:
+    sim, url = timed_sim
+    client = make_client(session, url, budget=RequestBudget(clock=clock))
+
+    for _ in range(5):
+        await client.get_rooms()
+    with raises_clean(BudgetExhaustedError) as err:
+        await client.get_rooms()
+
+    assert err.value.retry_after == pytest.approx(60)
+    assert sim.count("/rooms") == 5
+    assert sim.quota_rejections == 0
+    clock.now += 60
+    await client.get_rooms()
+
+
+async def test_budget_holds_over_a_simulated_day_of_greedy_polling(
+    session, timed_sim, clock
+) -> None:
+    """A poller asking twice a minute for 24 h: the cloud never sees more than its quota."""
+    sim, url = timed_sim
+    budget = RequestBudget(clock=clock)
+    client = make_client(session, url, budget=budget)
+    sent = refused = 0
+
+    for _ in range(24 * 60):
+        clock.now += 60
+        for call in (client.get_rooms, client.get_reservations):
+            try:
+                await call()
+            except BudgetExhaustedError:
+                refused += 1
+            else:
+                sent += 1
+
+    assert sent == 250
+    assert refused == 24 * 60 * 2 - 250
+    assert sim.quota_rejections == 0
+    assert len(sim.requests) == 250
+    assert budget.remaining_today == 0
+
+
+async def test_derived_interval_polls_all_day_without_refusal(session, timed_sim, clock) -> None:
+    sim, url = timed_sim
+    budget = RequestBudget(clock=clock)
+    client = make_client(session, url, budget=budget)
+    interval = budget.sustainable_interval(requests_per_cycle=1)
+    assert interval == pytest.approx(345.6)
+
+    polls = 0
+    while polls * interval < 86_400:
+        await client.get_reservations()
+        polls += 1
+        clock.now += interval
+
+    assert polls == 250
+    assert sim.quota_rejections == 0
+
+
+async def test_budget_survives_a_restart(session, timed_sim, clock) -> None:
+    sim, url = timed_sim
+    first = RequestBudget(per_minute=250, clock=clock)
+    client = make_client(session, url, budget=first)
+    sim.enforce_quota = False
+    for _ in range(250):
+        await client.get_rooms()
+    saved = first.export()
+
+    restarted = RequestBudget(per_minute=250, clock=clock)
+    restarted.restore(saved)
+
+    with raises_clean(BudgetExhaustedError):
+        await make_client(session, url, budget=restarted).get_rooms()
+    assert restarted.used_today == 250
+
+
+async def test_cloud_429_pauses_the_budget(session, timed_sim, clock) -> None:
+    sim, url = timed_sim
+    budget = RequestBudget(clock=clock)
+    client = make_client(session, url, budget=budget)
+    sim.faults.rate_limit_next = 1
+    sim.faults.retry_after = "120"
+
+    with raises_clean(RateLimitedError) as err:
+        await client.get_rooms()
+
+    assert err.value.retry_after == 120
+    assert budget.wait_time() == pytest.approx(120)
+    clock.now += 121
+    await client.get_rooms()
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        ("fail_next", CommunicationError),
+        ("malformed_next", InvalidResponseError),
+        ("timeout_next", ApiTimeoutError),
+    ],
+)
+async def test_faults_map_to_typed_errors(
+    session, hotelrunner_url, hotelrunner_sim, fault, error
+) -> None:
+    setattr(hotelrunner_sim.faults, fault, 1)
+    client = make_client(session, hotelrunner_url, timeout=0.5)
+
+    with raises_clean(error):
+        await client.get_rooms()
+    assert await client.get_rooms()
+
+
+async def test_quota_exceeded_at_the_cloud(session, hotelrunner_url, hotelrunner_sim) -> None:
+    """A budget more generous than the cloud: the cloud's 429 becomes RateLimitedError."""
+    client = make_client(session, hotelrunner_url, budget=RequestBudget(per_minute=10))
+    for _ in range(5):
+        await client.get_rooms()
+
+    with raises_clean(RateLimitedError):
+        await client.get_rooms()
+    assert hotelrunner_sim.quota_rejections == 1
+    assert client.budget.wait_time() == pytest.approx(60, abs=1)
+
+
+# --- answers no simulator gives, from a canned-reply server ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "text"),
+    [
+        (
+            200,
+            {"status": "error", "message": "state_change_is_not_available"},
+            RequestRejectedError,
+            "state_change",
+        ),
+        (200, {"status": "error", "message": "unauthorized"}, AuthenticationError, "unauthorized"),
+        (200, {"status": "try_again"}, CommunicationError, "try again"),
+        (400, {"message": f"bad hr_id {HR_ID}"}, RequestRejectedError, "bad hr_id ***"),
+        (404, {"error": "missing"}, NotFoundError, "missing"),
+        (403, None, AuthenticationError, "HTTP 403"),
+        (200, {"rooms": None}, InvalidResponseError, "unexpected"),
+    ],
+)
+async def test_error_bodies(session, stub, stub_url, status, body, error, text) -> None:
+    if body is None:
+        stub.reply("/rooms", status=status, text=f"token={HR_TOKEN} refused")
+    else:
+        stub.reply("/rooms", body, status=status)
+
+    with raises_clean(error) as err:
+        await make_client(session, stub_url).get_rooms()
+    assert text in str(err.value)
+
+
+async def test_unreadable_records_are_skipped(session, stub, stub_url, caplog) -> None:
+    stub.reply(
+        "/reservations",
+        {
+            "reservations": [
+                "junk",
+                {"hr_number": ""},
+                {
+                    "hr_number": "R1",
+                    "state": "Confirmed",
+                    "rooms": [{"inv_code": ""}, {"inv_code": "HR:1"}],
+                },
+            ],
+            "pages": 1,
+        },
+    )
+    stub.reply("/rooms", {"rooms": [{"inv_code": ""}, {"inv_code": "HR:9"}]})
+    client = make_client(session, stub_url)
+
+    (found,) = await client.get_reservations()
+    (room,) = await client.get_rooms()
+
+    assert (found.hr_number, found.state, [s.inv_code for s in found.rooms]) == (
+        "R1",
+        "confirmed",
+        ["HR:1"],
+    )
+    assert "skipped 2 unreadable reservation records" in caplog.text
+    assert (room.inv_code, room.rate_code, room.name) == ("HR:9", "HR:9", "HR:9")
+
+
+async def test_reservations_without_a_list(session, stub, stub_url) -> None:
+    stub.reply("/reservations", {"reservations": None})
+
+    with raises_clean(InvalidResponseError):
+        await make_client(session, stub_url).get_reservations()

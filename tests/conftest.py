@@ -1,0 +1,208 @@
+"""Shared fixtures: the cloud simulators served over real HTTP, and a secret-leak guard."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+import json
+import logging
+import traceback
+from urllib.parse import quote
+
+import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+import pytest
+
+# Imported at module level so our package wins over the harness's own custom_components.
+import custom_components.lockbridge  # noqa: F401
+from custom_components.lockbridge.api import ApiError
+from tests.fakes import HotelRunnerSimulator, SmoobuSimulator, TheKeysSimulator
+
+TK_USERNAME = "+33611223344"
+TK_PASSWORD = "Tk&Pa55word-9f3c"
+SMOOBU_KEY = "smk-4e1f0c2a9b7d"
+SMOOBU_SECRET = "sms-8a6b2d0e4f1c"
+HR_TOKEN = "hrt-5c3e7a9b1d2f"
+HR_ID = "7319284650"
+
+#: Values that must never appear in a log line or an exception message.
+SECRETS = [TK_PASSWORD, SMOOBU_KEY, SMOOBU_SECRET, HR_TOKEN, HR_ID]
+
+
+def issued_secrets(*simulators: object) -> list[str]:
+    """Secrets known now: the fixed ones plus tokens a simulator has issued."""
+    found = list(SECRETS)
+    for sim in simulators:
+        found.extend(getattr(sim, "issued_tokens", []))
+    return found
+
+
+def assert_no_secret(text: str, secrets: list[str] | None = None) -> None:
+    """Fail if any secret (or its URL-encoded form) is in `text`."""
+    for secret in secrets or SECRETS:
+        for form in (secret, quote(secret, safe="")):
+            assert form not in text, "a secret leaked into captured text"
+
+
+def exception_text(err: BaseException) -> str:
+    """Everything a traceback of `err` would show, causes and contexts included."""
+    return "".join(traceback.format_exception(err))
+
+
+@contextmanager
+def raises_clean[E: ApiError](kind: type[E]) -> Iterator[pytest.ExceptionInfo[E]]:
+    """pytest.raises that also checks that the error's whole text holds no secret."""
+    with pytest.raises(kind) as info:
+        yield info
+    assert_no_secret(exception_text(info.value))
+
+
+@pytest.fixture(autouse=True)
+def loopback_sockets(socket_enabled: None) -> None:
+    """Tests talk to the simulators over loopback HTTP (the harness still allows 127.0.0.1 only)."""
+
+
+@pytest.fixture(autouse=True)
+def no_secrets_in_logs(
+    request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> Iterator[None]:
+    """Capture every log record at DEBUG and fail the test if one holds a secret."""
+    simulators = [
+        request.getfixturevalue(name)
+        for name in ("thekeys_sim", "smoobu_sim", "hotelrunner_sim")
+        if name in request.fixturenames
+    ]
+    caplog.set_level(logging.DEBUG)
+    yield
+    secrets = issued_secrets(*simulators)
+    for when in ("setup", "call", "teardown"):
+        for record in caplog.get_records(when):
+            text = record.getMessage()
+            if record.exc_info and record.exc_info[1] is not None:
+                text += exception_text(record.exc_info[1])
+            assert_no_secret(text, secrets)
+
+
+async def serve(app: web.Application) -> TestServer:
+    """Start `app` on a free loopback port.
+
+    The access log is off: it is the fake cloud's own server log, and would print the
+    credentials HotelRunner carries in its query string.
+    """
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server(access_log=None)
+    return server
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """A plain aiohttp session, as Home Assistant would inject."""
+    async with aiohttp.ClientSession() as client_session:
+        yield client_session
+
+
+@pytest.fixture
+def thekeys_sim() -> TheKeysSimulator:
+    """The Keys simulator with two locks (one with two keypads, one without gateway)."""
+    sim = TheKeysSimulator(username=TK_USERNAME, password=TK_PASSWORD)
+    sim.add_lock(3001, "Seaside Loft", keypads=[("KpXy34Zt", "Front door keypad")])
+    sim.add_lock(
+        3002,
+        "Garden Studio",
+        timezone="Europe/Lisbon",
+        battery=6300,
+        etat="open",
+        gateway=False,
+        keypads=[("KpAa11Bb", "Gate keypad"), ("KpCc22Dd", "Door keypad")],
+    )
+    return sim
+
+
+@pytest.fixture
+async def thekeys_url(thekeys_sim: TheKeysSimulator) -> AsyncIterator[str]:
+    """Base URL of the running The Keys simulator."""
+    server = await serve(thekeys_sim.make_app())
+    yield str(server.make_url("")).rstrip("/")
+    await server.close()
+
+
+@pytest.fixture
+def smoobu_sim() -> SmoobuSimulator:
+    """Smoobu simulator with two apartments and no bookings yet."""
+    sim = SmoobuSimulator(api_key=SMOOBU_KEY, api_secret=SMOOBU_SECRET)
+    sim.add_apartment(101, "Seaside Loft")
+    sim.add_apartment(102, "Garden Studio")
+    return sim
+
+
+@pytest.fixture
+async def smoobu_url(smoobu_sim: SmoobuSimulator) -> AsyncIterator[str]:
+    """Base URL of the running Smoobu simulator."""
+    server = await serve(smoobu_sim.make_app())
+    yield str(server.make_url("")).rstrip("/")
+    await server.close()
+
+
+@pytest.fixture
+def hotelrunner_sim() -> HotelRunnerSimulator:
+    """HotelRunner simulator with two room types and no reservations yet."""
+    sim = HotelRunnerSimulator(token=HR_TOKEN, hr_id=HR_ID)
+    sim.add_room("HR:1", "Standard Room")
+    sim.add_room("HR:2", "Deluxe Suite", non_refundable_variant=False)
+    return sim
+
+
+@pytest.fixture
+async def hotelrunner_url(hotelrunner_sim: HotelRunnerSimulator) -> AsyncIterator[str]:
+    """Base URL (…/api/v2/apps) of the running HotelRunner simulator."""
+    server = await serve(hotelrunner_sim.make_app())
+    yield str(server.make_url("/api/v2/apps"))
+    await server.close()
+
+
+class StubCloud:
+    """A loopback server answering canned replies per path, for shapes no simulator gives."""
+
+    def __init__(self) -> None:
+        self.replies: dict[str, tuple[int, str, dict[str, str]]] = {}
+        self.hits: list[str] = []
+
+    def reply(
+        self,
+        path: str,
+        body: object = None,
+        *,
+        status: int = 200,
+        text: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Answer requests to `path` with JSON `body` (or raw `text`)."""
+        self.replies[path] = (status, text if text is not None else json.dumps(body), headers or {})
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        self.hits.append(request.path)
+        status, text, headers = self.replies.get(request.path, (404, '{"status": 404}', {}))
+        return web.Response(
+            status=status, text=text, headers=headers, content_type="application/json"
+        )
+
+    def make_app(self) -> web.Application:
+        """The aiohttp app: one catch-all route."""
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        return app
+
+
+@pytest.fixture
+def stub() -> StubCloud:
+    """Canned-reply cloud."""
+    return StubCloud()
+
+
+@pytest.fixture
+async def stub_url(stub: StubCloud) -> AsyncIterator[str]:
+    """Base URL of the canned-reply cloud."""
+    server = await serve(stub.make_app())
+    yield str(server.make_url("")).rstrip("/")
+    await server.close()

@@ -1,0 +1,24 @@
+"""Stateful HTTP simulators of The Keys, Smoobu and HotelRunner clouds (aiohttp.web).
+
+Run ``python -m tests.fakes --port 18123`` to serve all three with demo data.
+"""
+
+from __future__ import annotations
+
+from .common import Faults, RecordedRequest
+from .demo import DemoSet, build_simulators, seed_demo
+from .hotelrunner import HotelRunnerSimulator
+from .smoobu import SmoobuSimulator
+from .thekeys import SimCode, TheKeysSimulator
+
+__all__ = [
+    "DemoSet",
+    "Faults",
+    "HotelRunnerSimulator",
+    "RecordedRequest",
+    "SimCode",
+    "SmoobuSimulator",
+    "TheKeysSimulator",
+    "build_simulators",
+    "seed_demo",
+]

@@ -1,0 +1,43 @@
+"""Serve the three simulators with demo data: ``python -m tests.fakes --port 18123``."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+
+from aiohttp import web
+
+from .demo import build_simulators
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Mount the simulators under /thekeys, /smoobu and /hotelrunner and serve until Ctrl-C."""
+    parser = argparse.ArgumentParser(prog="python -m tests.fakes", description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--today", type=date.fromisoformat, help="demo day (default: today)")
+    args = parser.parse_args(argv)
+
+    thekeys, smoobu, hotelrunner, demo = build_simulators(args.today)
+    root = web.Application()
+    root.add_subapp("/thekeys", thekeys.make_app())
+    root.add_subapp("/smoobu", smoobu.make_app())
+    root.add_subapp("/hotelrunner", hotelrunner.make_app())
+
+    base = f"http://{args.host}:{args.port}"
+    lines = [
+        f"The Keys     {base}/thekeys",
+        f"  username {demo.thekeys_username}  password {demo.thekeys_password}",
+        f"Smoobu       {base}/smoobu",
+        f"  api key {demo.smoobu_api_key}  api secret {demo.smoobu_api_secret}",
+        f"HotelRunner  {base}/hotelrunner/api/v2/apps",
+        f"  token {demo.hotelrunner_token}  hr_id {demo.hotelrunner_hr_id}",
+        "Locks:",
+        *(f"  {lock_id}  {name}  keypad {kp}" for lock_id, (name, kp) in demo.locks.items()),
+    ]
+    print("\n".join(lines), flush=True)  # flushed: dev stacks pipe this output
+    web.run_app(root, host=args.host, port=args.port, print=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,731 @@
+"""Stateful simulator of The Keys cloud (api.the-keys.fr), see thekeys-api.md."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+import itertools
+import random
+import re
+import secrets
+import string
+from typing import Any
+from urllib.parse import unquote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from aiohttp import web
+
+from .common import Handler, SimulatorBase, json_response, monotonic_clock, parse_day
+
+GATEWAY = 1
+KEYPAD = 2
+HEURE_FORMATS = ("HH:MM", "HH:MM:SS", "iso", "object", "null")
+_ALNUM = string.ascii_letters + string.digits
+_PIN = re.compile(r"[0-9]{4,8}")
+_FORM = "partage_accessoire"
+# Symfony's stock constraint messages, which the real backend most likely uses.
+_BLANK = "This value should not be blank."
+_INVALID = "This value is not valid."
+_BAD_DATE = "Please enter a valid date."
+_BAD_TIME = "Please enter a valid time."
+_PIN_TAKEN = "This code is already used on this keypad"
+
+Time = tuple[int, int]
+Form = Mapping[str, Any]
+
+
+@dataclass
+class SimCode:
+    """A keypad code (``partage accessoire``); mutable so tests can edit it "in the app"."""
+
+    id: int
+    lock_id: int
+    id_accessoire: str
+    name: str
+    code: str
+    start: date
+    end: date
+    start_time: Time | None
+    end_time: Time | None
+    description: str
+    active: bool
+    notify: bool
+
+
+@dataclass
+class _Accessory:
+    link_id: int  # the outer "id" of serrures[].accessoires[]
+    id: int
+    id_accessoire: str
+    name: str
+    type: int
+    ip: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        """Render the accessory as embedded in share listings."""
+        return {
+            "id": self.id,
+            "id_accessoire": self.id_accessoire,
+            "nom": self.name,
+            "type": self.type,
+            "version": 30 if self.type == GATEWAY else 17,
+            "type_version": 1,
+            "configuration": [],
+        }
+
+
+@dataclass
+class _GatewayShare:
+    """The share holding a gateway's HMAC secret; listed among keypad codes in reality."""
+
+    id: int
+    lock_id: int
+    name: str
+    code: str
+
+
+@dataclass
+class _Lock:
+    id: int
+    id_serrure: str
+    name: str
+    timezone: str
+    battery: int
+    battery_date: datetime
+    etat: str
+    created_at: datetime
+    secret: str  # seeds the opaque per-lock strings (code, qrcode, public_key)
+    accessories: list[_Accessory] = field(default_factory=list)
+
+    @property
+    def gateway(self) -> _Accessory | None:
+        return next((acc for acc in self.accessories if acc.type == GATEWAY), None)
+
+    def keypad(self, id_accessoire: str) -> _Accessory | None:
+        return next(
+            (
+                acc
+                for acc in self.accessories
+                if acc.type == KEYPAD and acc.id_accessoire == id_accessoire
+            ),
+            None,
+        )
+
+
+@dataclass
+class _CodeForm:
+    """A validated ``partage_accessoire[...]`` submission."""
+
+    name: str
+    code: str
+    start: date
+    end: date
+    start_time: Time | None
+    end_time: Time | None
+    description: str
+    active: bool
+    notify: bool
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _php_date(moment: datetime, tz: str) -> dict[str, Any]:
+    """Render a datetime the way PHP's DateTime serialises to JSON."""
+    local = moment.astimezone(_zone(tz))
+    return {"date": local.strftime("%Y-%m-%d %H:%M:%S.%f"), "timezone_type": 3, "timezone": tz}
+
+
+def _int(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
+
+
+class TheKeysSimulator(SimulatorBase):
+    """One The Keys account: locks with gateways and keypads, keypad codes, tokens."""
+
+    def __init__(
+        self,
+        username: str = "+33612345678",
+        password: str = "tk-secret-password",  # noqa: S107 - fake credential
+        *,
+        user_id: int = 42,
+        token_lifetime: int = 3600,
+        clock: Callable[[], float] = monotonic_clock,
+    ) -> None:
+        super().__init__()
+        self.username = username
+        self.password = password
+        self.user_id = user_id
+        self.token_lifetime = token_lifetime
+        self.logins = 0
+        self.heure_format = "HH:MM"
+        self.status_as_string = False
+        self.token_field = "both"
+        self._clock = clock
+        self._tokens: dict[str, float] = {}  # bearer token -> expiry on self._clock
+        #: Every token and refresh token ever handed out, for leak checks in tests.
+        self.issued_tokens: list[str] = []
+        self._locks: dict[int, _Lock] = {}
+        self._codes: dict[int, SimCode] = {}
+        self._gateway_shares: dict[int, _GatewayShare] = {}
+        self._created_at = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
+        self._share_ids = itertools.count(684001)
+        self._accessory_ids = itertools.count(4401)
+        self._link_ids = itertools.count(11)
+
+    # ---- state set-up and inspection (used by tests and the demo) ----
+
+    def add_lock(
+        self,
+        lock_id: int,
+        name: str,
+        *,
+        timezone: str = "Europe/Paris",
+        battery: int = 7235,
+        etat: str = "closed",
+        gateway: bool = True,
+        keypads: Sequence[tuple[str, str]] = (("KpXy34Zt", "Clavier"),),
+    ) -> None:
+        """Add a lock, with an optional gateway (and its share) and keypads."""
+        if lock_id in self._locks:
+            raise ValueError(f"lock {lock_id} already exists")
+        known = {acc.id_accessoire for lock in self._locks.values() for acc in lock.accessories}
+        wanted = [kp_id for kp_id, _ in keypads]
+        if len(set(wanted)) != len(wanted) or known.intersection(wanted):
+            raise ValueError(f"keypad ids must be unique in the account: {wanted}")
+        # Seeded per lock so that opaque ids stay stable from run to run.
+        rng = random.Random(f"thekeys-lock-{lock_id}")
+        now = datetime.now(UTC)
+        lock = _Lock(
+            id=lock_id,
+            id_serrure=str(45_960_000 + lock_id),
+            name=name,
+            timezone=timezone,
+            battery=battery,
+            battery_date=now,
+            etat=etat,
+            created_at=self._created_at,
+            secret="".join(rng.choices(_ALNUM, k=32)),
+        )
+        if gateway:
+            gw = self._new_accessory(
+                "".join(rng.choices(_ALNUM, k=8)),
+                "TK Gateway",
+                GATEWAY,
+                f"192.168.1.{50 + lock_id % 200}",
+            )
+            lock.accessories.append(gw)
+            share = _GatewayShare(
+                id=next(self._share_ids),
+                lock_id=lock_id,
+                name="Passerelle",
+                code="".join(rng.choices(_ALNUM, k=16)),
+            )
+            self._gateway_shares[share.id] = share
+        for kp_id, kp_name in keypads:
+            lock.accessories.append(self._new_accessory(kp_id, kp_name, KEYPAD, None))
+        self._locks[lock_id] = lock
+
+    def add_code(
+        self,
+        lock_id: int,
+        id_accessoire: str,
+        name: str,
+        code: str,
+        start: date,
+        end: date,
+        *,
+        start_time: Time | None = (15, 0),
+        end_time: Time | None = (12, 0),
+        description: str = "",
+        active: bool = True,
+        notify: bool = False,
+    ) -> int:
+        """Add a code as if made in the app; no validation, so tests can seed odd states."""
+        if self._locks[lock_id].keypad(id_accessoire) is None:
+            raise KeyError(f"lock {lock_id} has no keypad {id_accessoire}")
+        share_id = next(self._share_ids)
+        self._codes[share_id] = SimCode(
+            id=share_id,
+            lock_id=lock_id,
+            id_accessoire=id_accessoire,
+            name=name,
+            code=code,
+            start=start,
+            end=end,
+            start_time=start_time,
+            end_time=end_time,
+            description=description,
+            active=active,
+            notify=notify,
+        )
+        return share_id
+
+    def remove_code(self, code_id: int) -> None:
+        """Delete a code as if removed in the app."""
+        del self._codes[code_id]
+
+    def codes(self, lock_id: int | None = None, id_accessoire: str | None = None) -> list[SimCode]:
+        """Return the keypad codes (live objects), by id, optionally filtered."""
+        return [
+            code
+            for _, code in sorted(self._codes.items())
+            if (lock_id is None or code.lock_id == lock_id)
+            and (id_accessoire is None or code.id_accessoire == id_accessoire)
+        ]
+
+    def expire_tokens(self) -> None:
+        """Invalidate every issued token (the next API call answers invalid_grant)."""
+        self._tokens.clear()
+
+    def set_lock_state(self, lock_id: int, etat: str) -> None:
+        """Change the lock's reported ``etat`` (``open``/``closed``)."""
+        self._locks[lock_id].etat = etat
+
+    def lock_state(self, lock_id: int) -> str:
+        """Return the lock's current ``etat`` (changed by remote_open/remote_close)."""
+        return self._locks[lock_id].etat
+
+    def set_battery(self, lock_id: int, battery: int) -> None:
+        """Change the lock's raw battery value (mV-like)."""
+        lock = self._locks[lock_id]
+        lock.battery = battery
+        lock.battery_date = datetime.now(UTC)
+
+    def _new_accessory(
+        self, id_accessoire: str, name: str, kind: int, ip: str | None
+    ) -> _Accessory:
+        return _Accessory(
+            link_id=next(self._link_ids),
+            id=next(self._accessory_ids),
+            id_accessoire=id_accessoire,
+            name=name,
+            type=kind,
+            ip=ip,
+        )
+
+    # ---- HTTP ----
+
+    def add_routes(self, router: web.UrlDispatcher) -> None:
+        """Register the cloud's routes (login + ``/fr/api/v2``)."""
+        router.add_post("/api/login_check", self._login)
+        api = "/fr/api/v2"
+        routes: list[tuple[str, str, Handler]] = [
+            ("GET", "/utilisateur/get/{username}", self._get_user),
+            ("GET", "/serrure/get/{lock_id}", self._get_lock),
+            ("GET", "/accessoire/get/{acc_id}", self._get_accessory),
+            ("GET", "/partage/all/serrure/{lock_id}", self._list_shares),
+            ("POST", "/partage/create/{lock_id}/accessoire/{id_accessoire}", self._create_code),
+            ("POST", "/partage/accessoire/update/{code_id}", self._update_code),
+            ("POST", "/partage/accessoire/delete/{code_id}", self._delete_code),
+            ("POST", "/serrure/remote_open/{lock_id}", self._remote_open),
+            ("POST", "/serrure/remote_close/{lock_id}", self._remote_close),
+        ]
+        for method, path, handler in routes:
+            router.add_route(method, api + path, self._authed(handler))
+
+    def _envelope(
+        self,
+        data: Any,
+        status: int = 200,
+        *,
+        http_status: int | None = None,
+        errors: Sequence[str] = (),
+        form: dict[str, list[str]] | None = None,
+    ) -> web.Response:
+        body = {
+            "status": str(status) if self.status_as_string else status,
+            "data": data,
+            # PHP serialises an empty associative array as [], a filled one as {}.
+            "message": {"global": list(errors), "form": form or []},
+        }
+        return json_response(body, status=http_status or status)
+
+    def _not_found(self) -> web.Response:
+        return self._envelope(None, 404, errors=["Not found"])
+
+    def _authed(self, handler: Handler) -> Handler:
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+            expiry = self._tokens.get(token.strip())
+            if scheme.lower() != "bearer" or expiry is None or self._clock() >= expiry:
+                detail = "The access token provided has expired."
+                return json_response(
+                    {"error": "invalid_grant", "error_description": detail},
+                    status=401,
+                    headers={
+                        "WWW-Authenticate": (
+                            f'Bearer realm="Service", error="invalid_grant", '
+                            f'error_description="{detail}"'
+                        )
+                    },
+                )
+            return await handler(request)
+
+        return wrapped
+
+    async def _login(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        if form.get("_username") != self.username or form.get("_password") != self.password:
+            return json_response({"code": 401, "message": "Bad credentials"}, status=401)
+        self.logins += 1
+        expiry = self._clock() + self.token_lifetime
+        body: dict[str, Any] = {}
+        # Distinct values, both usable: the reference cannot tell whether they are equal.
+        if self.token_field in {"both", "access_token"}:
+            body["access_token"] = secrets.token_urlsafe(32)
+        body |= {
+            "expires_in": self.token_lifetime,
+            "token_type": "bearer",
+            "scope": "actions",
+            "refresh_token": secrets.token_urlsafe(32),
+        }
+        if self.token_field in {"both", "token"}:
+            body["token"] = secrets.token_urlsafe(32)
+        for key in ("access_token", "token"):
+            if key in body:
+                self._tokens[body[key]] = expiry
+        self.issued_tokens.extend(str(value) for key, value in body.items() if "token" in key)
+        return json_response(body)
+
+    async def _get_user(self, request: web.Request) -> web.Response:
+        # jeedom sends %2B33..., keyspy a raw +33...: both must work.
+        if unquote(request.match_info["username"]) != self.username:
+            return self._not_found()
+        created = _php_date(self._created_at, "Europe/Paris")
+        return self._envelope(
+            {
+                "id": self.user_id,
+                "type": "user_utilisateur",
+                "roles": ["ROLE_UTILISATEUR"],
+                "firstname": "Jean",
+                "lastname": "Dupont",
+                "locale": "fr",
+                "username": self.username,
+                "email": "jean.dupont@example.com",
+                "tel": self.username,
+                "created_at": created,
+                "updated_at": created,
+                "notification_token": "",
+                "notification_enabled": True,
+                "serrures": [self._lock_json(lock) for lock in self._locks.values()],
+            }
+        )
+
+    async def _get_lock(self, request: web.Request) -> web.Response:
+        lock = self._lock_of(request)
+        if lock is None:
+            return self._not_found()
+        data = self._lock_json(lock, detailed=True)
+        data |= {
+            "compte": {"id": self.user_id, "nom": "Jean Dupont"},
+            "created_at": _php_date(lock.created_at, lock.timezone),
+            "updated_at": _php_date(lock.battery_date, lock.timezone),
+            "logs": [],
+            "door": 1,
+        }
+        return self._envelope(data)
+
+    async def _get_accessory(self, request: web.Request) -> web.Response:
+        acc_id = _int(request.match_info["acc_id"])
+        for lock in self._locks.values():
+            for acc in lock.accessories:
+                if acc.id == acc_id:
+                    data = acc.as_json() | {
+                        "description": None,
+                        "created_at": _php_date(lock.created_at, lock.timezone),
+                        "updated_at": _php_date(lock.created_at, lock.timezone),
+                        "public_key": f"pk-{acc.id_accessoire}",
+                        "info": self._info(acc, lock, in_listing=False),
+                        "cfg": None,
+                    }
+                    return self._envelope(data)
+        return self._not_found()
+
+    async def _list_shares(self, request: web.Request) -> web.Response:
+        lock = self._lock_of(request)
+        if lock is None:
+            return self._not_found()
+        shares: list[tuple[int, dict[str, Any]]] = [
+            (share.id, self._gateway_share_json(share, lock))
+            for share in self._gateway_shares.values()
+            if share.lock_id == lock.id
+        ]
+        shares += [(code.id, self._code_json(code, lock)) for code in self.codes(lock.id)]
+        return self._envelope(
+            {
+                "partages_utilisateur": [],
+                "partages_demande": [],
+                "partages_accessoire": [item for _, item in sorted(shares, key=lambda s: s[0])],
+            }
+        )
+
+    async def _create_code(self, request: web.Request) -> web.Response:
+        lock = self._lock_of(request)
+        keypad = lock.keypad(request.match_info["id_accessoire"]) if lock else None
+        if lock is None or keypad is None:
+            return self._not_found()
+        parsed, errors = self._validate(await request.post(), lock.id, keypad.id_accessoire)
+        if parsed is None:
+            return self._envelope(None, 400, form=errors)
+        code_id = self.add_code(
+            lock.id,
+            keypad.id_accessoire,
+            parsed.name,
+            parsed.code,
+            parsed.start,
+            parsed.end,
+            start_time=parsed.start_time,
+            end_time=parsed.end_time,
+            description=parsed.description,
+            active=parsed.active,
+            notify=parsed.notify,
+        )
+        return self._envelope({"id": code_id, "code": parsed.code})
+
+    async def _update_code(self, request: web.Request) -> web.Response:
+        code = self._code_of(request)
+        if code is None:
+            return self._not_found()
+        parsed, errors = self._validate(
+            await request.post(), code.lock_id, code.id_accessoire, exclude=code.id
+        )
+        if parsed is None:
+            return self._envelope(None, 400, form=errors)
+        # Symfony full-form semantics: every field comes from this submission.
+        code.name, code.code = parsed.name, parsed.code
+        code.start, code.end = parsed.start, parsed.end
+        code.start_time, code.end_time = parsed.start_time, parsed.end_time
+        code.description, code.active, code.notify = (
+            parsed.description,
+            parsed.active,
+            parsed.notify,
+        )
+        return self._envelope(None)
+
+    async def _delete_code(self, request: web.Request) -> web.Response:
+        code_id = _int(request.match_info["code_id"])
+        if code_id in self._codes:
+            del self._codes[code_id]
+        elif code_id in self._gateway_shares:
+            del self._gateway_shares[code_id]  # the cloud would allow it too
+        else:
+            return self._not_found()
+        return self._envelope(None)
+
+    async def _remote_open(self, request: web.Request) -> web.Response:
+        return self._remote(request, "open")
+
+    async def _remote_close(self, request: web.Request) -> web.Response:
+        return self._remote(request, "closed")
+
+    def _remote(self, request: web.Request, etat: str) -> web.Response:
+        lock = self._lock_of(request)
+        if lock is None:
+            return self._not_found()
+        if lock.gateway is None:
+            return self._envelope(None, 400, http_status=200, errors=["No gateway available"])
+        lock.etat = etat
+        return self._envelope(None)
+
+    # ---- helpers ----
+
+    def _lock_of(self, request: web.Request) -> _Lock | None:
+        lock_id = _int(request.match_info["lock_id"])
+        return self._locks.get(lock_id) if lock_id is not None else None
+
+    def _code_of(self, request: web.Request) -> SimCode | None:
+        code_id = _int(request.match_info["code_id"])
+        return self._codes.get(code_id) if code_id is not None else None
+
+    def _info(self, acc: _Accessory, lock: _Lock, *, in_listing: bool) -> dict[str, Any] | None:
+        """Gateways report last_seen (naive local time) and their IP; keypads no IP.
+
+        Account listings show ``info: null`` for keypads (thekeys-api.md section 6).
+        """
+        if acc.type != GATEWAY:
+            return None if in_listing else {"last_seen": self._last_seen(lock)}
+        info: dict[str, Any] = {"last_seen": self._last_seen(lock)}
+        if acc.ip is not None:
+            info["ip"] = acc.ip
+        return info
+
+    @staticmethod
+    def _last_seen(lock: _Lock) -> str:
+        return datetime.now(_zone(lock.timezone)).replace(tzinfo=None).isoformat(timespec="seconds")
+
+    def _lock_json(self, lock: _Lock, *, detailed: bool = False) -> dict[str, Any]:
+        accessories = []
+        for acc in lock.accessories:
+            inner = acc.as_json()
+            if not detailed:  # utilisateur/get embeds a shorter accessory object
+                inner = {
+                    k: inner[k] for k in ("id", "id_accessoire", "nom", "type", "configuration")
+                }
+            info = self._info(acc, lock, in_listing=True)
+            if detailed:
+                inner["info"] = info
+            accessories.append({"id": acc.link_id, "accessoire": inner, "info": info})
+        return {
+            "id": lock.id,
+            "id_serrure": lock.id_serrure,
+            "nom": lock.name,
+            "etat": lock.etat,
+            "battery": lock.battery,
+            "battery_date": _php_date(lock.battery_date, lock.timezone),
+            "timezone": lock.timezone,
+            "code": lock.secret[:12],
+            "code_serrure": lock.secret[12:20],
+            "couleur": None,
+            "qrcode": lock.secret[20:],
+            "serrure_droite": True,
+            "main_libre": False,
+            "longitude": 0,
+            "latitude": 0,
+            "radius": 100,
+            "maxSpeed": 80,
+            "latchDelay": 1000,
+            "assistedActions": False,
+            "unlockOnly": False,
+            "logSequence": 0,
+            "description": None,
+            "public_key": f"pk-{lock.secret}",
+            "message": "",
+            "version": 81,
+            "version_cible": 81,
+            "beta": 0,
+            "utilisateur": {"username": self.username, "firstname": "Jean", "lastname": "Dupont"},
+            "produit": {"id": 1, "nom": "TK 1.5.1", "version": 81, "versionBeta": 82},
+            "accessoires": accessories,
+        }
+
+    def _render_time(self, value: Time | None, lock: _Lock) -> Any:
+        if value is None or self.heure_format == "null":
+            return None
+        hour, minute = value
+        match self.heure_format:
+            case "HH:MM:SS":
+                return f"{hour:02d}:{minute:02d}:00"
+            case "iso":  # a PHP time column serialised as a DateTime on 1970-01-01
+                return datetime(1970, 1, 1, hour, minute, tzinfo=_zone(lock.timezone)).isoformat()
+            case "object":
+                return {"hour": hour, "minute": minute}
+            case _:
+                return f"{hour:02d}:{minute:02d}"
+
+    def _code_json(self, code: SimCode, lock: _Lock) -> dict[str, Any]:
+        keypad = lock.keypad(code.id_accessoire)
+        return {
+            "id": code.id,
+            "iddesc": None,
+            "nom": code.name,
+            "actif": code.active,
+            "code": code.code,
+            "date_debut": code.start.isoformat(),
+            "date_fin": code.end.isoformat(),
+            "heure_debut": self._render_time(code.start_time, lock),
+            "heure_fin": self._render_time(code.end_time, lock),
+            "description": code.description,
+            "notification_enabled": code.notify,
+            "horaires": [],
+            "accessoire": keypad.as_json() if keypad else None,
+        }
+
+    @staticmethod
+    def _gateway_share_json(share: _GatewayShare, lock: _Lock) -> dict[str, Any]:
+        gateway = lock.gateway
+        return {
+            "id": share.id,
+            "iddesc": "remote",
+            "nom": share.name,
+            "actif": True,
+            "code": share.code,
+            "date_debut": None,
+            "date_fin": None,
+            "heure_debut": None,
+            "heure_fin": None,
+            "description": None,
+            "notification_enabled": False,
+            "horaires": [],
+            "accessoire": gateway.as_json() if gateway else None,
+        }
+
+    def _validate(
+        self, form: Form, lock_id: int, id_accessoire: str, *, exclude: int | None = None
+    ) -> tuple[_CodeForm | None, dict[str, list[str]]]:
+        """Validate a create/update submission like the Symfony form would."""
+        errors: dict[str, list[str]] = {}
+
+        def text(*path: str) -> str | None:
+            value = form.get(_FORM + "".join(f"[{part}]" for part in path))
+            return value if isinstance(value, str) else None
+
+        name = (text("nom") or "").strip()
+        if not name:
+            errors["nom"] = [_BLANK]
+        elif len(name) > 255:
+            errors["nom"] = ["This value is too long. It should have 255 characters or less."]
+
+        pin = (text("code") or "").strip()
+        if not pin:
+            errors["code"] = [_BLANK]
+        elif not _PIN.fullmatch(pin):
+            errors["code"] = [_INVALID]
+        elif any(
+            other.code == pin and other.id != exclude
+            for other in self.codes(lock_id, id_accessoire)
+        ):
+            errors["code"] = [_PIN_TAKEN]
+
+        days: dict[str, date] = {}
+        for key in ("date_debut", "date_fin"):
+            raw = text(key)
+            day = parse_day(raw.strip()) if raw else None
+            if day is None:
+                errors[key] = [_BAD_DATE if raw else _BLANK]
+            else:
+                days[key] = day
+        if len(days) == 2 and days["date_fin"] < days["date_debut"]:
+            errors["date_fin"] = ["The end date must be on or after the start date."]
+
+        times: dict[str, Time | None] = {}
+        for key in ("heure_debut", "heure_fin"):
+            hour, minute = text(key, "hour"), text(key, "minute")
+            if not hour and not minute:
+                times[key] = None  # an empty time widget submits null
+                continue
+            parsed = _parse_time(hour, minute)
+            if parsed is None:
+                errors[key] = [_BAD_TIME]
+            times[key] = parsed
+
+        if errors:
+            return None, errors
+        return _CodeForm(
+            name=name,
+            code=pin,
+            start=days["date_debut"],
+            end=days["date_fin"],
+            start_time=times["heure_debut"],
+            end_time=times["heure_fin"],
+            description=text("description") or "",
+            # Symfony checkboxes: present (any value, even "0") = checked, absent = unchecked.
+            active=text("actif") is not None,
+            notify=text("notification_enabled") is not None,
+        ), {}
+
+
+def _parse_time(hour: str | None, minute: str | None) -> Time | None:
+    """Read the hour/minute pair of a Symfony time widget; None when invalid."""
+    if hour is None or minute is None:
+        return None
+    hour, minute = hour.strip(), minute.strip()
+    if not (hour.isdigit() and minute.isdigit()):
+        return None
+    value = (int(hour), int(minute))
+    return value if 0 <= value[0] <= 23 and 0 <= value[1] <= 59 else None

@@ -1,0 +1,160 @@
+"""The account config flow against The Keys simulator, over real HTTP."""
+
+from __future__ import annotations
+
+from unittest.mock import patch
+
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.lockbridge.config_flow import normalise_phone
+from custom_components.lockbridge.const import CONF_THEKEYS_URL, DOMAIN
+from tests.conftest import TK_PASSWORD, TK_USERNAME
+
+
+@pytest.fixture(autouse=True)
+def custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load LockBridge from custom_components."""
+
+
+async def start(hass: HomeAssistant, advanced: bool = True) -> str:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": advanced}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    return result["flow_id"]
+
+
+async def test_user_step_creates_entry(hass: HomeAssistant, thekeys_url: str) -> None:
+    flow_id = await start(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        {
+            CONF_USERNAME: "+33 6 11 22 33 44",
+            CONF_PASSWORD: TK_PASSWORD,
+            CONF_THEKEYS_URL: thekeys_url,
+        },
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == TK_USERNAME
+    assert result["data"] == {
+        CONF_USERNAME: TK_USERNAME,
+        CONF_PASSWORD: TK_PASSWORD,
+        CONF_THEKEYS_URL: thekeys_url,
+    }
+    assert result["result"].unique_id == "42"
+
+
+async def test_simple_mode_hides_the_server_address(hass: HomeAssistant) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+
+    assert result["data_schema"] is not None
+    assert CONF_THEKEYS_URL not in result["data_schema"].schema
+
+
+async def test_errors_are_shown_and_recoverable(
+    hass: HomeAssistant, thekeys_url: str, thekeys_sim, unused_tcp_port: int
+) -> None:
+    flow_id = await start(hass)
+    good = {CONF_USERNAME: TK_USERNAME, CONF_PASSWORD: TK_PASSWORD, CONF_THEKEYS_URL: thekeys_url}
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**good, CONF_USERNAME: "0611223344"}
+    )
+    assert result["errors"] == {CONF_USERNAME: "invalid_phone"}
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**good, CONF_PASSWORD: "nope"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**good, CONF_THEKEYS_URL: f"http://127.0.0.1:{unused_tcp_port}"}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+
+    with patch(
+        "custom_components.lockbridge.api.thekeys.TheKeysClient.get_account",
+        side_effect=RuntimeError("boom"),
+    ):
+        result = await hass.config_entries.flow.async_configure(flow_id, good)
+    assert result["errors"] == {"base": "unknown"}
+
+    result = await hass.config_entries.flow.async_configure(flow_id, good)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_same_account_twice_aborts(hass: HomeAssistant, thekeys_url: str) -> None:
+    MockConfigEntry(domain=DOMAIN, unique_id="42", data={}).add_to_hass(hass)
+    flow_id = await start(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        {CONF_USERNAME: TK_USERNAME, CONF_PASSWORD: TK_PASSWORD, CONF_THEKEYS_URL: thekeys_url},
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+def entry_for(url: str, password: str = TK_PASSWORD, unique_id: str = "42") -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=unique_id,
+        title=TK_USERNAME,
+        data={CONF_USERNAME: TK_USERNAME, CONF_PASSWORD: password, CONF_THEKEYS_URL: url},
+    )
+
+
+async def test_reauth_updates_the_password(hass: HomeAssistant, thekeys_url: str) -> None:
+    entry = entry_for(thekeys_url, password="old-password")
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "still-wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: TK_PASSWORD}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_PASSWORD] == TK_PASSWORD
+
+
+async def test_reauth_refuses_another_account(hass: HomeAssistant, thekeys_url: str) -> None:
+    entry = entry_for(thekeys_url, unique_id="99")
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: TK_PASSWORD}
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("+33 6 12 34 56 78", "+33612345678"),
+        ("0033612345678", "+33612345678"),
+        ("+1 (415) 555-0100", "+14155550100"),
+        ("0612345678", None),
+        ("+0612345678", None),
+        ("hello", None),
+    ],
+)
+def test_normalise_phone(raw: str, expected: str | None) -> None:
+    assert normalise_phone(raw) == expected
