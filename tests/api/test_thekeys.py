@@ -56,10 +56,11 @@ def stay(**changes: object) -> CodeFields:
 
 
 async def test_account_lists_locks_keypads_and_time_zones(session, thekeys_url) -> None:
-    account = await make_client(session, thekeys_url).get_account()
+    client = make_client(session, thekeys_url)
+    account = await client.get_account()
 
     assert account.user_id == 42
-    assert account.username == TK_USERNAME
+    assert account.username == client.username == TK_USERNAME
     locks = {lock.id: lock for lock in account.locks}
     assert set(locks) == {3001, 3002}
     loft, studio = locks[3001], locks[3002]

@@ -8,6 +8,20 @@ from datetime import date
 from aiohttp import web
 
 from .demo import build_simulators
+from .hotelrunner import HotelRunnerSimulator
+from .smoobu import SmoobuSimulator
+from .thekeys import TheKeysSimulator
+
+
+def make_root_app(
+    thekeys: TheKeysSimulator, smoobu: SmoobuSimulator, hotelrunner: HotelRunnerSimulator
+) -> web.Application:
+    """One app serving the three clouds under /thekeys, /smoobu and /hotelrunner."""
+    root = web.Application()
+    root.add_subapp("/thekeys", thekeys.make_app())
+    root.add_subapp("/smoobu", smoobu.make_app())
+    root.add_subapp("/hotelrunner", hotelrunner.make_app())
+    return root
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -19,11 +33,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     thekeys, smoobu, hotelrunner, demo = build_simulators(args.today)
-    root = web.Application()
-    root.add_subapp("/thekeys", thekeys.make_app())
-    root.add_subapp("/smoobu", smoobu.make_app())
-    root.add_subapp("/hotelrunner", hotelrunner.make_app())
-
+    root = make_root_app(thekeys, smoobu, hotelrunner)
     base = f"http://{args.host}:{args.port}"
     lines = [
         f"The Keys     {base}/thekeys",
