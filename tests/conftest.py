@@ -26,8 +26,11 @@ SMOOBU_SECRET = "sms-8a6b2d0e4f1c"
 HR_TOKEN = "hrt-5c3e7a9b1d2f"
 HR_ID = "7319284650"
 
+#: Guest contacts the tests use; they must never be logged either.
+GUEST_CONTACTS = ["zoe@example.com", "+49 151 2345678", "ayse@example.com", "+905321112233"]
+
 #: Values that must never appear in a log line or an exception message.
-SECRETS = [TK_PASSWORD, SMOOBU_KEY, SMOOBU_SECRET, HR_TOKEN, HR_ID]
+SECRETS = [TK_PASSWORD, SMOOBU_KEY, SMOOBU_SECRET, HR_TOKEN, HR_ID, *GUEST_CONTACTS]
 
 
 def issued_secrets(*simulators: object) -> list[str]:
@@ -46,8 +49,18 @@ def assert_no_secret(text: str, secrets: list[str] | None = None) -> None:
 
 
 def exception_text(err: BaseException) -> str:
-    """Everything a traceback of `err` would show, causes and contexts included."""
-    return "".join(traceback.format_exception(err))
+    """Everything reachable from `err`: its traceback text, and str/repr/args of every
+    cause and context, even a context that tracebacks hide (`from None`)."""
+    parts = ["".join(traceback.format_exception(err))]
+    seen: set[int] = set()
+    link: BaseException | None = err
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        parts += [str(link), repr(link), repr(link.args)]
+        if link.__cause__ is not None and id(link.__cause__) not in seen:
+            parts.append(exception_text(link.__cause__))
+        link = link.__context__
+    return "\n".join(parts)
 
 
 @contextmanager

@@ -25,7 +25,8 @@ _PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
 
 def normalise_phone(value: str) -> str | None:
     """+33612345678 from '+33 6 12 34 56 78' or '0033…'; None if not international."""
-    phone = re.sub(r"[\s.\-()]", "", value)
+    phone = re.sub(r"[\s.\-]", "", value).replace("(0)", "")  # +33 (0)6… is +336…
+    phone = re.sub(r"[()]", "", phone)
     if phone.startswith("00"):
         phone = "+" + phone[2:]
     return phone if _PHONE.match(phone) else None

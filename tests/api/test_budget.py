@@ -91,3 +91,24 @@ def test_export_round_trip() -> None:
 def test_invalid_limits() -> None:
     with pytest.raises(ValueError, match="at least one"):
         RequestBudget(per_minute=0)
+
+
+def test_restore_refuses_non_finite_and_far_future_times() -> None:
+    clock = Clock()
+    budget = RequestBudget(clock=clock)
+
+    budget.restore(
+        {"version": 1, "sent": [float("inf"), float("nan"), 10**400], "hold_until": 10**20}
+    )
+
+    assert budget.used_today == 0
+    assert budget.wait_time() == pytest.approx(86_400)
+
+
+def test_hold_clamps_to_a_day() -> None:
+    clock = Clock()
+    budget = RequestBudget(clock=clock)
+
+    budget.hold(float("inf"))
+
+    assert budget.wait_time() == pytest.approx(86_400)

@@ -98,7 +98,7 @@ async def test_reservation_fields_and_room_lines(session, hotelrunner_url, hotel
     assert (found.checkin, found.checkout) == (JUNE, JUNE + timedelta(days=3))
     assert found.updated_at is not None
     assert found.updated_at.tzinfo is not None
-    assert found.message_uid
+    assert len(found.message_uids) == 1
     assert [(s.inv_code, s.checkin, s.checkout, s.state) for s in found.rooms] == [
         ("HR:1", JUNE, JUNE + timedelta(days=3), "confirmed"),
         ("HR:2", JUNE + timedelta(days=1), JUNE + timedelta(days=3), "confirmed"),
@@ -141,15 +141,15 @@ async def test_undelivered_queue_and_acknowledgement(
     )
 
     (queued,) = await client.get_reservations(undelivered=True, modified=False, booked=True)
-    assert queued.message_uid is not None
-    await client.acknowledge(queued.message_uid, pms_number="lockbridge-1")
+    (uid,) = queued.message_uids
+    await client.acknowledge(uid, pms_number="lockbridge-1")
     assert await client.get_reservations(undelivered=True) == ()
 
     hotelrunner_sim.cancel_reservation(hr_number)
     (cancelled,) = await client.get_reservations(undelivered=True, reservation_number=hr_number)
     assert cancelled.state == "canceled"
     assert {line.state for line in cancelled.rooms} == {"canceled"}
-    assert cancelled.message_uid != queued.message_uid
+    assert cancelled.message_uids != queued.message_uids
 
     with raises_clean(NotFoundError):
         await client.acknowledge("no-such-uid")
@@ -367,3 +367,88 @@ async def test_reservations_without_a_list(session, stub, stub_url) -> None:
 
     with raises_clean(InvalidResponseError):
         await make_client(session, stub_url).get_reservations()
+
+
+# --- review findings ----------------------------------------------------------------------
+
+
+async def test_stuck_page_counter_cannot_loop(session, stub, stub_url) -> None:
+    page = [{"hr_number": f"R{i}"} for i in range(50)]
+    stub.reply("/reservations", {"reservations": page, "current_page": 1, "pages": 3})
+
+    await make_client(session, stub_url, budget=RequestBudget(per_minute=100)).get_reservations()
+
+    assert stub.hits.count("/reservations") == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "hits"),
+    [
+        ({"reservations": [{"hr_number": f"R{i}"} for i in range(50)]}, 1),  # full, no count
+        ({"reservations": [{"hr_number": "R1"}], "pages": 21}, 1),  # above the page cap
+    ],
+)
+async def test_listings_that_cannot_be_complete_are_refused(
+    session, stub, stub_url, body, hits
+) -> None:
+    stub.reply("/reservations", body)
+
+    with raises_clean(InvalidResponseError):
+        await make_client(session, stub_url).get_reservations()
+    assert stub.hits.count("/reservations") == hits
+
+
+async def test_duplicates_keep_newest_and_every_message(session, stub, stub_url) -> None:
+    newer = {
+        "hr_number": "R1",
+        "guest": "New",
+        "updated_at": "2026-05-02T10:00:00+03:00",
+        "message_uid": "m1",
+    }
+    older = {
+        "hr_number": "R1",
+        "guest": "Old",
+        "updated_at": "2026-05-01T10:00:00+03:00",
+        "message_uid": "m2",
+    }
+    stub.reply("/reservations", {"reservations": [newer, older], "pages": 1})
+
+    (found,) = await make_client(session, stub_url).get_reservations(undelivered=True)
+
+    assert (found.guest_name, found.message_uids) == ("New", ("m1", "m2"))
+
+
+async def test_long_listing_waits_for_minute_slots(session, timed_sim, clock) -> None:
+    sim, url = timed_sim
+    for i in range(320):  # 7 pages of 50 against 5 requests a minute
+        sim.add_reservation(f"Guest {i}", [("HR:1", JUNE, JUNE + timedelta(days=1))])
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.now += seconds
+
+    budget = RequestBudget(clock=clock, sleep=sleep)
+
+    found = await make_client(session, url, budget=budget).get_reservations()
+
+    assert len(found) == 320
+    assert sim.quota_rejections == 0
+    assert len(slept) == 1
+    assert slept[0] == pytest.approx(60)
+
+
+@pytest.mark.parametrize(("retry_after", "pause"), [("inf", 60), ("0", 60), ("99999999", 86_400)])
+async def test_extreme_retry_after_is_clamped(
+    session, timed_sim, clock, retry_after, pause
+) -> None:
+    sim, url = timed_sim
+    budget = RequestBudget(clock=clock)
+    sim.faults.rate_limit_next = 1
+    sim.faults.retry_after = retry_after
+
+    with raises_clean(RateLimitedError):
+        await make_client(session, url, budget=budget).get_rooms()
+
+    assert budget.wait_time() == pytest.approx(pause)
+    assert budget.export()["hold_until"] == pytest.approx(clock.now + pause)

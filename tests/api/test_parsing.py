@@ -85,3 +85,17 @@ def test_scrubber_masks_raw_and_encoded_and_bounds_length() -> None:
 
     assert scrub("x p@ss word y p%40ss%20word tok") == "x *** y *** ***"
     assert len(scrub("a" * 1000)) == 300
+
+
+def test_scrubber_masks_form_encoded_secrets_and_forgets_old_ones() -> None:
+    scrub = Scrubber("my pass word")
+    scrub.add("old-token")
+    scrub.remove("old-token")
+    scrub.remove(None)
+
+    assert scrub("_password=my+pass+word old-token") == "_password=*** old-token"
+    assert scrub("pin 4821", "4821", "") == "pin ***"
+
+
+def test_huge_hours_are_not_times() -> None:
+    assert parse_time({"hour": 10**30, "minute": 0}) is None

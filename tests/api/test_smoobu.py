@@ -140,7 +140,8 @@ async def test_page_cap_refuses_a_partial_listing(session, smoobu_url, smoobu_si
 
     with raises_clean(InvalidResponseError) as err:
         await make_client(session, smoobu_url, max_pages=2).get_reservations()
-    assert "more than 2 pages" in str(err.value)
+    assert "3 pages, more than 2" in str(err.value)
+    assert smoobu_sim.count("/api/reservations") == 1  # refused before spending more
 
 
 async def test_filters_reach_the_cloud(session, smoobu_url, smoobu_sim) -> None:
@@ -373,3 +374,34 @@ async def test_duplicate_keeps_the_latest_modification(session, stub, stub_url) 
     found = await make_client(session, stub_url).get_reservations()
 
     assert [(r.id, r.guest_name) for r in found] == [(5, "New"), (6, "")]
+
+
+async def test_full_page_without_a_count_is_refused(session, stub, stub_url) -> None:
+    stub.reply("/api/reservations", {"bookings": [{"id": i} for i in range(100)]})
+
+    with raises_clean(InvalidResponseError):
+        await make_client(session, stub_url).get_reservations()
+
+
+async def test_partial_page_without_a_count_is_complete(session, stub, stub_url) -> None:
+    stub.reply("/api/reservations", {"bookings": [{"id": 1}, {"id": 2}]})
+
+    assert len(await make_client(session, stub_url).get_reservations()) == 2
+
+
+async def test_mixed_naive_and_aware_times_do_not_crash(session, stub, stub_url) -> None:
+    first = {"id": 5, "guest-name": "A", "modifiedAt": "2026-05-01 10:00:00"}
+    second = {"id": 5, "guest-name": "B", "modifiedAt": "2026-05-02T10:00:00+02:00"}
+    stub.reply("/api/reservations", {"page_count": 1, "bookings": [first, second]})
+
+    (found,) = await make_client(session, stub_url).get_reservations()
+
+    assert found.guest_name == "B"  # not comparable: the later read wins
+
+
+async def test_query_on_the_wire_must_be_the_signed_one(session, smoobu_url, smoobu_sim) -> None:
+    query = canonical_query({"pageSize": "100", "apartmentId": "101"})
+    url = f"{smoobu_url}/api/reservations?pageSize=100&apartmentId=101"  # same pairs, other order
+
+    async with session.get(url, headers=signed_headers("/api/reservations", query)) as resp:
+        assert resp.status == 401

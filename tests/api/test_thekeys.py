@@ -21,7 +21,7 @@ from custom_components.lockbridge.api import (
     RequestRejectedError,
     TheKeysClient,
 )
-from tests.conftest import TK_PASSWORD, TK_USERNAME, StubCloud, raises_clean
+from tests.conftest import TK_PASSWORD, TK_USERNAME, StubCloud, exception_text, raises_clean
 
 KEYPAD = "KpXy34Zt"
 
@@ -487,3 +487,117 @@ async def test_lock_without_state_or_keypad_type(session, stub, stub_url) -> Non
 
     assert (got.name, got.state, got.has_gateway) == ("Lock 3001", LockState.UNKNOWN, False)
     assert [k.id for k in got.keypads] == ["NoType1"]
+
+
+# --- review findings ----------------------------------------------------------------------
+
+
+async def test_failed_relogin_is_shared_not_repeated(session, thekeys_url, thekeys_sim) -> None:
+    """Eight callers, a password changed elsewhere: one login attempt, not eight."""
+    clock = FakeClock()
+    client = make_client(session, thekeys_url, clock=clock)
+    await client.get_account()
+    thekeys_sim.expire_tokens()
+    thekeys_sim.password = "changed-elsewhere"
+    thekeys_sim.clear_log()
+
+    results = await asyncio.gather(
+        *(client.list_codes(3001) for _ in range(8)), return_exceptions=True
+    )
+
+    assert all(isinstance(result, AuthenticationError) for result in results)
+    assert thekeys_sim.count("/api/login_check") == 1
+    thekeys_sim.password = TK_PASSWORD
+    with raises_clean(AuthenticationError):  # still fails fast for a minute
+        await client.list_codes(3001)
+    assert thekeys_sim.count("/api/login_check") == 1
+    clock.now += 61
+    assert await client.list_codes(3001) == ()  # then tries again
+
+
+async def test_refused_token_on_create_leaves_exactly_one_code(
+    session, thekeys_url, thekeys_sim
+) -> None:
+    client = make_client(session, thekeys_url)
+    await client.login()
+    thekeys_sim.expire_tokens()
+
+    await client.create_code(3001, KEYPAD, stay())
+
+    assert len(thekeys_sim.codes(3001)) == 1
+    assert thekeys_sim.logins == 2
+
+
+async def test_concurrent_results_are_complete(session, thekeys_url, thekeys_sim) -> None:
+    thekeys_sim.add_code(3001, KEYPAD, "Cleaner", "7391", date(2026, 1, 1), date(2027, 1, 1))
+    client = make_client(session, thekeys_url)
+    await client.get_account()
+    thekeys_sim.expire_tokens()
+    thekeys_sim.clear_log()
+
+    results = await asyncio.gather(*(client.list_codes(3001) for _ in range(4)))
+
+    assert [[code.name for code in codes] for codes in results] == [["Cleaner"]] * 4
+    assert thekeys_sim.count("/api/login_check") == 1
+    assert thekeys_sim.count("/partage/all/serrure/3001") == 8  # refused once, retried once
+
+
+async def test_envelope_401_renews_the_token(session, stub, stub_url) -> None:
+    canned_login(stub)
+    stub.reply(ACCOUNT, {"status": 401, "data": None, "message": "invalid_grant"})
+
+    with raises_clean(AuthenticationError):
+        await make_client(session, stub_url).get_account()
+    assert stub.hits.count("/api/login_check") == 2
+
+
+async def test_guest_named_invalid_grant_is_just_a_name(session, stub, stub_url) -> None:
+    canned_login(stub)
+    code = {
+        "id": 1,
+        "nom": "smoobu invalid_grant",
+        "code": "4821",
+        "accessoire": {"id_accessoire": KEYPAD},
+    }
+    stub.reply(
+        "/fr/api/v2/partage/all/serrure/3001",
+        {"status": 200, "data": {"partages_accessoire": [code]}},
+    )
+
+    (listed,) = await make_client(session, stub_url).list_codes(3001)
+
+    assert listed.name == "smoobu invalid_grant"
+    assert stub.hits.count("/api/login_check") == 1
+
+
+async def test_login_answer_that_is_not_json_is_a_refusal(session, stub, stub_url) -> None:
+    stub.reply("/api/login_check", text="<html>Maintenance</html>")
+
+    with raises_clean(AuthenticationError):
+        await make_client(session, stub_url).login()
+
+
+@pytest.mark.parametrize("data", [[], {"serrures": "x"}, {"id": 42}])
+async def test_unreadable_account_is_never_lock_free(session, stub, stub_url, data) -> None:
+    canned_login(stub)
+    stub.reply(ACCOUNT, {"status": 200, "data": data})
+
+    with raises_clean(InvalidResponseError):
+        await make_client(session, stub_url).get_account()
+
+
+async def test_pin_is_masked_in_rejections(session, stub, stub_url) -> None:
+    canned_login(stub)
+    stub.reply(
+        f"/fr/api/v2/partage/create/3001/accessoire/{KEYPAD}",
+        {
+            "status": 400,
+            "message": {"global": ["Code 4821 refused"], "form": {"code": ["4821 taken"]}},
+        },
+    )
+
+    with raises_clean(RequestRejectedError) as err:
+        await make_client(session, stub_url).create_code(3001, KEYPAD, stay())
+
+    assert "4821" not in exception_text(err.value)
+    assert err.value.fields == {"code": ["*** taken"]}

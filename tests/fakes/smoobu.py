@@ -117,6 +117,8 @@ class SmoobuSimulator(SimulatorBase):
         self.user_id = user_id
         self.max_skew = max_skew
         self.allow_legacy = True
+        # The wire query must be the canonical string that was signed (smoobu-api.md 2b).
+        self.strict_wire_query = True
         self.repeat_last_on_next_page = False
         self.retry_after_epoch = False
         self.signature_failures = 0
@@ -297,11 +299,14 @@ class SmoobuSimulator(SimulatorBase):
             return "timestamp out of range"
         if not nonce or nonce in self._nonces:
             return "nonce missing or reused"
+        raw_query = request.rel_url.raw_query_string
+        if self.strict_wire_query and raw_query != canonical_query(raw_query):
+            return "query not sent in canonical form"
         expected = sign(
             self.api_secret,
             method=request.method,
             path=request.path,  # as received, so a sub-app prefix is part of it
-            raw_query=request.rel_url.raw_query_string,
+            raw_query=raw_query,
             timestamp=stamp,
             nonce=nonce,
             body=await request.read(),

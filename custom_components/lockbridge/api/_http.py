@@ -9,7 +9,7 @@ from email.utils import parsedate_to_datetime
 import json
 import math
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import aiohttp
 from yarl import URL
@@ -33,17 +33,31 @@ class Scrubber:
         """Also hide this value from now on (e.g. a token just received)."""
         if not secret:
             return
-        for form in {secret, quote(secret, safe=""), quote(secret)}:
+        for form in _forms(secret):
             if form not in self._secrets:
                 self._secrets.append(form)
         self._secrets.sort(key=len, reverse=True)
 
-    def __call__(self, text: str) -> str:
-        """Return ``text`` with every secret masked and its length bounded."""
-        for secret in self._secrets:
+    def remove(self, secret: str | None) -> None:
+        """Stop tracking a value that is no longer in use (a replaced token)."""
+        if secret:
+            drop = _forms(secret)
+            self._secrets = [form for form in self._secrets if form not in drop]
+
+    def __call__(self, text: str, *extra: str) -> str:
+        """Return ``text`` with every secret (and `extra` ones) masked, length bounded."""
+        secrets = self._secrets
+        if extra:
+            secrets = sorted({*secrets, *(f for e in extra if e for f in _forms(e))}, key=len)[::-1]
+        for secret in secrets:
             text = text.replace(secret, "***")
         text = " ".join(text.split())
         return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+def _forms(secret: str) -> set[str]:
+    """A secret as it may appear: raw, URL-encoded, form-encoded."""
+    return {secret, quote(secret, safe=""), quote(secret), quote_plus(secret)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +73,9 @@ class Response:
         try:
             return json.loads(self.text)
         except ValueError:
-            raise InvalidResponseError(
-                f"{what}: malformed JSON in the answer (HTTP {self.status})"
-            ) from None
+            pass
+        # Raised outside the except block: the decode error's context holds the whole body.
+        raise InvalidResponseError(f"{what}: malformed JSON in the answer (HTTP {self.status})")
 
 
 async def send(
@@ -76,9 +90,11 @@ async def send(
 ) -> Response:
     """Send one request; network trouble becomes CommunicationError / ApiTimeoutError.
 
-    Errors are raised ``from None`` with the exception's class name only: aiohttp's own
-    messages can contain the full URL, and HotelRunner puts its token in the query.
+    Errors carry the exception's class name only and are raised outside the except block,
+    so no context is attached: aiohttp's own errors can hold the full URL (HotelRunner puts
+    its token in the query) and their frames the request headers.
     """
+    failure: CommunicationError
     try:
         async with (
             asyncio.timeout(timeout),
@@ -87,9 +103,10 @@ async def send(
             body = await resp.read()
             return Response(resp.status, resp.headers, body.decode("utf-8", errors="replace"))
     except TimeoutError:
-        raise ApiTimeoutError(f"{what}: no answer within {timeout:g} s") from None
+        failure = ApiTimeoutError(f"{what}: no answer within {timeout:g} s")
     except aiohttp.ClientError as err:
-        raise CommunicationError(f"{what}: connection failed ({type(err).__name__})") from None
+        failure = CommunicationError(f"{what}: connection failed ({type(err).__name__})")
+    raise failure
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -108,8 +125,23 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
         except (TypeError, ValueError, IndexError):
             return None
         return max(0.0, when.timestamp() - now)
-    if math.isnan(number) or number < 0:
+    if not math.isfinite(number) or number < 0:
         return None
     if number > _EPOCH_THRESHOLD:
         return max(0.0, number - now)
     return number
+
+
+def check_page_count(count: int | None, items: int, page_size: int, cap: int, what: str) -> int:
+    """The listing's page count, refusing anything that would leave it incomplete.
+
+    A missing count is trusted only on a page that is not full; a count above `cap` is
+    refused before more requests are spent. A listing cut short must never look complete.
+    """
+    if count is None:
+        if items >= page_size:
+            raise InvalidResponseError(f"{what}: a full page but no page count")
+        return 1
+    if count > cap:
+        raise InvalidResponseError(f"{what}: {count} pages, more than {cap}; narrow the dates")
+    return count

@@ -94,13 +94,10 @@ def parse_time(value: Any) -> time | None:
     the fields are wall-clock times in the lock's time zone.
     """
     if isinstance(value, dict):
-        hour, minute = as_int(value.get("hour")), as_int(value.get("minute"))
-        if hour is None:
+        hour, minute = as_int(value.get("hour")), as_int(value.get("minute")) or 0
+        if hour is None or not (0 <= hour <= 23 and 0 <= minute <= 59):
             return None
-        try:
-            return time(hour, minute or 0)
-        except ValueError:
-            return None
+        return time(hour, minute)
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
@@ -109,3 +106,10 @@ def parse_time(value: Any) -> time | None:
     except ValueError:
         parsed = parse_datetime(text)
         return parsed.time().replace(tzinfo=None) if parsed else None
+
+
+def is_later(first: datetime | None, second: datetime | None) -> bool:
+    """True when both are known, comparable (both naive or both aware) and first > second."""
+    if first is None or second is None or (first.tzinfo is None) != (second.tzinfo is None):
+        return False
+    return first > second

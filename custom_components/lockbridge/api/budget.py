@@ -7,8 +7,10 @@ daily allowance, so the budget holds whichever way the cloud counts its days. Th
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+import math
 import time
 from typing import Any
 
@@ -28,12 +30,14 @@ class RequestBudget:
         per_day: int = 250,
         *,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if per_minute < 1 or per_day < 1:
             raise ValueError("a budget needs at least one request per window")
         self.per_minute = per_minute
         self.per_day = per_day
         self._clock = clock
+        self._sleep = sleep
         self._sent: deque[float] = deque()
         self._hold_until = 0.0
         #: Called after every change of state, e.g. to schedule saving it.
@@ -70,9 +74,17 @@ class RequestBudget:
         self._sent.append(self._clock())
         self._changed()
 
+    async def acquire_within(self, max_wait: float) -> None:
+        """Wait up to `max_wait` seconds for a slot (e.g. the next page of a listing)."""
+        wait = self.wait_time()
+        if 0 < wait <= max_wait:
+            await self._sleep(wait)
+        self.acquire()
+
     def hold(self, seconds: float) -> None:
         """Send nothing for `seconds` (the cloud answered 429)."""
-        self._hold_until = max(self._hold_until, self._clock() + max(seconds, 0.0))
+        seconds = min(max(seconds, 0.0), DAY) if math.isfinite(seconds) else DAY
+        self._hold_until = max(self._hold_until, self._clock() + seconds)
         self._changed()
 
     @property
@@ -106,18 +118,28 @@ class RequestBudget:
         """Load exported state; unreadable entries are ignored."""
         if not state or state.get("version") != STATE_VERSION:
             return
+        now = self._clock()
         sent = state.get("sent")
         times = [
-            float(item)
+            moment
             for item in (sent if isinstance(sent, list) else [])
-            if isinstance(item, int | float) and not isinstance(item, bool)
+            if (moment := _moment(item, now)) is not None
         ]
         self._sent = deque(sorted(times))
-        hold = state.get("hold_until")
-        if isinstance(hold, int | float) and not isinstance(hold, bool):
-            self._hold_until = float(hold)
-        self._prune(self._clock())
+        self._hold_until = _moment(state.get("hold_until"), now) or 0.0
+        self._prune(now)
 
     def _changed(self) -> None:
         if self.on_change is not None:
             self.on_change()
+
+
+def _moment(value: Any, now: float) -> float | None:
+    """A stored time, no later than a day from now (a corrupt store must not block us)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        moment = float(value)
+    except OverflowError:
+        return None
+    return min(moment, now + DAY) if math.isfinite(moment) else None

@@ -6,6 +6,7 @@ every message. Every request first takes a slot from the request budget.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 import logging
 import time
@@ -14,7 +15,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from ._http import Response, Scrubber, parse_retry_after, send
+from ._http import Response, Scrubber, check_page_count, parse_retry_after, send
 from ._parse import (
     as_bool,
     as_dict,
@@ -22,10 +23,11 @@ from ._parse import (
     as_list,
     as_opt_str,
     as_str,
+    is_later,
     parse_date,
     parse_datetime,
 )
-from .budget import RequestBudget
+from .budget import DAY, MINUTE, RequestBudget
 from .errors import (
     AuthenticationError,
     CommunicationError,
@@ -103,7 +105,11 @@ class HotelRunnerClient:
     ) -> tuple[HotelRunnerReservation, ...]:
         """Reservations, every page read (one budget slot per page).
 
-        `undelivered=False` lists everything rather than the unacknowledged queue.
+        `undelivered=False` lists everything rather than the unacknowledged queue. Mind
+        the cloud's defaults: without `from_date` only reservations *created* in the last
+        10 days are listed (and at most ~30 days back), so pass the dates you need.
+        A reservation listed twice (queue messages) comes back once, newest first, with
+        every `message_uid` to acknowledge.
         """
         params: dict[str, str] = {"undelivered": _flag(undelivered), "per_page": str(PER_PAGE)}
         if from_date is not None:
@@ -122,10 +128,15 @@ class HotelRunnerClient:
         skipped = 0
         page = 1
         while True:
-            if page > self._max_pages:
-                raise InvalidResponseError(f"{what}: more than {self._max_pages} pages")
             body = as_dict(
-                await self._request("GET", "reservations", {**params, "page": str(page)}, what)
+                await self._request(
+                    "GET",
+                    "reservations",
+                    {**params, "page": str(page)},
+                    what,
+                    # Later pages may wait for a per-minute slot rather than fail the listing.
+                    wait=MINUTE if page > 1 else 0.0,
+                )
             )
             items = body.get("reservations")
             if not isinstance(items, list):
@@ -135,13 +146,16 @@ class HotelRunnerClient:
                 if reservation is None:
                     skipped += 1
                 else:
-                    found[reservation.hr_number] = reservation
-            # `count` is ambiguous in the docs: loop on current_page < pages (reference §4).
-            pages = as_int(body.get("pages"))
-            current = as_int(body.get("current_page")) or page
-            if not items or pages is None or current >= pages:
+                    found[reservation.hr_number] = _merge(
+                        found.get(reservation.hr_number), reservation
+                    )
+            # `count` is ambiguous in the docs: loop on our page < pages (reference §4).
+            pages = check_page_count(
+                as_int(body.get("pages")), len(items), PER_PAGE, self._max_pages, what
+            )
+            if not items or page >= pages:
                 break
-            page = current + 1
+            page += 1
         if skipped:
             _LOGGER.warning("HotelRunner: skipped %d unreadable reservation records", skipped)
         return tuple(found.values())
@@ -153,8 +167,10 @@ class HotelRunnerClient:
             params["pms_number"] = pms_number
         await self._request("PUT", "reservations/~", params, "HotelRunner delivery confirmation")
 
-    async def _request(self, method: str, path: str, params: dict[str, str], what: str) -> Any:
-        self.budget.acquire()
+    async def _request(
+        self, method: str, path: str, params: dict[str, str], what: str, *, wait: float = 0.0
+    ) -> Any:
+        await self.budget.acquire_within(wait)
         url = (self._base / path).with_query({"token": self._token, "hr_id": self._hr_id, **params})
         resp = await send(self._session, method, url, what=what, timeout=self._timeout)
         self._raise_for_status(resp, what)
@@ -173,9 +189,10 @@ class HotelRunnerClient:
             return
         if resp.status == 429:
             wait = parse_retry_after(resp.headers.get("Retry-After"), time.time())
-            # The cloud's quota may be stricter than ours: pause at least a minute.
-            self.budget.hold(wait if wait is not None else 60.0)
-            raise RateLimitedError(f"{what}: rate limited by HotelRunner (HTTP 429)", wait)
+            # The cloud's quota may be stricter than ours: pause one minute to one day.
+            pause = min(max(wait or 0.0, MINUTE), DAY)
+            self.budget.hold(pause)
+            raise RateLimitedError(f"{what}: rate limited by HotelRunner (HTTP 429)", pause)
         if resp.status >= 500:
             raise CommunicationError(f"{what}: server error (HTTP {resp.status})")
         detail = self._detail(resp)
@@ -195,6 +212,17 @@ class HotelRunnerClient:
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
+
+
+def _merge(
+    known: HotelRunnerReservation | None, new: HotelRunnerReservation
+) -> HotelRunnerReservation:
+    """Keep the most recently updated copy, with the message ids of both."""
+    if known is None:
+        return new
+    newest = known if is_later(known.updated_at, new.updated_at) else new
+    uids = tuple(dict.fromkeys((*known.message_uids, *new.message_uids)))
+    return replace(newest, message_uids=uids)
 
 
 def _parse_stay(raw: Any) -> HotelRunnerRoomStay | None:
@@ -238,7 +266,7 @@ def _parse_reservation(raw: Any) -> HotelRunnerReservation | None:
         total_guests=as_int(item.get("total_guests")),
         completed_at=parse_datetime(item.get("completed_at")),
         updated_at=parse_datetime(item.get("updated_at")),
-        message_uid=as_opt_str(item.get("message_uid")),
+        message_uids=tuple(uid for uid in (as_str(item.get("message_uid")),) if uid),
         rooms=tuple(
             stay for line in as_list(item.get("rooms")) if (stay := _parse_stay(line)) is not None
         ),

@@ -179,5 +179,6 @@ class HotelRunnerReservation:
     total_guests: int | None = None
     completed_at: datetime | None = None
     updated_at: datetime | None = None
-    message_uid: str | None = None
+    #: Delivery messages to acknowledge (queue listings can hold several per reservation).
+    message_uids: tuple[str, ...] = ()
     rooms: tuple[HotelRunnerRoomStay, ...] = ()

@@ -20,13 +20,14 @@ import uuid
 import aiohttp
 from yarl import URL
 
-from ._http import Response, Scrubber, parse_retry_after, send
+from ._http import Response, Scrubber, check_page_count, parse_retry_after, send
 from ._parse import (
     as_bool,
     as_dict,
     as_int,
     as_opt_str,
     as_str,
+    is_later,
     parse_date,
     parse_datetime,
     parse_time,
@@ -182,10 +183,6 @@ class SmoobuClient:
         skipped = 0
         page = 1
         while True:
-            if page > self._max_pages:
-                raise InvalidResponseError(
-                    f"{what}: more than {self._max_pages} pages; narrow the date range"
-                )
             body = await self._get("/api/reservations", {**params, "page": str(page)}, what)
             bookings = as_dict(body).get("bookings")
             if not isinstance(bookings, list):
@@ -197,10 +194,16 @@ class SmoobuClient:
                     continue
                 # Pages can shift while we read them; keep the most recently modified copy.
                 known = found.get(reservation.id)
-                if known is None or _newer_or_same(reservation, known):
+                if known is None or not is_later(known.modified_at, reservation.modified_at):
                     found[reservation.id] = reservation
-            page_count = as_int(body.get("page_count", body.get("pageCount")))
-            if not bookings or page_count is None or page >= page_count:
+            page_count = check_page_count(
+                as_int(body.get("page_count", body.get("pageCount"))),
+                len(bookings),
+                PAGE_SIZE,
+                self._max_pages,
+                what,
+            )
+            if not bookings or page >= page_count:
                 break
             page += 1
         if skipped:
@@ -265,12 +268,6 @@ class SmoobuClient:
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
-
-
-def _newer_or_same(candidate: SmoobuReservation, known: SmoobuReservation) -> bool:
-    if candidate.modified_at is None or known.modified_at is None:
-        return True
-    return candidate.modified_at >= known.modified_at
 
 
 def _parse_reservation(raw: Any) -> SmoobuReservation | None:

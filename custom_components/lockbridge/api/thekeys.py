@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+import copy
 import logging
 import time
 from typing import Any
@@ -18,6 +19,7 @@ from yarl import URL
 from ._http import Response, Scrubber, parse_retry_after, send
 from ._parse import as_bool, as_dict, as_int, as_list, as_opt_str, as_str, parse_date, parse_time
 from .errors import (
+    ApiError,
     AuthenticationError,
     CommunicationError,
     InvalidResponseError,
@@ -33,6 +35,8 @@ DEFAULT_BASE_URL = "https://api.the-keys.fr"
 DEFAULT_TIMEOUT = 30.0
 #: Renew the token this long before it expires (the ha-mmo fix for invalid_grant errors).
 TOKEN_MARGIN = 60.0
+#: After the password is refused, fail fast for this long instead of trying again.
+AUTH_RETRY_DELAY = 60.0
 #: Used when the login answer has no usable expires_in (keyspy's mock says 3600).
 DEFAULT_TOKEN_LIFETIME = 3600
 ACCESSORY_GATEWAY = 1
@@ -62,6 +66,11 @@ class TheKeysClient:
         self._token: str | None = None
         self._expires_at = 0.0
         self._login_lock = asyncio.Lock()
+        # Login attempts so far, and how the last one failed: callers that waited on the
+        # lock share that outcome instead of each trying again (no lockout hammering).
+        self._attempts = 0
+        self._last_failure: ApiError | None = None
+        self._failed_at = 0.0
         self._scrub = Scrubber(password, username)
         #: Successful logins since creation (diagnostics and benchmarks).
         self.login_count = 0
@@ -79,6 +88,34 @@ class TheKeysClient:
             await self._login()
 
     async def _login(self) -> None:
+        self._attempts += 1
+        try:
+            await self._do_login()
+        except ApiError as err:
+            self._last_failure, self._failed_at = err, self._clock()
+            raise
+        self._last_failure = None
+
+    def _shared_outcome(self, attempts_before: int) -> str | None:
+        """After waiting for the lock: the token, or the error, of a login made meanwhile.
+
+        A refused password also stands for AUTH_RETRY_DELAY, so that callers arriving just
+        after it do not try again either (a lockout risk on the account).
+        """
+        failure = self._last_failure
+        if failure is not None and (
+            self._attempts != attempts_before
+            or (
+                isinstance(failure, AuthenticationError)
+                and self._clock() - self._failed_at < AUTH_RETRY_DELAY
+            )
+        ):
+            raise copy.copy(failure)
+        if self._attempts == attempts_before:
+            return None
+        return self._token if self._token and self._clock() < self._expires_at else None
+
+    async def _do_login(self) -> None:
         what = "The Keys login"
         resp = await send(
             self._session,
@@ -95,11 +132,15 @@ class TheKeysClient:
             raise AuthenticationError(
                 f"{what} refused (HTTP {resp.status}): {self._error_text(resp)}"
             )
-        body = as_dict(resp.json(what))
+        try:
+            body = as_dict(resp.json(what))
+        except InvalidResponseError:
+            body = {}  # the reference's rule: a login answer that is not JSON is a refusal
         token = as_str(body.get("access_token")) or as_str(body.get("token"))
         if not token:
             raise AuthenticationError(f"{what}: the answer carries no token")
         lifetime = as_int(body.get("expires_in")) or DEFAULT_TOKEN_LIFETIME
+        self._scrub.remove(self._token)
         self._scrub.add(token)
         self._token = token
         self._expires_at = self._clock() + max(lifetime - TOKEN_MARGIN, 0.0)
@@ -109,8 +150,10 @@ class TheKeysClient:
     async def _current_token(self) -> str:
         if self._token and self._clock() < self._expires_at:
             return self._token
+        attempts = self._attempts
         async with self._login_lock:
-            # Another caller may have logged in while we waited for the lock.
+            if token := self._shared_outcome(attempts):
+                return token
             if not (self._token and self._clock() < self._expires_at):
                 await self._login()
             assert self._token is not None  # noqa: S101  # set by _login or the check
@@ -118,7 +161,10 @@ class TheKeysClient:
 
     async def _renew(self, rejected: str) -> str:
         """Log in again after ``rejected`` was refused, once for all concurrent callers."""
+        attempts = self._attempts
         async with self._login_lock:
+            if token := self._shared_outcome(attempts):
+                return token
             if self._token == rejected or self._token is None:
                 _LOGGER.debug("The Keys refused the token; logging in again")
                 self._token = None
@@ -135,7 +181,9 @@ class TheKeysClient:
         what: str,
         data: dict[str, str] | None = None,
         allow_null: bool = False,
+        hide: str = "",
     ) -> Any:
+        """Call the API with the token; `hide` is masked in error texts (the PIN sent)."""
         url = self._base.joinpath("fr", "api", "v2", *segments)
         token = await self._current_token()
         resp = await self._send(method, url, token, what, data)
@@ -144,7 +192,7 @@ class TheKeysClient:
             resp = await self._send(method, url, token, what, data)
             if _token_refused(resp):
                 raise AuthenticationError(f"{what}: token refused right after a new login")
-        return self._unwrap(resp, what, allow_null=allow_null)
+        return self._unwrap(resp, what, allow_null=allow_null, hide=hide)
 
     async def _send(
         self, method: str, url: URL, token: str, what: str, data: dict[str, str] | None
@@ -168,7 +216,7 @@ class TheKeysClient:
         if resp.status >= 500:
             raise CommunicationError(f"{what}: server error (HTTP {resp.status})")
 
-    def _unwrap(self, resp: Response, what: str, *, allow_null: bool) -> Any:
+    def _unwrap(self, resp: Response, what: str, *, allow_null: bool, hide: str = "") -> Any:
         """Check the `{status, data, message}` envelope; success is HTTP 200 and status 200."""
         self._raise_for_transport(resp, what)
         if resp.status in (403, 404):
@@ -179,10 +227,11 @@ class TheKeysClient:
         status = as_int(body.get("status"))  # sometimes a string (thekeys-api.md §3)
         if resp.status >= 400 or (status is not None and status != 200):
             message, fields = _messages(body.get("message"))
-            text = self._scrub(message or f"status {status or resp.status}")
+            text = self._scrub(message or f"status {status or resp.status}", hide)
             if status in (403, 404):
                 raise NotFoundError(f"{what}: not found ({text})")
-            raise RequestRejectedError(f"{what}: refused ({text})", fields)
+            clean = {name: [self._scrub(e, hide) for e in errs] for name, errs in fields.items()}
+            raise RequestRejectedError(f"{what}: refused ({text})", clean)
         if status is None:
             raise InvalidResponseError(f"{what}: the answer has no status")
         data = body.get("data")
@@ -204,12 +253,13 @@ class TheKeysClient:
 
     async def get_account(self) -> Account:
         """The account's user id and its locks with their keypads."""
-        data = as_dict(
-            await self._api("GET", "utilisateur", "get", self._username, what="The Keys account")
-        )
-        locks = tuple(
-            lock for raw in as_list(data.get("serrures")) if (lock := _parse_lock(raw)) is not None
-        )
+        what = "The Keys account"
+        data = await self._api("GET", "utilisateur", "get", self._username, what=what)
+        serrures = data.get("serrures") if isinstance(data, dict) else None
+        if not isinstance(serrures, list):
+            # Never report "no locks" from an answer we could not read.
+            raise InvalidResponseError(f"{what}: unexpected answer shape")
+        locks = tuple(lock for raw in serrures if (lock := _parse_lock(raw)) is not None)
         return Account(as_int(data.get("id")), self._username, locks)
 
     async def get_lock(self, lock_id: int) -> Lock:
@@ -283,6 +333,7 @@ class TheKeysClient:
                 keypad_id,
                 what=what,
                 data=_form(fields),
+                hide=fields.pin,
             )
         )
         code_id = as_int(data.get("id"))
@@ -317,6 +368,7 @@ class TheKeysClient:
             what=f"The Keys update code {code.id}",
             data=_form(code),
             allow_null=True,
+            hide=code.pin,
         )
 
     async def delete_code(self, code_id: int) -> None:
@@ -333,7 +385,17 @@ class TheKeysClient:
 
 
 def _token_refused(resp: Response) -> bool:
-    return resp.status == 401 or (resp.status >= 400 and "invalid_grant" in resp.text)
+    """401 in the HTTP status or the envelope, or an OAuth `invalid_grant` error.
+
+    Only the `error` field counts: code names carry guests' names, which could say anything.
+    """
+    if resp.status == 401:
+        return True
+    try:
+        body = as_dict(resp.json(""))
+    except InvalidResponseError:
+        return False
+    return body.get("error") == "invalid_grant" or as_int(body.get("status")) == 401
 
 
 def _messages(message: Any) -> tuple[str, dict[str, list[str]]]:
