@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 import json
@@ -14,7 +14,14 @@ from urllib.parse import quote, quote_plus
 import aiohttp
 from yarl import URL
 
-from .errors import ApiTimeoutError, CommunicationError, InvalidResponseError
+from .errors import (
+    ApiTimeoutError,
+    AuthenticationError,
+    CommunicationError,
+    InvalidResponseError,
+    NotFoundError,
+    RequestRejectedError,
+)
 
 #: Longest piece of a cloud's own error text we carry into an exception.
 MAX_MESSAGE = 300
@@ -145,3 +152,14 @@ def check_page_count(count: int | None, items: int, page_size: int, cap: int, wh
     if count > cap:
         raise InvalidResponseError(f"{what}: {count} pages, more than {cap}; narrow the dates")
     return count
+
+
+def raise_for_error_status(resp: Response, what: str, detail: Callable[[], str]) -> None:
+    """Map a non-200, non-429 answer of a plain REST cloud onto the error hierarchy."""
+    if resp.status >= 500:
+        raise CommunicationError(f"{what}: server error (HTTP {resp.status})")
+    if resp.status in (401, 403):
+        raise AuthenticationError(f"{what}: credentials refused (HTTP {resp.status}: {detail()})")
+    if resp.status == 404:
+        raise NotFoundError(f"{what}: not found ({detail()})")
+    raise RequestRejectedError(f"{what}: refused (HTTP {resp.status}: {detail()})")

@@ -15,7 +15,14 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from ._http import Response, Scrubber, check_page_count, parse_retry_after, send
+from ._http import (
+    Response,
+    Scrubber,
+    check_page_count,
+    parse_retry_after,
+    raise_for_error_status,
+    send,
+)
 from ._parse import (
     as_bool,
     as_dict,
@@ -32,7 +39,6 @@ from .errors import (
     AuthenticationError,
     CommunicationError,
     InvalidResponseError,
-    NotFoundError,
     RateLimitedError,
     RequestRejectedError,
 )
@@ -193,14 +199,7 @@ class HotelRunnerClient:
             pause = min(max(wait or 0.0, MINUTE), DAY)
             self.budget.hold(pause)
             raise RateLimitedError(f"{what}: rate limited by HotelRunner (HTTP 429)", pause)
-        if resp.status >= 500:
-            raise CommunicationError(f"{what}: server error (HTTP {resp.status})")
-        detail = self._detail(resp)
-        if resp.status in (401, 403):
-            raise AuthenticationError(f"{what}: credentials refused (HTTP {resp.status}: {detail})")
-        if resp.status == 404:
-            raise NotFoundError(f"{what}: not found ({detail})")
-        raise RequestRejectedError(f"{what}: refused (HTTP {resp.status}: {detail})")
+        raise_for_error_status(resp, what, lambda: self._detail(resp))
 
     def _detail(self, resp: Response) -> str:
         try:

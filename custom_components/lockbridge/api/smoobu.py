@@ -20,7 +20,14 @@ import uuid
 import aiohttp
 from yarl import URL
 
-from ._http import Response, Scrubber, check_page_count, parse_retry_after, send
+from ._http import (
+    Response,
+    Scrubber,
+    check_page_count,
+    parse_retry_after,
+    raise_for_error_status,
+    send,
+)
 from ._parse import (
     as_bool,
     as_dict,
@@ -33,12 +40,8 @@ from ._parse import (
     parse_time,
 )
 from .errors import (
-    AuthenticationError,
-    CommunicationError,
     InvalidResponseError,
-    NotFoundError,
     RateLimitedError,
-    RequestRejectedError,
 )
 from .models import SmoobuApartment, SmoobuReservation, SmoobuUser
 
@@ -244,14 +247,7 @@ class SmoobuClient:
                 if (wait := parse_retry_after(resp.headers.get(header), now)) is not None
             ]
             raise RateLimitedError(f"{what}: rate limited (HTTP 429)", max(waits, default=None))
-        if resp.status >= 500:
-            raise CommunicationError(f"{what}: server error (HTTP {resp.status})")
-        detail = self._detail(resp)
-        if resp.status in (401, 403):
-            raise AuthenticationError(f"{what}: credentials refused (HTTP {resp.status}: {detail})")
-        if resp.status == 404:
-            raise NotFoundError(f"{what}: not found")
-        raise RequestRejectedError(f"{what}: refused (HTTP {resp.status}: {detail})")
+        raise_for_error_status(resp, what, lambda: self._detail(resp))
 
     def _detail(self, resp: Response) -> str:
         """The problem-JSON `detail`/`title` (and validation messages) of an error answer."""
