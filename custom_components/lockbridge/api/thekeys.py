@@ -391,6 +391,8 @@ def _token_refused(resp: Response) -> bool:
     """
     if resp.status == 401:
         return True
+    if "invalid_grant" not in resp.text and "401" not in resp.text:
+        return False  # the usual case: no second JSON parse of every answer
     try:
         body = as_dict(resp.json(""))
     except InvalidResponseError:
