@@ -1,0 +1,317 @@
+"""The sync cycle against The Keys simulator, case by case (DESIGN.md "From booking to code")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+
+import aiohttp
+import pytest
+
+from custom_components.lockbridge.api.smoobu import SmoobuClient
+from custom_components.lockbridge.api.thekeys import TheKeysClient
+from custom_components.lockbridge.engine.apply import Applier, Journal, SyncResult
+from custom_components.lockbridge.engine.bookings import (
+    HOTELRUNNER,
+    SMOOBU,
+    Booking,
+    BookingKey,
+    BookingStatus,
+    RejectReason,
+    Rejection,
+    UnitKey,
+    from_smoobu,
+)
+from custom_components.lockbridge.engine.plan import (
+    ActionKind,
+    Guard,
+    KeypadRef,
+    Reason,
+    UnitConfig,
+)
+from custom_components.lockbridge.engine.window import TimePolicy
+from tests.conftest import SMOOBU_KEY, SMOOBU_SECRET
+from tests.engine.harness import Cycle, at, booking, thekeys_client
+from tests.fakes.smoobu import SmoobuSimulator
+from tests.fakes.thekeys import TheKeysSimulator
+
+LOFT = KeypadRef(3001, "KpXy34Zt")
+STUDIO_DOOR = KeypadRef(3002, "KpCc22Dd")
+STUDIO_GATE = KeypadRef(3002, "KpAa11Bb")
+UNITS = {
+    UnitKey(SMOOBU, "101"): UnitConfig(LOFT),
+    UnitKey(SMOOBU, "102"): UnitConfig(STUDIO_DOOR, TimePolicy(use_booking_times=True)),
+    UnitKey(HOTELRUNNER, "HR:1"): UnitConfig(STUDIO_GATE),
+}
+TODAY = date(2026, 6, 10)
+NOW = at(TODAY)
+ARRIVAL = date(2026, 6, 12)
+DEPARTURE = date(2026, 6, 15)
+MARIA = booking(500, 101, ARRIVAL, DEPARTURE, "Maria Keller")
+KEY = MARIA.key
+
+
+@pytest.fixture
+def cycle(session: aiohttp.ClientSession, thekeys_sim: TheKeysSimulator, thekeys_url: str) -> Cycle:
+    """Sync cycles on the simulator's two locks."""
+    return Cycle(thekeys_sim, thekeys_client(session, thekeys_url, thekeys_sim), UNITS)
+
+
+def kinds(result: SyncResult) -> list[tuple[ActionKind, Reason]]:
+    return [(action.kind, action.reason) for action in result.plan.actions]
+
+
+def ours(sim: TheKeysSimulator, key: BookingKey = KEY) -> list:
+    return [code for code in sim.codes() if code.description == f"lockbridge:{key}"]
+
+
+def seed_code(sim: TheKeysSimulator, keypad: KeypadRef, name: str, pin: str, **kwargs) -> int:
+    kwargs.setdefault("start", ARRIVAL)
+    kwargs.setdefault("end", DEPARTURE)
+    return sim.add_code(keypad.lock_id, keypad.keypad_id, name, pin, **kwargs)
+
+
+# --- the table ------------------------------------------------------------------------
+
+
+@dataclass
+class Case:
+    """First cycle (`before`), then the cycle under test (`after`)."""
+
+    before: Sequence[Booking]
+    after: Sequence[Booking]
+    expected: list[tuple[ActionKind, Reason]]
+    seed: Callable[[TheKeysSimulator], object] = lambda _sim: None
+    now: datetime = NOW
+    ok: bool = True
+    rejected: Sequence[Rejection] = ()
+    #: Checks on the simulator after the cycle under test.
+    check: Callable[[TheKeysSimulator, dict[str, str]], None] = lambda _sim, _pins: None
+    extra: dict[str, object] = field(default_factory=dict)
+    guarded: dict[str, Guard] = field(default_factory=dict)
+
+
+def one_code_on(keypad: KeypadRef) -> Callable[[TheKeysSimulator, dict[str, str]], None]:
+    """Exactly one code for the booking, on `keypad`, with the PIN it had before (if any)."""
+
+    def check(sim: TheKeysSimulator, pins: dict[str, str]) -> None:
+        [code] = ours(sim)
+        assert (code.lock_id, code.id_accessoire) == (keypad.lock_id, keypad.keypad_id)
+        assert code.code == pins.get("before", code.code)
+
+    return check
+
+
+def no_code(sim: TheKeysSimulator, _pins: dict[str, str]) -> None:
+    assert ours(sim) == []
+
+
+def one_code(sim: TheKeysSimulator, pins: dict[str, str]) -> None:
+    [code] = ours(sim)
+    if "before" in pins:
+        assert code.code == pins["before"]
+
+
+def foreign_untouched(sim: TheKeysSimulator, _pins: dict[str, str]) -> None:
+    names = sorted(code.name for code in sim.codes() if not code.description)
+    assert names == ["Maria Keller", "smoobu Maria Keller"]
+    [code] = ours(sim)
+    assert code.code not in {"4826", "7391"}
+
+
+def adopted(pin: str) -> Callable[[TheKeysSimulator, dict[str, str]], None]:
+    def check(sim: TheKeysSimulator, _pins: dict[str, str]) -> None:
+        [code] = sim.codes()
+        assert (code.code, code.description, code.name) == (
+            pin,
+            "lockbridge:smoobu:500",
+            "smoobu Maria Keller",
+        )
+
+    return check
+
+
+CREATE, UPDATE, ADOPT, DELETE = (
+    ActionKind.CREATE,
+    ActionKind.UPDATE,
+    ActionKind.ADOPT,
+    ActionKind.DELETE,
+)
+MOVED_TO_STUDIO = replace(MARIA, unit_id="102")
+
+CASES = {
+    "new booking -> created on the mapped keypad": Case(
+        [], [MARIA], [(CREATE, Reason.NEW_BOOKING)], check=one_code_on(LOFT)
+    ),
+    "dates moved -> updated with the same PIN": Case(
+        [MARIA],
+        [replace(MARIA, departure=DEPARTURE + timedelta(days=2))],
+        [(UPDATE, Reason.WINDOW_CHANGED)],
+        check=one_code_on(LOFT),
+    ),
+    "check-in time changed, same dates -> updated": Case(
+        [replace(MOVED_TO_STUDIO, check_in=time(16, 0))],
+        [replace(MOVED_TO_STUDIO, check_in=time(13, 30))],
+        [(UPDATE, Reason.WINDOW_CHANGED)],
+        check=one_code_on(STUDIO_DOOR),
+    ),
+    "guest renamed -> updated": Case(
+        [MARIA],
+        [replace(MARIA, guest_name="Maria Keller-Brandt")],
+        [(UPDATE, Reason.NAME_CHANGED)],
+        check=one_code_on(LOFT),
+    ),
+    "cancelled -> deleted": Case(
+        [MARIA],
+        [replace(MARIA, status=BookingStatus.CANCELLED)],
+        [(DELETE, Reason.CANCELLED)],
+        check=no_code,
+    ),
+    "cancelled with no code -> nothing": Case(
+        [], [replace(MARIA, status=BookingStatus.CANCELLED)], [], check=no_code
+    ),
+    "unit moved -> created on the new keypad with the same PIN, then removed": Case(
+        [MARIA],
+        [MOVED_TO_STUDIO],
+        [(CREATE, Reason.UNIT_MOVED), (DELETE, Reason.UNIT_MOVED)],
+        check=one_code_on(STUDIO_DOOR),
+    ),
+    "unit moved, PIN taken there -> a new PIN": Case(
+        [MARIA],
+        [MOVED_TO_STUDIO],
+        [(CREATE, Reason.UNIT_MOVED), (DELETE, Reason.UNIT_MOVED)],
+        extra={"taken_on": STUDIO_DOOR},
+    ),
+    "blocked period -> no code": Case(
+        [], [replace(MARIA, status=BookingStatus.BLOCKED, guest_name="")], [], check=no_code
+    ),
+    "unit no longer managed -> deleted": Case(
+        [MARIA],
+        [replace(MARIA, unit_id="103")],
+        [(DELETE, Reason.UNIT_NOT_MANAGED)],
+        check=no_code,
+    ),
+    "foreign code with the guest's name -> untouched": Case(
+        [],
+        [MARIA],
+        [(CREATE, Reason.NEW_BOOKING)],
+        seed=lambda sim: (
+            seed_code(sim, LOFT, "Maria Keller", "4826"),
+            seed_code(sim, LOFT, "smoobu Maria Keller", "7391", start=ARRIVAL - timedelta(1)),
+        ),
+        check=foreign_untouched,
+    ),
+    "old-script code tagged Smoobu#id -> adopted, PIN kept": Case(
+        [],
+        [MARIA],
+        [(ADOPT, Reason.OLD_SCRIPT_CODE)],
+        seed=lambda sim: seed_code(
+            sim, LOFT, "smoobu Maria", "5173", description="Smoobu#500", end=DEPARTURE
+        ),
+        check=adopted("5173"),
+    ),
+    "old-script code by name and start date -> adopted, PIN kept": Case(
+        [],
+        [MARIA],
+        [(ADOPT, Reason.OLD_SCRIPT_CODE)],
+        seed=lambda sim: seed_code(sim, LOFT, "Smoobu  maria keller", "6284"),
+        check=adopted("6284"),
+    ),
+    "old-script code of a cancelled booking -> deleted": Case(
+        [],
+        [replace(MARIA, status=BookingStatus.CANCELLED)],
+        [(DELETE, Reason.CANCELLED)],
+        seed=lambda sim: seed_code(sim, LOFT, "smoobu Maria", "5173", description="Smoobu#500"),
+    ),
+    "ended more than the grace ago -> deleted": Case(
+        [MARIA],
+        [MARIA],
+        [(DELETE, Reason.ENDED)],
+        now=at(DEPARTURE + timedelta(days=1), 12, 1),
+        check=no_code,
+    ),
+    "ended within the grace -> left": Case(
+        [MARIA], [MARIA], [], now=at(DEPARTURE, 20), check=one_code
+    ),
+    "ended and gone from the source -> deleted after the grace": Case(
+        [MARIA], [], [(DELETE, Reason.ENDED)], now=at(DEPARTURE + timedelta(days=3))
+    ),
+    "gone from a source that answered -> deleted": Case(
+        [MARIA, booking(501, 102, ARRIVAL, DEPARTURE, "Other Guest")],
+        [booking(501, 102, ARRIVAL, DEPARTURE, "Other Guest")],
+        [(DELETE, Reason.GONE_FROM_SOURCE)],
+        check=no_code,
+    ),
+    "source failed -> nothing deleted": Case(
+        [MARIA],
+        [replace(MARIA, status=BookingStatus.CANCELLED)],
+        [],
+        ok=False,
+        check=one_code,
+        guarded={SMOOBU: Guard.SOURCE_FAILED},
+    ),
+    "source answered empty -> nothing deleted": Case(
+        [MARIA], [], [], check=one_code, guarded={SMOOBU: Guard.SOURCE_EMPTY}
+    ),
+    "broken record -> its code is left": Case(
+        [MARIA, booking(501, 102, ARRIVAL, DEPARTURE, "Other Guest")],
+        [booking(501, 102, ARRIVAL, DEPARTURE, "Other Guest")],
+        [],
+        rejected=[Rejection(KEY, RejectReason.DEPARTURE_NOT_AFTER_ARRIVAL)],
+        check=one_code,
+    ),
+    "beyond the horizon -> not yet": Case(
+        [],
+        [replace(MARIA, arrival=TODAY + timedelta(days=95), departure=TODAY + timedelta(days=98))],
+        [],
+        check=no_code,
+    ),
+    "two copies of our code -> one deleted": Case(
+        [MARIA],
+        [MARIA],
+        [(DELETE, Reason.DUPLICATE)],
+        extra={"duplicate": True},
+        check=one_code,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+async def test_case(cycle: Cycle, case: Case) -> None:
+    sim = cycle.sim
+    case.seed(sim)
+    pins: dict[str, str] = {}
+    if case.before:
+        first = await cycle.run(case.before, NOW)
+        assert first.applied is not None
+        assert not first.applied.failed
+        if codes := ours(sim):
+            pins["before"] = codes[0].code
+    if keypad := case.extra.get("taken_on"):
+        assert isinstance(keypad, KeypadRef)
+        seed_code(sim, keypad, "Cleaner", pins["before"])
+    if case.extra.get("duplicate"):
+        [code] = ours(sim)
+        sim.add_code(
+            code.lock_id,
+            code.id_accessoire,
+            code.name,
+            "8642",
+            code.start,
+            code.end,
+            description=code.description,
+        )
+
+    result = await cycle.run(case.after, case.now, ok=case.ok, rejected=case.rejected)
+
+    assert kinds(result) == case.expected
+    assert result.plan.guarded == case.guarded
+    assert result.applied is not None
+    assert not result.applied.failed
+    case.check(sim, pins)
+    if keypad := case.extra.get("taken_on"):
+        [code] = ours(sim)
+        assert code.code != pins["before"]
+    again = await cycle.run(case.after, case.now, ok=case.ok, rejected=case.rejected)
+    assert not again.plan, [str(action) for action in again.plan.actions]
