@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import aiohttp
 import pytest
@@ -20,8 +21,8 @@ from custom_components.lockbridge.engine.bookings import (
     SMOOBU,
     BookingKey,
     BookingStatus,
-    RejectReason,
     Rejection,
+    RejectReason,
     UnitKey,
     from_hotelrunner,
     from_smoobu,
@@ -33,7 +34,7 @@ from tests.fakes.smoobu import SmoobuSimulator
 A, B = date(2026, 6, 12), date(2026, 6, 15)
 
 
-def smoobu(booking_id: int = 1, **changes: object) -> SmoobuReservation:
+def smoobu(booking_id: int = 1, **changes: Any) -> SmoobuReservation:
     values: dict[str, object] = {
         "id": booking_id,
         "type": "reservation",
@@ -90,7 +91,7 @@ def hotelrunner(*rooms: HotelRunnerRoomStay, **changes: object) -> HotelRunnerRe
         ),
     ],
 )
-def test_smoobu_statuses(changes: dict[str, object], status: BookingStatus) -> None:
+def test_smoobu_statuses(changes: dict[str, Any], status: BookingStatus) -> None:
     [item] = from_smoobu([smoobu(**changes)]).bookings
 
     assert item.status is status
@@ -223,7 +224,9 @@ async def test_hotelrunner_reservations_from_the_simulator(
     hotelrunner_sim.cancel_reservation(
         hotelrunner_sim.add_reservation("Ayşe Yılmaz", [("HR:1", B, date(2026, 6, 18))])
     )
-    client = HotelRunnerClient(session, HR_TOKEN, HR_ID, budget=RequestBudget(), base_url=hotelrunner_url)
+    client = HotelRunnerClient(
+        session, HR_TOKEN, HR_ID, budget=RequestBudget(), base_url=hotelrunner_url
+    )
 
     result = from_hotelrunner(
         await client.get_reservations(from_date=date(2026, 6, 1)), known_units=["HR:1", "HR:2"]

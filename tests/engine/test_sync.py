@@ -5,36 +5,40 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
 
-from custom_components.lockbridge.api.smoobu import SmoobuClient
-from custom_components.lockbridge.api.thekeys import TheKeysClient
-from custom_components.lockbridge.engine.apply import Applier, Journal, SyncResult
+from custom_components.lockbridge.api.models import AccessCode
+from custom_components.lockbridge.engine.apply import SyncResult
 from custom_components.lockbridge.engine.bookings import (
     HOTELRUNNER,
     SMOOBU,
     Booking,
     BookingKey,
     BookingStatus,
-    RejectReason,
+    Normalised,
     Rejection,
+    RejectReason,
     UnitKey,
-    from_smoobu,
 )
+from custom_components.lockbridge.engine.ownership import tag
 from custom_components.lockbridge.engine.plan import (
     ActionKind,
+    Desired,
     Guard,
     KeypadRef,
     Reason,
+    SourceSnapshot,
     UnitConfig,
+    build_desired,
+    lock_zones,
+    plan,
 )
 from custom_components.lockbridge.engine.window import TimePolicy
-from tests.conftest import SMOOBU_KEY, SMOOBU_SECRET
-from tests.engine.harness import Cycle, at, booking, thekeys_client
-from tests.fakes.smoobu import SmoobuSimulator
-from tests.fakes.thekeys import TheKeysSimulator
+from tests.engine.harness import PARIS, Cycle, at, booking, thekeys_client
+from tests.fakes.thekeys import SimCode, TheKeysSimulator
 
 LOFT = KeypadRef(3001, "KpXy34Zt")
 STUDIO_DOOR = KeypadRef(3002, "KpCc22Dd")
@@ -62,7 +66,7 @@ def kinds(result: SyncResult) -> list[tuple[ActionKind, Reason]]:
     return [(action.kind, action.reason) for action in result.plan.actions]
 
 
-def ours(sim: TheKeysSimulator, key: BookingKey = KEY) -> list:
+def ours(sim: TheKeysSimulator, key: BookingKey = KEY) -> list[SimCode]:
     return [code for code in sim.codes() if code.description == f"lockbridge:{key}"]
 
 
@@ -130,6 +134,11 @@ def adopted(pin: str) -> Callable[[TheKeysSimulator, dict[str, str]], None]:
         )
 
     return check
+
+
+def old_script_code_left(sim: TheKeysSimulator, _pins: dict[str, str]) -> None:
+    [code] = [code for code in sim.codes() if code.description == "Smoobu#77"]
+    assert code.code == "5173"
 
 
 CREATE, UPDATE, ADOPT, DELETE = (
@@ -267,6 +276,27 @@ CASES = {
         [],
         check=no_code,
     ),
+    "ended within the grace, never had a code -> nothing": Case(
+        [], [MARIA], [], now=at(DEPARTURE, 20), check=no_code
+    ),
+    "ended long ago but the source failed -> left": Case(
+        [MARIA],
+        [MARIA],
+        [],
+        ok=False,
+        now=at(DEPARTURE + timedelta(days=5)),
+        check=one_code,
+        guarded={SMOOBU: Guard.SOURCE_FAILED},
+    ),
+    "old-script code of a booking no longer listed, not over -> left": Case(
+        [],
+        [MARIA],
+        [(CREATE, Reason.NEW_BOOKING)],
+        seed=lambda sim: seed_code(
+            sim, LOFT, "smoobu Somebody", "5173", description="Smoobu#77", end=date(2026, 9, 1)
+        ),
+        check=old_script_code_left,
+    ),
     "two copies of our code -> one deleted": Case(
         [MARIA],
         [MARIA],
@@ -315,3 +345,57 @@ async def test_case(cycle: Cycle, case: Case) -> None:
         assert code.code != pins["before"]
     again = await cycle.run(case.after, case.now, ok=case.ok, rejected=case.rejected)
     assert not again.plan, [str(action) for action in again.plan.actions]
+
+
+# --- pure planner details -------------------------------------------------------------
+
+
+def listed(key: BookingKey, *, end: date | None, pin: str = "5173", code_id: int = 7) -> AccessCode:
+    return AccessCode(
+        id=code_id,
+        lock_id=LOFT.lock_id,
+        keypad_id=LOFT.keypad_id,
+        name="smoobu Somebody",
+        pin=pin,
+        start_date=date(2026, 1, 1) if end else None,
+        end_date=end,
+        description=tag(key),
+    )
+
+
+def desired_of(*bookings: Booking, ok: bool = True) -> Desired:
+    normalised = Normalised(tuple(bookings))
+    snapshot = SourceSnapshot.answered(normalised) if ok else SourceSnapshot(False, tuple(bookings))
+    return build_desired({SMOOBU: snapshot}, UNITS, zones={}, default_zone=PARIS)
+
+
+def test_a_permanent_code_of_ours_gone_from_the_source_is_deleted() -> None:
+    gone = BookingKey(SMOOBU, "77")
+    result = plan(desired_of(MARIA), {LOFT.lock_id: [listed(gone, end=None)]}, NOW)
+
+    assert [(action.kind, action.reason, action.key) for action in result.actions] == [
+        (ActionKind.CREATE, Reason.NEW_BOOKING, KEY),
+        (ActionKind.DELETE, Reason.GONE_FROM_SOURCE, gone),
+    ]
+    assert "delete smoobu:77 on lock 3001 keypad KpXy34Zt code 7 (gone_from_source)" in {
+        str(action) for action in result.actions
+    }
+    assert KEY in result.pins
+    assert gone not in result.pins
+
+
+def test_codes_of_a_source_no_longer_configured_are_left() -> None:
+    other = BookingKey("airbnb", "1")
+    result = plan(desired_of(), {LOFT.lock_id: [listed(other, end=date(2026, 1, 2))]}, NOW)
+    assert not result
+
+
+def test_only_updates_resubmit_a_code() -> None:
+    result = plan(desired_of(MARIA), {LOFT.lock_id: []}, NOW)
+    with pytest.raises(ValueError, match="re-submit"):
+        result.actions[0].updated_code()
+
+
+def test_lock_zones_skip_unknown_names() -> None:
+    zones = lock_zones({1: "Europe/Lisbon", 2: None, 3: "Mars/Olympus_Mons", 4: "../etc"})
+    assert zones == {1: ZoneInfo("Europe/Lisbon")}

@@ -1,0 +1,265 @@
+"""Normalised bookings: one shape for every source, broken records reported, never raised."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import NamedTuple
+
+from ..api.models import HotelRunnerReservation, SmoobuReservation
+
+SMOOBU = "smoobu"
+HOTELRUNNER = "hotelrunner"
+
+
+class BookingStatus(StrEnum):
+    """What a booking means for the door."""
+
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    #: An owner's blocked period: no guest, no code.
+    BLOCKED = "blocked"
+
+
+class RejectReason(StrEnum):
+    """Why a record was skipped (translation keys in the integration)."""
+
+    MISSING_DATES = "missing_dates"
+    DEPARTURE_NOT_AFTER_ARRIVAL = "departure_not_after_arrival"
+    MISSING_UNIT = "missing_unit"
+    UNKNOWN_UNIT = "unknown_unit"
+    MISSING_GUEST_NAME = "missing_guest_name"
+    NO_ROOMS = "no_rooms"
+
+
+class BookingKey(NamedTuple):
+    """A booking across sources: the source name and its id in that source."""
+
+    source: str
+    booking_id: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.booking_id}"
+
+
+class UnitKey(NamedTuple):
+    """A bookable unit: a Smoobu apartment id or a HotelRunner room type (`inv_code`)."""
+
+    source: str
+    unit_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Booking:
+    """A stay as the engine sees it, whatever the source."""
+
+    key: BookingKey
+    unit_id: str
+    status: BookingStatus
+    arrival: date
+    departure: date
+    guest_name: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    phone: str | None = field(default=None, repr=False)
+    email: str | None = field(default=None, repr=False)
+    language: str | None = None
+    adults: int | None = None
+    children: int | None = None
+    #: Expected arrival / departure times, when the source gives them.
+    check_in: time | None = None
+    check_out: time | None = None
+    channel: str = ""
+    modified: datetime | None = None
+
+    @property
+    def unit(self) -> UnitKey:
+        """The unit this stay is in."""
+        return UnitKey(self.key.source, self.unit_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A record that could not be used, and why. Its codes are left as they are."""
+
+    key: BookingKey
+    reason: RejectReason
+
+
+@dataclass(frozen=True, slots=True)
+class Normalised:
+    """A source's answer after normalisation."""
+
+    bookings: tuple[Booking, ...] = ()
+    rejected: tuple[Rejection, ...] = ()
+
+
+def _clean(text: str) -> str:
+    # Control characters and runs of spaces would end up in keypad code names.
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
+def _full_name(guest_name: str, first: str, last: str) -> str:
+    return _clean(guest_name) or _clean(f"{first} {last}")
+
+
+def _is_newer(candidate: Booking, current: Booking) -> bool:
+    if candidate.modified is None or current.modified is None:
+        return current.modified is None
+    return candidate.modified >= current.modified
+
+
+class _Collector:
+    """Validates records into bookings; keeps the newest copy of a key seen twice."""
+
+    def __init__(self, known_units: Collection[str | int] | None) -> None:
+        self._known = None if known_units is None else {str(unit) for unit in known_units}
+        self._bookings: dict[BookingKey, Booking] = {}
+        self._rejected: dict[BookingKey, Rejection] = {}
+
+    def check(
+        self,
+        unit_id: str | None,
+        arrival: date | None,
+        departure: date | None,
+        status: BookingStatus,
+        guest_name: str,
+    ) -> tuple[str, date, date] | RejectReason:
+        """The unit and dates when the record is usable, else why not."""
+        if arrival is None or departure is None:
+            return RejectReason.MISSING_DATES
+        if departure <= arrival:
+            return RejectReason.DEPARTURE_NOT_AFTER_ARRIVAL
+        if not unit_id:
+            return RejectReason.MISSING_UNIT
+        if self._known is not None and unit_id not in self._known:
+            return RejectReason.UNKNOWN_UNIT
+        if status is BookingStatus.CONFIRMED and not guest_name:
+            return RejectReason.MISSING_GUEST_NAME
+        return unit_id, arrival, departure
+
+    def keep(self, booking: Booking) -> None:
+        current = self._bookings.get(booking.key)
+        if current is None or _is_newer(booking, current):
+            self._bookings[booking.key] = booking
+        self._rejected.pop(booking.key, None)
+
+    def reject(self, key: BookingKey, reason: RejectReason) -> None:
+        # A good copy of the same booking (another page, another line) wins.
+        if key not in self._bookings:
+            self._rejected[key] = Rejection(key, reason)
+
+    def result(self) -> Normalised:
+        return Normalised(tuple(self._bookings.values()), tuple(self._rejected.values()))
+
+
+def from_smoobu(
+    reservations: Iterable[SmoobuReservation], known_units: Collection[str | int] | None = None
+) -> Normalised:
+    """Smoobu bookings, cancellations and blocked periods.
+
+    `known_units` are the account's apartment ids; a booking elsewhere is rejected.
+    """
+    out = _Collector(known_units)
+    for item in reservations:
+        key = BookingKey(SMOOBU, str(item.id))
+        if item.is_blocked:
+            status = BookingStatus.BLOCKED
+        elif item.is_cancelled:
+            status = BookingStatus.CANCELLED
+        else:
+            # "reservation" and "modification of booking" are both live stays.
+            status = BookingStatus.CONFIRMED
+        guest = _full_name(item.guest_name, item.firstname, item.lastname)
+        unit = None if item.apartment_id is None else str(item.apartment_id)
+        checked = out.check(unit, item.arrival, item.departure, status, guest)
+        if isinstance(checked, RejectReason):
+            out.reject(key, checked)
+            continue
+        unit_id, arrival, departure = checked
+        out.keep(
+            Booking(
+                key=key,
+                unit_id=unit_id,
+                status=status,
+                arrival=arrival,
+                departure=departure,
+                guest_name=guest,
+                first_name=_clean(item.firstname),
+                last_name=_clean(item.lastname),
+                phone=item.phone,
+                email=item.email,
+                language=item.language,
+                adults=item.adults,
+                children=item.children,
+                check_in=item.check_in,
+                check_out=item.check_out,
+                channel=item.channel_name,
+                modified=item.modified_at,
+            )
+        )
+    return out.result()
+
+
+def _hotelrunner_status(*states: str) -> BookingStatus:
+    # States are reserved (initial) -> confirmed or canceled (American spelling); a stay
+    # is live in the first two. Either the reservation or its line can be cancelled.
+    cancelled = {"canceled", "cancelled"}
+    return (
+        BookingStatus.CANCELLED
+        if any(state.lower() in cancelled for state in states)
+        else BookingStatus.CONFIRMED
+    )
+
+
+def from_hotelrunner(
+    reservations: Iterable[HotelRunnerReservation], known_units: Collection[str | int] | None = None
+) -> Normalised:
+    """One stay per `rooms[]` line, keyed `<hr_number>/<inv_code>`.
+
+    A second line of the same room type gets `#2`, and so on, in the order listed.
+    `known_units` are the property's room types (`inv_code`).
+    """
+    out = _Collector(known_units)
+    for item in reservations:
+        if not item.rooms:
+            out.reject(BookingKey(HOTELRUNNER, item.hr_number), RejectReason.NO_ROOMS)
+            continue
+        guest = _full_name(item.guest_name, item.firstname, item.lastname)
+        lines_seen: dict[str, int] = {}
+        for line in item.rooms:
+            count = lines_seen[line.inv_code] = lines_seen.get(line.inv_code, 0) + 1
+            suffix = f"#{count}" if count > 1 else ""
+            key = BookingKey(HOTELRUNNER, f"{item.hr_number}/{line.inv_code}{suffix}")
+            status = _hotelrunner_status(item.state, line.state)
+            checked = out.check(
+                line.inv_code,
+                line.checkin or item.checkin,
+                line.checkout or item.checkout,
+                status,
+                guest,
+            )
+            if isinstance(checked, RejectReason):
+                out.reject(key, checked)
+                continue
+            unit_id, arrival, departure = checked
+            out.keep(
+                Booking(
+                    key=key,
+                    unit_id=unit_id,
+                    status=status,
+                    arrival=arrival,
+                    departure=departure,
+                    guest_name=guest,
+                    first_name=_clean(item.firstname),
+                    last_name=_clean(item.lastname),
+                    phone=item.phone,
+                    email=item.email,
+                    adults=line.adults,
+                    channel=item.channel_display or item.channel,
+                    modified=item.updated_at or item.completed_at,
+                )
+            )
+    return out.result()

@@ -1,0 +1,583 @@
+"""Desired codes vs the keypads' actual codes -> actions, each with its reason.
+
+Pure: no I/O. Rules (DESIGN.md, "From booking to code"):
+- a confirmed stay on a managed unit gets exactly one code on its keypad while its window
+  has not ended and starts within the horizon; the code follows the stay's window and name;
+- a booking keeps its PIN for life (dates, restarts, unit moves when the PIN is free);
+- codes without our tag are foreign and never targeted; the old script's codes are adopted;
+- deletions need a source that answered completely and plausibly this cycle.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+import secrets
+from zoneinfo import ZoneInfo
+
+from ..api.models import AccessCode, CodeFields
+from .bookings import Booking, BookingKey, BookingStatus, Normalised, Rejection, UnitKey
+from .ownership import code_name, is_legacy_name_match, legacy_booking, parse_tag, tag
+from .pins import phone_pin, random_pin
+from .window import Override, TimePolicy, Validity, stay_window, validity
+
+DEFAULT_HORIZON = timedelta(days=90)
+DEFAULT_GRACE = timedelta(days=1)
+
+
+class ActionKind(StrEnum):
+    """What an action does to the keypad."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    #: Re-tag a code of the replaced script, keeping its PIN (an update on the wire).
+    ADOPT = "adopt"
+    DELETE = "delete"
+
+
+class Reason(StrEnum):
+    """Why an action is planned (also the translation key of the reason)."""
+
+    NEW_BOOKING = "new_booking"
+    WINDOW_CHANGED = "window_changed"
+    NAME_CHANGED = "name_changed"
+    DETAILS_CHANGED = "details_changed"
+    UNIT_MOVED = "unit_moved"
+    OLD_SCRIPT_CODE = "old_script_code"
+    CANCELLED = "cancelled"
+    BLOCKED = "blocked"
+    UNIT_NOT_MANAGED = "unit_not_managed"
+    GONE_FROM_SOURCE = "gone_from_source"
+    ENDED = "ended"
+    DUPLICATE = "duplicate"
+
+
+#: Deletions after which the booking needs no PIN any more.
+FINAL_REASONS = frozenset(
+    {
+        Reason.CANCELLED,
+        Reason.BLOCKED,
+        Reason.UNIT_NOT_MANAGED,
+        Reason.GONE_FROM_SOURCE,
+        Reason.ENDED,
+    }
+)
+
+
+class Guard(StrEnum):
+    """Why a source's codes are not deleted this cycle."""
+
+    SOURCE_FAILED = "source_failed"
+    SOURCE_EMPTY = "source_empty"
+
+
+class PinMethod(StrEnum):
+    """How a new code's PIN is chosen."""
+
+    RANDOM = "random"
+    PHONE = "phone"
+
+
+@dataclass(frozen=True, slots=True)
+class KeypadRef:
+    """A keypad of a lock, as the unit map names it."""
+
+    lock_id: int
+    keypad_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnitConfig:
+    """A managed unit: its keypad and how its stays become windows."""
+
+    keypad: KeypadRef
+    policy: TimePolicy = field(default_factory=TimePolicy)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """Account-wide options."""
+
+    pin_length: int = 4
+    pin_method: PinMethod = PinMethod.RANDOM
+    #: Source -> code name prefix; the default is the source's name, as the old script did.
+    prefixes: Mapping[str, str] = field(default_factory=dict)
+    horizon: timedelta = DEFAULT_HORIZON
+    grace: timedelta = DEFAULT_GRACE
+
+    def prefix(self, source: str) -> str:
+        """The code name prefix for a source."""
+        return self.prefixes.get(source, source)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSnapshot:
+    """A source's bookings this cycle; `ok` is False when they are last cycle's, kept."""
+
+    ok: bool
+    bookings: tuple[Booking, ...] = ()
+    rejected: tuple[Rejection, ...] = ()
+
+    @classmethod
+    def answered(cls, normalised: Normalised) -> SourceSnapshot:
+        """A complete answer received this cycle."""
+        return cls(True, normalised.bookings, normalised.rejected)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing at all came back, not even cancellations or broken records."""
+        return not self.bookings and not self.rejected
+
+
+@dataclass(frozen=True, slots=True)
+class Stay:
+    """The code a confirmed booking on a managed unit should have."""
+
+    booking: Booking
+    keypad: KeypadRef
+    name: str
+    start: datetime
+    end: datetime
+    validity: Validity
+
+    @property
+    def key(self) -> BookingKey:
+        """The booking's key."""
+        return self.booking.key
+
+    def code_fields(self, pin: str, *, notify: bool = False) -> CodeFields:
+        """The full field set of this stay's code."""
+        return CodeFields(
+            name=self.name,
+            pin=pin,
+            start_date=self.validity.start_date,
+            start_time=self.validity.start_time,
+            end_date=self.validity.end_date,
+            end_time=self.validity.end_time,
+            description=tag(self.key),
+            active=True,
+            notify=notify,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """A booking whose codes must go, and why."""
+
+    reason: Reason
+    booking: Booking
+
+
+@dataclass(frozen=True, slots=True)
+class Desired:
+    """Everything the bookings say the keypads should hold."""
+
+    stays: Mapping[BookingKey, Stay]
+    #: Bookings whose codes must go: cancelled, blocked, or on a unit no longer managed.
+    removed: Mapping[BookingKey, Removal]
+    #: Broken records: their codes are left as they are until the record is readable.
+    held: frozenset[BookingKey]
+    sources: Mapping[str, SourceSnapshot]
+    zones: Mapping[int, ZoneInfo]
+    default_zone: ZoneInfo
+    settings: Settings
+
+    def zone(self, lock_id: int) -> ZoneInfo:
+        """A lock's time zone, falling back to Home Assistant's."""
+        return self.zones.get(lock_id, self.default_zone)
+
+
+def lock_zones(locks: Mapping[int, str | None]) -> dict[int, ZoneInfo]:
+    """Lock id -> time zone, for the locks whose zone name is known and valid."""
+    zones: dict[int, ZoneInfo] = {}
+    for lock_id, name in locks.items():
+        try:
+            zones[lock_id] = ZoneInfo(name or "")
+        except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+            continue
+    return zones
+
+
+def build_desired(
+    sources: Mapping[str, SourceSnapshot],
+    units: Mapping[UnitKey, UnitConfig],
+    *,
+    zones: Mapping[int, ZoneInfo],
+    default_zone: ZoneInfo,
+    settings: Settings | None = None,
+    overrides: Mapping[BookingKey, Override] | None = None,
+) -> Desired:
+    """Turn the sources' bookings into the codes the keypads should hold."""
+    settings = settings or Settings()
+    overrides = overrides or {}
+    stays: dict[BookingKey, Stay] = {}
+    removed: dict[BookingKey, Removal] = {}
+    held: set[BookingKey] = set()
+    for snapshot in sources.values():
+        held.update(item.key for item in snapshot.rejected)
+        for booking in snapshot.bookings:
+            unit = units.get(booking.unit)
+            if booking.status is BookingStatus.CANCELLED:
+                removed[booking.key] = Removal(Reason.CANCELLED, booking)
+            elif booking.status is BookingStatus.BLOCKED:
+                removed[booking.key] = Removal(Reason.BLOCKED, booking)
+            elif unit is None:
+                removed[booking.key] = Removal(Reason.UNIT_NOT_MANAGED, booking)
+            else:
+                zone = zones.get(unit.keypad.lock_id, default_zone)
+                start, end = stay_window(
+                    booking.arrival,
+                    booking.departure,
+                    zone,
+                    unit.policy,
+                    booking_check_in=booking.check_in,
+                    booking_check_out=booking.check_out,
+                    override=overrides.get(booking.key),
+                )
+                stays[booking.key] = Stay(
+                    booking=booking,
+                    keypad=unit.keypad,
+                    name=code_name(settings.prefix(booking.key.source), booking.guest_name),
+                    start=start,
+                    end=end,
+                    validity=validity(start, end, zone),
+                )
+    return Desired(
+        stays=stays,
+        removed=removed,
+        held=frozenset(held),
+        sources=sources,
+        zones=zones,
+        default_zone=default_zone,
+        settings=settings,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Action:
+    """One change to one keypad."""
+
+    kind: ActionKind
+    reason: Reason
+    key: BookingKey
+    keypad: KeypadRef
+    #: The unit of the stay, when the booking is known.
+    unit: UnitKey | None
+    #: The code acted on (update, adopt, delete).
+    code: AccessCode | None = None
+    #: Every field to send (create, update, adopt).
+    fields: CodeFields | None = None
+    stay: Stay | None = None
+
+    def updated_code(self) -> AccessCode:
+        """The code to re-submit for an update or adoption."""
+        if self.code is None or self.fields is None:
+            raise ValueError("only updates and adoptions re-submit a code")
+        values = {item.name: getattr(self.fields, item.name) for item in fields(CodeFields)}
+        return AccessCode(
+            id=self.code.id, lock_id=self.code.lock_id, keypad_id=self.code.keypad_id, **values
+        )
+
+    def __str__(self) -> str:
+        code = f" code {self.code.id}" if self.code else ""
+        return (
+            f"{self.kind} {self.key} on lock {self.keypad.lock_id} keypad "
+            f"{self.keypad.keypad_id}{code} ({self.reason})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Unchanged:
+    """A stay whose code is already right."""
+
+    key: BookingKey
+    keypad: KeypadRef
+    unit: UnitKey
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The actions of one cycle, and what the cycle learnt."""
+
+    actions: tuple[Action, ...]
+    unchanged: tuple[Unchanged, ...]
+    #: The PIN memory to keep: every live booking's PIN, including those about to be sent.
+    pins: Mapping[BookingKey, str]
+    #: Sources whose codes were protected from deletion this cycle, and why.
+    guarded: Mapping[str, Guard]
+    #: Locks whose codes could not be read: nothing was planned on them.
+    unreadable_locks: frozenset[int]
+
+    def __bool__(self) -> bool:
+        return bool(self.actions)
+
+
+@dataclass(slots=True)
+class _Owned:
+    code: AccessCode
+    #: Made by the replaced script (`Smoobu#<id>`), not by us.
+    legacy: bool
+
+    @property
+    def keypad(self) -> KeypadRef:
+        return KeypadRef(self.code.lock_id, self.code.keypad_id)
+
+
+def _code_end(code: AccessCode, zone: ZoneInfo) -> datetime | None:
+    if code.end_date is None:
+        return None
+    return datetime.combine(code.end_date, code.end_time or time(23, 59), zone)
+
+
+class _Planner:
+    def __init__(
+        self,
+        desired: Desired,
+        actual: Mapping[int, Sequence[AccessCode]],
+        now: datetime,
+        pins: Mapping[BookingKey, str],
+        randbelow: Callable[[int], int],
+    ) -> None:
+        self.desired = desired
+        self.settings = desired.settings
+        self.actual = actual
+        self.now = now
+        self.randbelow = randbelow
+        self.memory = dict(pins)
+        self.actions: list[Action] = []
+        self.unchanged: list[Unchanged] = []
+        self.owned: dict[BookingKey, list[_Owned]] = defaultdict(list)
+        self.untagged: dict[KeypadRef, list[AccessCode]] = defaultdict(list)
+        self.taken: dict[KeypadRef, set[str]] = defaultdict(set)
+        self.unreadable: set[int] = set()
+        for codes in actual.values():
+            for code in sorted(codes, key=lambda item: item.id):
+                self._classify(code)
+        self.guarded = self._guards()
+
+    def _classify(self, code: AccessCode) -> None:
+        keypad = KeypadRef(code.lock_id, code.keypad_id)
+        self.taken[keypad].add(code.pin)
+        if (key := parse_tag(code.description)) is not None:
+            self.owned[key].append(_Owned(code, legacy=False))
+        elif (key := legacy_booking(code.description)) is not None:
+            self.owned[key].append(_Owned(code, legacy=True))
+        else:
+            self.untagged[keypad].append(code)
+
+    def _guards(self) -> dict[str, Guard]:
+        guarded: dict[str, Guard] = {}
+        live_sources = {
+            key.source
+            for key, codes in self.owned.items()
+            for item in codes
+            if not self._ended(item.code, grace=False)
+        }
+        for source, snapshot in self.desired.sources.items():
+            if not snapshot.ok:
+                guarded[source] = Guard.SOURCE_FAILED
+            elif snapshot.empty and source in live_sources:
+                # We hold live codes for it, yet it lists nothing, not even cancellations:
+                # far likelier a broken answer than every booking erased.
+                guarded[source] = Guard.SOURCE_EMPTY
+        return guarded
+
+    def _may_delete(self, key: BookingKey) -> bool:
+        return key.source in self.desired.sources and key.source not in self.guarded
+
+    def _ended(self, code: AccessCode, *, grace: bool) -> bool:
+        end = _code_end(code, self.desired.zone(code.lock_id))
+        margin = self.settings.grace if grace else timedelta(0)
+        return end is not None and self.now >= end + margin
+
+    # -- stays -------------------------------------------------------------------------
+
+    def stay(self, stay: Stay) -> None:
+        codes = self.owned.pop(stay.key, [])
+        if stay.keypad.lock_id not in self.actual:
+            self.unreadable.add(stay.keypad.lock_id)
+            return
+        unit = stay.booking.unit
+        if self.now >= stay.end + self.settings.grace:
+            self._delete_all(stay.key, codes, Reason.ENDED, unit)
+            return
+        here = [item for item in codes if item.keypad == stay.keypad]
+        elsewhere = [item for item in codes if item.keypad != stay.keypad]
+        if self.now >= stay.end:
+            # Over, within the grace: leave the code be, it changes nothing now.
+            if here:
+                self.unchanged.append(Unchanged(stay.key, stay.keypad, unit))
+            return
+        if not here and (adoptable := self._adoptable(stay)) is not None:
+            here = [_Owned(adoptable, legacy=True)]
+        if here:
+            self._keep(stay, here)
+        elif stay.start <= self.now + self.settings.horizon:
+            reason = Reason.UNIT_MOVED if elsewhere else Reason.NEW_BOOKING
+            self._create(stay, reason, moved_pin=elsewhere[0].code.pin if elsewhere else None)
+        if elsewhere and self._may_delete(stay.key):
+            for item in elsewhere:
+                self._delete(stay.key, item.code, Reason.UNIT_MOVED, unit)
+
+    def _adoptable(self, stay: Stay) -> AccessCode | None:
+        candidates = self.untagged[stay.keypad]
+        for code in candidates:
+            if is_legacy_name_match(code, stay.booking):
+                candidates.remove(code)
+                return code
+        return None
+
+    def _keep(self, stay: Stay, codes: list[_Owned]) -> None:
+        remembered = self.memory.get(stay.key)
+        codes.sort(key=lambda item: (item.code.pin != remembered, item.legacy, item.code.id))
+        kept, *duplicates = codes
+        for item in duplicates:
+            self._delete(stay.key, item.code, Reason.DUPLICATE, stay.booking.unit)
+        code = kept.code
+        self.memory[stay.key] = code.pin
+        wanted = stay.code_fields(code.pin, notify=code.notify)
+        reason = self._difference(code, wanted)
+        if kept.legacy:
+            kind, reason = ActionKind.ADOPT, Reason.OLD_SCRIPT_CODE
+        elif reason is None:
+            self.unchanged.append(Unchanged(stay.key, stay.keypad, stay.booking.unit))
+            return
+        else:
+            kind = ActionKind.UPDATE
+        self.actions.append(
+            Action(
+                kind=kind,
+                reason=reason,
+                key=stay.key,
+                keypad=stay.keypad,
+                unit=stay.booking.unit,
+                code=code,
+                fields=wanted,
+                stay=stay,
+            )
+        )
+
+    @staticmethod
+    def _difference(code: AccessCode, wanted: CodeFields) -> Reason | None:
+        if (code.start_date, code.start_time, code.end_date, code.end_time) != (
+            wanted.start_date,
+            wanted.start_time,
+            wanted.end_date,
+            wanted.end_time,
+        ):
+            return Reason.WINDOW_CHANGED
+        if code.name != wanted.name:
+            return Reason.NAME_CHANGED
+        if code.description != wanted.description or not code.active:
+            return Reason.DETAILS_CHANGED
+        return None
+
+    def _create(self, stay: Stay, reason: Reason, *, moved_pin: str | None) -> None:
+        taken = self.taken[stay.keypad]
+        length = self.settings.pin_length
+        pin = next(
+            (
+                candidate
+                # The PIN the guest already has comes first: on the old keypad, or remembered.
+                for candidate in (moved_pin, self.memory.get(stay.key))
+                if candidate is not None and candidate.isdigit() and candidate not in taken
+            ),
+            None,
+        )
+        if pin is None and self.settings.pin_method is PinMethod.PHONE:
+            pin = phone_pin(stay.booking.phone, length, taken)
+        if pin is None:
+            pin = random_pin(length, taken, randbelow=self.randbelow)
+        taken.add(pin)
+        self.memory[stay.key] = pin
+        self.actions.append(
+            Action(
+                kind=ActionKind.CREATE,
+                reason=reason,
+                key=stay.key,
+                keypad=stay.keypad,
+                unit=stay.booking.unit,
+                fields=stay.code_fields(pin),
+                stay=stay,
+            )
+        )
+
+    # -- codes without a stay ----------------------------------------------------------
+
+    def orphans(self) -> None:
+        for key, codes in self.owned.items():
+            if key in self.desired.held or not self._may_delete(key):
+                continue
+            removal = self.desired.removed.get(key)
+            for item in codes:
+                if removal is not None:
+                    self._delete(key, item.code, removal.reason, removal.booking.unit)
+                elif self._ended(item.code, grace=True):
+                    self._delete(key, item.code, Reason.ENDED, None)
+                elif not item.legacy and not self._ended(item.code, grace=False):
+                    # The old script's codes are only ever removed once over, as it did.
+                    self._delete(key, item.code, Reason.GONE_FROM_SOURCE, None)
+
+    def _delete_all(
+        self, key: BookingKey, codes: list[_Owned], reason: Reason, unit: UnitKey
+    ) -> None:
+        if self._may_delete(key):
+            for item in codes:
+                self._delete(key, item.code, reason, unit)
+
+    def _delete(
+        self, key: BookingKey, code: AccessCode, reason: Reason, unit: UnitKey | None
+    ) -> None:
+        if reason in FINAL_REASONS:
+            self.memory.pop(key, None)
+        self.actions.append(
+            Action(
+                kind=ActionKind.DELETE,
+                reason=reason,
+                key=key,
+                keypad=KeypadRef(code.lock_id, code.keypad_id),
+                unit=unit,
+                code=code,
+            )
+        )
+
+    def result(self) -> Plan:
+        return Plan(
+            actions=tuple(self.actions),
+            unchanged=tuple(self.unchanged),
+            pins=self._live_pins(),
+            guarded=self.guarded,
+            unreadable_locks=frozenset(self.unreadable),
+        )
+
+    def _live_pins(self) -> dict[BookingKey, str]:
+        # Remember PINs of bookings still around in any form; forget the rest.
+        known = set(self.desired.stays) | self.desired.held
+        for snapshot in self.desired.sources.values():
+            if not snapshot.ok:
+                known.update(booking.key for booking in snapshot.bookings)
+        known.update(self.owned)
+        return {key: pin for key, pin in self.memory.items() if key in known}
+
+
+def plan(
+    desired: Desired,
+    actual: Mapping[int, Sequence[AccessCode]],
+    now: datetime,
+    *,
+    pins: Mapping[BookingKey, str] | None = None,
+    randbelow: Callable[[int], int] = secrets.randbelow,
+) -> Plan:
+    """The actions that bring the listed keypads in line with the bookings.
+
+    `actual` holds the codes of every lock that could be listed this cycle; stays on other
+    locks are left for later. `pins` is the PIN memory kept from earlier cycles.
+    """
+    planner = _Planner(desired, actual, now, pins or {}, randbelow)
+    for key in sorted(desired.stays):
+        planner.stay(desired.stays[key])
+    planner.orphans()
+    return planner.result()
