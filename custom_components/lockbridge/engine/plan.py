@@ -411,7 +411,7 @@ class _Planner:
             if here:
                 self.unchanged.append(Unchanged(stay.key, stay.keypad, unit))
             return
-        if not here and (adoptable := self._adoptable(stay)) is not None:
+        if not codes and (adoptable := self._adoptable(stay)) is not None:
             here = [_Owned(adoptable, legacy=True)]
         if here:
             self._keep(stay, here)
@@ -423,9 +423,12 @@ class _Planner:
                 self._delete(stay.key, item.code, Reason.UNIT_MOVED, unit)
 
     def _adoptable(self, stay: Stay) -> AccessCode | None:
+        # A name match only stands for a booking we never gave a PIN (or planned to adopt
+        # with this very PIN): otherwise that PIN is the guest's and the look-alike is not.
+        remembered = self.memory.get(stay.key)
         candidates = self.untagged[stay.keypad]
         for code in candidates:
-            if is_legacy_name_match(code, stay.booking):
+            if is_legacy_name_match(code, stay.booking) and remembered in (None, code.pin):
                 candidates.remove(code)
                 return code
         return None
