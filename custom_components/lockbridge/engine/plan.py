@@ -418,6 +418,9 @@ class _Planner:
         elif stay.start <= self.now + self.settings.horizon:
             reason = Reason.UNIT_MOVED if elsewhere else Reason.NEW_BOOKING
             self._create(stay, reason, moved_pin=elsewhere[0].code.pin if elsewhere else None)
+        elif elsewhere:
+            # Moved to a unit where it is not due yet: keep the guest's PIN for then.
+            self.memory[stay.key] = elsewhere[0].code.pin
         if elsewhere and self._may_delete(stay.key):
             for item in elsewhere:
                 self._delete(stay.key, item.code, Reason.UNIT_MOVED, unit)
