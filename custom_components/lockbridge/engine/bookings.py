@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import NamedTuple
+from typing import NamedTuple, TypedDict, Unpack
 
 from ..api.models import HotelRunnerReservation, SmoobuReservation
 
@@ -96,6 +96,22 @@ class Normalised:
     rejected: tuple[Rejection, ...] = ()
 
 
+class _Details(TypedDict, total=False):
+    """The optional fields of a Booking, as each source fills them."""
+
+    first_name: str
+    last_name: str
+    phone: str | None
+    email: str | None
+    language: str | None
+    adults: int | None
+    children: int | None
+    check_in: time | None
+    check_out: time | None
+    channel: str
+    modified: datetime | None
+
+
 def _clean(text: str) -> str:
     # Control characters and runs of spaces would end up in keypad code names.
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
@@ -119,32 +135,45 @@ class _Collector:
         self._bookings: dict[BookingKey, Booking] = {}
         self._rejected: dict[BookingKey, Rejection] = {}
 
-    def check(
+    def add(
         self,
+        key: BookingKey,
         unit_id: str | None,
         arrival: date | None,
         departure: date | None,
         status: BookingStatus,
         guest_name: str,
-    ) -> tuple[str, date, date] | RejectReason:
-        """The unit and dates when the record is usable, else why not."""
+        **details: Unpack[_Details],
+    ) -> None:
+        """Keep the record as a booking, or reject it with the first problem found."""
+        reason = None
         if arrival is None or departure is None:
-            return RejectReason.MISSING_DATES
-        if departure <= arrival:
-            return RejectReason.DEPARTURE_NOT_AFTER_ARRIVAL
-        if not unit_id:
-            return RejectReason.MISSING_UNIT
-        if self._known is not None and unit_id not in self._known:
-            return RejectReason.UNKNOWN_UNIT
-        if status is BookingStatus.CONFIRMED and not guest_name:
-            return RejectReason.MISSING_GUEST_NAME
-        return unit_id, arrival, departure
-
-    def keep(self, booking: Booking) -> None:
-        current = self._bookings.get(booking.key)
+            reason = RejectReason.MISSING_DATES
+        elif departure <= arrival:
+            reason = RejectReason.DEPARTURE_NOT_AFTER_ARRIVAL
+        elif not unit_id:
+            reason = RejectReason.MISSING_UNIT
+        elif self._known is not None and unit_id not in self._known:
+            reason = RejectReason.UNKNOWN_UNIT
+        elif status is BookingStatus.CONFIRMED and not guest_name:
+            reason = RejectReason.MISSING_GUEST_NAME
+        # The None tests repeat the checks above for the type checker.
+        if reason is not None or unit_id is None or arrival is None or departure is None:
+            self.reject(key, reason or RejectReason.MISSING_DATES)
+            return
+        booking = Booking(
+            key=key,
+            unit_id=unit_id,
+            status=status,
+            arrival=arrival,
+            departure=departure,
+            guest_name=guest_name,
+            **details,
+        )
+        current = self._bookings.get(key)
         if current is None or _is_newer(booking, current):
-            self._bookings[booking.key] = booking
-        self._rejected.pop(booking.key, None)
+            self._bookings[key] = booking
+        self._rejected.pop(key, None)
 
     def reject(self, key: BookingKey, reason: RejectReason) -> None:
         # A good copy of the same booking (another page, another line) wins.
@@ -172,33 +201,24 @@ def from_smoobu(
         else:
             # "reservation" and "modification of booking" are both live stays.
             status = BookingStatus.CONFIRMED
-        guest = _full_name(item.guest_name, item.firstname, item.lastname)
-        unit = None if item.apartment_id is None else str(item.apartment_id)
-        checked = out.check(unit, item.arrival, item.departure, status, guest)
-        if isinstance(checked, RejectReason):
-            out.reject(key, checked)
-            continue
-        unit_id, arrival, departure = checked
-        out.keep(
-            Booking(
-                key=key,
-                unit_id=unit_id,
-                status=status,
-                arrival=arrival,
-                departure=departure,
-                guest_name=guest,
-                first_name=_clean(item.firstname),
-                last_name=_clean(item.lastname),
-                phone=item.phone,
-                email=item.email,
-                language=item.language,
-                adults=item.adults,
-                children=item.children,
-                check_in=item.check_in,
-                check_out=item.check_out,
-                channel=item.channel_name,
-                modified=item.modified_at,
-            )
+        out.add(
+            key,
+            None if item.apartment_id is None else str(item.apartment_id),
+            item.arrival,
+            item.departure,
+            status,
+            _full_name(item.guest_name, item.firstname, item.lastname),
+            first_name=_clean(item.firstname),
+            last_name=_clean(item.lastname),
+            phone=item.phone,
+            email=item.email,
+            language=item.language,
+            adults=item.adults,
+            children=item.children,
+            check_in=item.check_in,
+            check_out=item.check_out,
+            channel=item.channel_name,
+            modified=item.modified_at,
         )
     return out.result()
 
@@ -233,33 +253,19 @@ def from_hotelrunner(
             count = lines_seen[line.inv_code] = lines_seen.get(line.inv_code, 0) + 1
             suffix = f"#{count}" if count > 1 else ""
             key = BookingKey(HOTELRUNNER, f"{item.hr_number}/{line.inv_code}{suffix}")
-            status = _hotelrunner_status(item.state, line.state)
-            checked = out.check(
+            out.add(
+                key,
                 line.inv_code,
                 line.checkin or item.checkin,
                 line.checkout or item.checkout,
-                status,
+                _hotelrunner_status(item.state, line.state),
                 guest,
-            )
-            if isinstance(checked, RejectReason):
-                out.reject(key, checked)
-                continue
-            unit_id, arrival, departure = checked
-            out.keep(
-                Booking(
-                    key=key,
-                    unit_id=unit_id,
-                    status=status,
-                    arrival=arrival,
-                    departure=departure,
-                    guest_name=guest,
-                    first_name=_clean(item.firstname),
-                    last_name=_clean(item.lastname),
-                    phone=item.phone,
-                    email=item.email,
-                    adults=line.adults,
-                    channel=item.channel_display or item.channel,
-                    modified=item.updated_at or item.completed_at,
-                )
+                first_name=_clean(item.firstname),
+                last_name=_clean(item.lastname),
+                phone=item.phone,
+                email=item.email,
+                adults=line.adults,
+                channel=item.channel_display or item.channel,
+                modified=item.updated_at or item.completed_at,
             )
     return out.result()
