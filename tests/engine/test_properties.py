@@ -281,6 +281,17 @@ def worlds(draw: st.DrawFn) -> World:
             # Made by the old script, found by name only: adopted by design, not "foreign".
             legacy = {"name": f"smoobu {item.guest_name}", **code_window(draw, today)}
             specs.append((stay.keypad, legacy | {"start_date": item.arrival}))
+        if stay is not None and draw(st.integers(0, 2)) == 0:
+            # Look-alikes that are foreign: the bare guest name, or another start day.
+            other_day = item.arrival + timedelta(days=draw(st.sampled_from([-2, -1, 1, 3])))
+            look_alike = pick(
+                draw,
+                [
+                    {"name": item.guest_name, "start_date": item.arrival},
+                    {"name": f"smoobu {item.guest_name}", "start_date": other_day},
+                ],
+            )
+            specs.append((stay.keypad, {**code_window(draw, today), **look_alike}))
         for _ in range(pick(draw, [0, 0, 1, 1, 2])):
             # Ours already: on the right keypad or not, right or stale, sometimes twice.
             keypad = pick(draw, home * 3 + list(keypads))
