@@ -28,6 +28,7 @@ from custom_components.lockbridge.engine.bookings import (
     UnitKey,
 )
 from custom_components.lockbridge.engine.plan import (
+    Desired,
     KeypadRef,
     Settings,
     SourceSnapshot,
@@ -100,7 +101,7 @@ class Cycle:
         ok: bool = True,
         rejected: Iterable[Rejection] = (),
         sources: Iterable[str] = (SMOOBU,),
-    ) -> Any:
+    ) -> Desired:
         """The desired state of `bookings`, each source answering `ok`."""
         items = tuple(bookings)
         snapshots = {

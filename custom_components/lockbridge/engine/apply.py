@@ -96,10 +96,10 @@ class Journal:
         if isinstance(pending, dict):
             self.interrupted = tuple(item for item in pending.values() if isinstance(item, dict))
 
-    async def start(self, plan: Plan) -> None:
+    async def start(self, planned: Plan) -> None:
         """Keep the plan's PIN memory (including PINs about to be sent) before any request."""
         async with self._lock:
-            self._pins = dict(plan.pins)
+            self._pins = dict(planned.pins)
             self._pending.clear()
             await self._save()
 
@@ -250,15 +250,15 @@ class Applier:
         self._backoff = backoff
         self._sleep = sleep
 
-    async def apply(self, plan: Plan) -> ApplyResult:
+    async def apply(self, planned: Plan) -> ApplyResult:
         """Apply every action; return what happened to each."""
-        await self._journal.start(plan)
+        await self._journal.start(planned)
         summary = Summary()
-        for item in plan.unchanged:
+        for item in planned.unchanged:
             summary.add(item.keypad, item.unit, None, ok=True)
         outcomes: list[Outcome] = []
-        first = [action for action in plan.actions if action.kind is not ActionKind.DELETE]
-        then = [action for action in plan.actions if action.kind is ActionKind.DELETE]
+        first = [action for action in planned.actions if action.kind is not ActionKind.DELETE]
+        then = [action for action in planned.actions if action.kind is ActionKind.DELETE]
         for batch in (first, then):
             outcomes.extend(await asyncio.gather(*(self._run(action) for action in batch)))
         for outcome in outcomes:
