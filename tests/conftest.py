@@ -12,12 +12,17 @@ from urllib.parse import quote
 import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from freezegun.api import FrozenDateTimeFactory
 import pytest
 
 # Imported at module level so our package wins over the harness's own custom_components.
 import custom_components.lockbridge  # noqa: F401
 from custom_components.lockbridge.api import ApiError
+from tests import demo_stack
+from tests.demo_stack import Demo
 from tests.fakes import HotelRunnerSimulator, SmoobuSimulator, TheKeysSimulator
+from tests.fakes.__main__ import make_root_app
+from tests.fakes.demo import seed_demo
 
 TK_USERNAME = "+33611223344"
 TK_PASSWORD = "Tk&Pa55word-9f3c"
@@ -33,11 +38,25 @@ GUEST_CONTACTS = ["zoe@example.com", "+49 151 2345678", "ayse@example.com", "+90
 SECRETS = [TK_PASSWORD, SMOOBU_KEY, SMOOBU_SECRET, HR_TOKEN, HR_ID, *GUEST_CONTACTS]
 
 
+def _contacts(value: object) -> list[str]:
+    """Every guest email and phone held in a simulator's bookings."""
+    if isinstance(value, dict):
+        found = [v for k, v in value.items() if k in ("email", "phone") and isinstance(v, str)]
+        for item in value.values():
+            found += _contacts(item)
+        return found
+    if isinstance(value, list):
+        return [contact for item in value for contact in _contacts(item)]
+    return []
+
+
 def issued_secrets(*simulators: object) -> list[str]:
-    """Secrets known now: the fixed ones plus tokens a simulator has issued."""
+    """Secrets known now: the fixed ones, tokens a simulator issued, its guests' contacts."""
     found = list(SECRETS)
     for sim in simulators:
         found.extend(getattr(sim, "issued_tokens", []))
+        for store in ("bookings", "reservations"):
+            found.extend(c for c in _contacts(getattr(sim, store, None)) if len(c) > 5)
     return found
 
 
@@ -86,11 +105,20 @@ def no_secrets_in_logs(
         for name in ("thekeys_sim", "smoobu_sim", "hotelrunner_sim")
         if name in request.fixturenames
     ]
+    if "demo" in request.fixturenames:
+        demo = request.getfixturevalue("demo")
+        simulators += [demo.thekeys, demo.smoobu, demo.hotelrunner]
     caplog.set_level(logging.DEBUG)
     yield
     secrets = issued_secrets(*simulators)
     for when in ("setup", "call", "teardown"):
         for record in caplog.get_records(when):
+            if record.name == "pytest_homeassistant_custom_component.common" or (
+                record.name == "homeassistant.core" and record.msg.startswith("Bus:Handling")
+            ):
+                # The harness's dump of .storage writes, and Home Assistant's own trace of
+                # every event and state: both print what the UI shows the host anyway.
+                continue
             text = record.getMessage()
             if record.exc_info and record.exc_info[1] is not None:
                 text += exception_text(record.exc_info[1])
@@ -171,6 +199,19 @@ async def hotelrunner_url(hotelrunner_sim: HotelRunnerSimulator) -> AsyncIterato
     """Base URL (…/api/v2/apps) of the running HotelRunner simulator."""
     server = await serve(hotelrunner_sim.make_app())
     yield str(server.make_url("/api/v2/apps"))
+    await server.close()
+
+
+@pytest.fixture
+async def demo(freezer: FrozenDateTimeFactory) -> AsyncIterator[Demo]:
+    """The demo data set on the three simulators (test credentials), on the demo day."""
+    freezer.move_to(demo_stack.NOW)
+    thekeys = TheKeysSimulator(username=TK_USERNAME, password=TK_PASSWORD)
+    smoobu = SmoobuSimulator(api_key=SMOOBU_KEY, api_secret=SMOOBU_SECRET)
+    hotelrunner = HotelRunnerSimulator(token=HR_TOKEN, hr_id=HR_ID)
+    seed_demo(thekeys, smoobu, hotelrunner, demo_stack.DAY)
+    server = await serve(make_root_app(thekeys, smoobu, hotelrunner))
+    yield Demo(thekeys, smoobu, hotelrunner, str(server.make_url("")).rstrip("/"))
     await server.close()
 
 

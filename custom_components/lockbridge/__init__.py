@@ -2,40 +2,58 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .api import Account, ApiError, AuthenticationError, TheKeysClient
+from .api import TheKeysClient
 from .api.thekeys import DEFAULT_BASE_URL as THEKEYS_URL
 from .const import CONF_THEKEYS_URL, DOMAIN
+from .coordinator import SyncCoordinator, source_coordinator
+from .engine.apply import Journal
+from .models import SOURCE_OF_SUBENTRY
+from .repairs import Issues
+from .services import async_setup_services
+from .storage import StateStore, journal_store
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+PLATFORMS = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.CALENDAR,
+    Platform.LOCK,
+    Platform.SENSOR,
+]
 
 
 @dataclass(slots=True)
 class LockBridgeData:
     """What a loaded entry keeps at hand."""
 
-    thekeys: TheKeysClient
-    account: Account
+    client: TheKeysClient
+    coordinator: SyncCoordinator
+    state: StateStore
+    issues: Issues
 
 
 type LockBridgeConfigEntry = ConfigEntry[LockBridgeData]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Set up the integration (actions are registered here in a later step)."""
+    """Register the actions (they find their entry from their target)."""
+    async_setup_services(hass)
     return True
 
 
-def thekeys_client(hass: HomeAssistant, data: dict[str, str]) -> TheKeysClient:
+def thekeys_client(hass: HomeAssistant, data: Mapping[str, Any]) -> TheKeysClient:
     """A The Keys client on Home Assistant's shared session, from entry or flow data."""
     return TheKeysClient(
         async_get_clientsession(hass),
@@ -46,24 +64,59 @@ def thekeys_client(hass: HomeAssistant, data: dict[str, str]) -> TheKeysClient:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -> bool:
-    """Log in to The Keys and read the account; retry later when the cloud is away."""
-    client = thekeys_client(hass, dict(entry.data))
-    try:
-        account = await client.get_account()
-    except AuthenticationError as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="auth_failed"
-        ) from err
-    except ApiError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"error": str(err)},
-        ) from err
-    entry.runtime_data = LockBridgeData(client, account)
+    """Read the sources, then the account, sync, and add the entities."""
+    issues = Issues(hass, entry.entry_id)
+    state = StateStore(hass, entry.entry_id)
+    await state.load()
+    journal = Journal(journal_store(hass, entry.entry_id))
+    await journal.load()
+    client = thekeys_client(hass, entry.data)
+    coordinator = SyncCoordinator(hass, entry, client, journal, state, issues)
+    for subentry in entry.subentries.values():
+        if subentry.subentry_type in SOURCE_OF_SUBENTRY:
+            coordinator.sources[subentry.subentry_id] = source_coordinator(
+                hass, entry, subentry, issues, state
+            )
+    state.forget(set(coordinator.sources))
+    entry.async_on_unload(state.flush)
+
+    # A source that fails here keeps nothing from being set up: it is retried on its
+    # schedule, and the sync deletes nothing of its codes meanwhile.
+    await asyncio.gather(*(source.async_refresh() for source in coordinator.sources.values()))
+    await coordinator.async_config_entry_first_refresh()
+    for source in coordinator.sources.values():
+        entry.async_on_unload(source.async_add_listener(coordinator.source_updated))
+
+    entry.runtime_data = LockBridgeData(client, coordinator, state, issues)
+    entry.async_on_unload(entry.add_update_listener(_async_reload))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+async def _async_reload(hass: HomeAssistant, entry: LockBridgeConfigEntry) -> None:
+    """Options or sources changed: start again with them."""
+    await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -> bool:
-    """Unload an entry (no platforms yet)."""
-    return True
+    """Remove the entities; coordinators and stores close through async_on_unload."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -> None:
+    """Forget the journal, overrides and caches; the codes on the keypads stay."""
+    await journal_store(hass, entry.entry_id).async_remove()
+    await StateStore(hass, entry.entry_id).remove()
+    Issues(hass, entry.entry_id).clear_everything()
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: LockBridgeConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Allow removing a device only once its lock or unit is gone."""
+    coordinator = entry.runtime_data.coordinator
+    current = {(DOMAIN, unit.unique_id) for unit in coordinator.units}
+    current.add((DOMAIN, entry.entry_id))
+    if coordinator.data is not None:
+        current.update((DOMAIN, str(lock.id)) for lock in coordinator.data.account.locks)
+    return not device.identifiers & current

@@ -1,24 +1,88 @@
-"""Config flow: one The Keys account per entry, validated by a real login."""
+"""Config flow: a The Keys account per entry; Smoobu and HotelRunner sources as subentries."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentryFlow,
+    OptionsFlow,
+    SubentryFlowResult,
+)
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
+    TimeSelector,
 )
 import voluptuous as vol
 
 from . import thekeys_client
-from .api import Account, ApiError, AuthenticationError
+from .api import (
+    Account,
+    ApiError,
+    AuthenticationError,
+    HotelRunnerClient,
+    RequestBudget,
+    SmoobuClient,
+)
+from .api.hotelrunner import DEFAULT_BASE_URL as HOTELRUNNER_URL
+from .api.smoobu import DEFAULT_BASE_URL as SMOOBU_URL
 from .api.thekeys import DEFAULT_BASE_URL as THEKEYS_URL
-from .const import CONF_THEKEYS_URL, DOMAIN, LOGGER
+from .const import (
+    CONF_API_KEY,
+    CONF_API_SECRET,
+    CONF_BUFFER_AFTER,
+    CONF_BUFFER_BEFORE,
+    CONF_CHECK_IN,
+    CONF_CHECK_OUT,
+    CONF_GRACE,
+    CONF_HORIZON,
+    CONF_HOTELRUNNER_INTERVAL,
+    CONF_HOTELRUNNER_URL,
+    CONF_HR_ID,
+    CONF_KEYPAD,
+    CONF_LOCKS_INTERVAL,
+    CONF_NAME_PREFIX,
+    CONF_PIN_LENGTH,
+    CONF_PIN_METHOD,
+    CONF_SMOOBU_INTERVAL,
+    CONF_SMOOBU_URL,
+    CONF_THEKEYS_URL,
+    CONF_TOKEN,
+    CONF_UNITS,
+    CONF_USE_BOOKING_TIMES,
+    DEFAULT_CHECK_IN,
+    DEFAULT_CHECK_OUT,
+    DOMAIN,
+    LOGGER,
+    NOT_MANAGED,
+    SUBENTRY_HOTELRUNNER,
+    SUBENTRY_SMOOBU,
+)
+from .engine.pins import MAX_LENGTH, MIN_LENGTH
+from .engine.plan import KeypadRef
+from .models import anonymous_id, keypad_value, option
+
+if TYPE_CHECKING:
+    from . import LockBridgeData
 
 _PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
 
@@ -32,10 +96,39 @@ def normalise_phone(value: str) -> str | None:
     return phone if _PHONE.match(phone) else None
 
 
+def _password() -> TextSelector:
+    return TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+
+
+def _url() -> TextSelector:
+    return TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+
+
+def _number(low: int, high: int, unit: str | None = None) -> NumberSelector:
+    config = NumberSelectorConfig(min=low, max=high, step=1, mode=NumberSelectorMode.BOX)
+    if unit:
+        config["unit_of_measurement"] = unit
+    return NumberSelector(config)
+
+
 class LockBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a The Keys account."""
 
     VERSION = 1
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Booking sources."""
+        return {SUBENTRY_SMOOBU: SmoobuFlow, SUBENTRY_HOTELRUNNER: HotelRunnerFlow}
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+        """Codes, times and polling."""
+        return LockBridgeOptionsFlow()
 
     async def _validate(self, data: dict[str, Any]) -> tuple[Account | None, dict[str, str]]:
         """Log in for real; return the account or form errors."""
@@ -51,38 +144,53 @@ class LockBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
             return None, {"base": "unknown"}
         return account, {}
 
+    def _schema(self, *, password_only: bool = False) -> vol.Schema:
+        fields: dict[vol.Marker, Any] = {}
+        if not password_only:
+            fields[vol.Required(CONF_USERNAME)] = TextSelector(
+                TextSelectorConfig(type=TextSelectorType.TEL, autocomplete="username")
+            )
+        fields[vol.Required(CONF_PASSWORD)] = TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
+        )
+        if self.show_advanced_options and not password_only:
+            fields[vol.Optional(CONF_THEKEYS_URL, default=THEKEYS_URL)] = _url()
+        return vol.Schema(fields)
+
+    async def _account_step(
+        self, user_input: dict[str, Any] | None, base: Mapping[str, Any]
+    ) -> tuple[dict[str, Any] | None, str | None, dict[str, str]]:
+        """Check a phone and password; return the data, the account's unique id, errors."""
+        if user_input is None:
+            return None, None, {}
+        data = {**base, **user_input}
+        if (phone := normalise_phone(data[CONF_USERNAME])) is None:
+            return None, None, {CONF_USERNAME: "invalid_phone"}
+        data[CONF_USERNAME] = phone
+        account, errors = await self._validate(data)
+        if account is None:
+            return None, None, errors
+        unique = str(account.user_id) if account.user_id is not None else phone
+        return data, unique, {}
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the account's phone number and password."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            data = {**user_input}
-            if (phone := normalise_phone(data[CONF_USERNAME])) is None:
-                errors[CONF_USERNAME] = "invalid_phone"
-            else:
-                data[CONF_USERNAME] = phone
-                account, errors = await self._validate(data)
-                if account is not None:
-                    unique = str(account.user_id) if account.user_id is not None else phone
-                    await self.async_set_unique_id(unique)
-                    self._abort_if_unique_id_configured()
-                    return self.async_create_entry(title=phone, data=data)
-        fields: dict[vol.Marker, Any] = {
-            vol.Required(CONF_USERNAME): TextSelector(
-                TextSelectorConfig(type=TextSelectorType.TEL, autocomplete="username")
-            ),
-            vol.Required(CONF_PASSWORD): TextSelector(
-                TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
-            ),
-        }
-        if self.show_advanced_options:
-            fields[vol.Optional(CONF_THEKEYS_URL, default=THEKEYS_URL)] = TextSelector(
-                TextSelectorConfig(type=TextSelectorType.URL)
-            )
+        data, unique, errors = await self._account_step(user_input, {})
+        if data is not None:
+            await self.async_set_unique_id(unique)
+            self._abort_if_unique_id_configured()
+            return self.async_create_entry(title=data[CONF_USERNAME], data=data)
         return self.async_show_form(
             step_id="user",
-            data_schema=self.add_suggested_values_to_schema(vol.Schema(fields), user_input),
+            data_schema=self.add_suggested_values_to_schema(self._schema(), user_input),
             errors=errors,
         )
+
+    def _finish(self, entry: ConfigEntry, data: dict[str, Any]) -> ConfigFlowResult:
+        # A loaded entry reloads through its update listener; a failed one must be told.
+        if entry.state is ConfigEntryState.LOADED:
+            return self.async_update_and_abort(entry, data=data)
+        return self.async_update_reload_and_abort(entry, data=data)
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """The Keys refused the stored password."""
@@ -93,26 +201,311 @@ class LockBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Ask for the new password and check it against the same account."""
         entry = self._get_reauth_entry()
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            data = {**entry.data, CONF_PASSWORD: user_input[CONF_PASSWORD]}
-            account, errors = await self._validate(data)
-            if account is not None:
-                unique = (
-                    str(account.user_id) if account.user_id is not None else data[CONF_USERNAME]
-                )
-                await self.async_set_unique_id(unique)
-                self._abort_if_unique_id_mismatch(reason="wrong_account")
-                return self.async_update_reload_and_abort(entry, data=data)
+        data, unique, errors = await self._account_step(user_input, entry.data)
+        if data is not None:
+            await self.async_set_unique_id(unique)
+            self._abort_if_unique_id_mismatch(reason="wrong_account")
+            return self._finish(entry, data)
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(CONF_PASSWORD): TextSelector(
-                        TextSelectorConfig(type=TextSelectorType.PASSWORD)
-                    )
-                }
-            ),
+            data_schema=self._schema(password_only=True),
             description_placeholders={"username": entry.data[CONF_USERNAME]},
             errors=errors,
         )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the phone number, password or server of the same account."""
+        entry = self._get_reconfigure_entry()
+        data, unique, errors = await self._account_step(user_input, entry.data)
+        if data is not None:
+            await self.async_set_unique_id(unique)
+            self._abort_if_unique_id_mismatch(reason="wrong_account")
+            return self._finish(entry, data)
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                self._schema(), user_input or {**entry.data, CONF_PASSWORD: ""}
+            ),
+            errors=errors,
+        )
+
+
+class LockBridgeOptionsFlow(OptionsFlow):
+    """Codes, stay times and polling, for every source of the account."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """One form; every field explained in the UI."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        options = self.config_entry.options
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_PIN_LENGTH): _number(MIN_LENGTH, MAX_LENGTH),
+                vol.Required(CONF_PIN_METHOD): SelectSelector(
+                    SelectSelectorConfig(
+                        options=["random", "phone"],
+                        translation_key=CONF_PIN_METHOD,
+                        mode=SelectSelectorMode.LIST,
+                    )
+                ),
+                vol.Optional(CONF_NAME_PREFIX): TextSelector(),
+                vol.Required(CONF_USE_BOOKING_TIMES): BooleanSelector(),
+                vol.Required(CONF_BUFFER_BEFORE): _number(0, 720, "min"),
+                vol.Required(CONF_BUFFER_AFTER): _number(0, 720, "min"),
+                vol.Required(CONF_HORIZON): _number(1, 365, "d"),
+                vol.Required(CONF_GRACE): _number(0, 720, "h"),
+                vol.Required(CONF_LOCKS_INTERVAL): _number(1, 60, "min"),
+                vol.Required(CONF_SMOOBU_INTERVAL): _number(1, 60, "min"),
+                vol.Required(CONF_HOTELRUNNER_INTERVAL): _number(6, 240, "min"),
+            }
+        )
+        current = {str(key): option(options, str(key)) for key in schema.schema}
+        return self.async_show_form(
+            step_id="init", data_schema=self.add_suggested_values_to_schema(schema, current)
+        )
+
+
+class SourceFlow(ConfigSubentryFlow):
+    """Add or change a booking source: credentials checked live, then its unit map."""
+
+    credential_keys: tuple[str, ...] = ()
+    url_key = ""
+    default_url = ""
+
+    def __init__(self) -> None:
+        self._data: dict[str, Any] = {}
+        self._unique_id = ""
+        self._title = ""
+        self._units: list[tuple[str, str]] = []
+        self._map: dict[str, dict[str, Any]] = {}
+        self._keypads: list[SelectOptionDict] = []
+        self._answered: set[str] = set()
+
+    # -- per source ------------------------------------------------------------------------
+
+    def credentials_schema(self) -> vol.Schema:
+        """The credentials form."""
+        raise NotImplementedError
+
+    async def check(self, data: dict[str, Any]) -> None:
+        """Log in; set unique id, title and units (raises ApiError)."""
+        raise NotImplementedError
+
+    # -- steps -------------------------------------------------------------------------
+
+    def _schema(self) -> vol.Schema:
+        schema = self.credentials_schema()
+        if self.show_advanced_options:
+            schema = schema.extend({vol.Optional(self.url_key, default=self.default_url): _url()})
+        return schema
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Credentials of a new source."""
+        return await self._credentials("user", user_input, {})
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """New credentials or a new unit map for a source."""
+        current = dict(self._get_reconfigure_subentry().data)
+        self._map = dict(current.get(CONF_UNITS) or {})
+        return await self._credentials("reconfigure", user_input, current)
+
+    async def _credentials(
+        self, step_id: str, user_input: dict[str, Any] | None, current: dict[str, Any]
+    ) -> SubentryFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {key: value for key, value in user_input.items() if value not in ("", None)}
+            try:
+                await self.check(data)
+            except AuthenticationError:
+                errors["base"] = "invalid_auth"
+            except ApiError as err:
+                LOGGER.debug("Booking source could not be reached: %s", err)
+                errors["base"] = "cannot_connect"
+            except Exception:
+                LOGGER.exception("Unexpected error while checking a booking source")
+                errors["base"] = "unknown"
+            else:
+                if result := self._check_unique(step_id):
+                    return result
+                if not self._units:
+                    return self.async_abort(reason="no_units")
+                self._data = data
+                try:
+                    self._keypads = await self._keypad_options()
+                except ApiError:
+                    return self.async_abort(reason="cannot_connect")
+                return await self.async_step_unit()
+        suggested = user_input or {k: v for k, v in current.items() if k != CONF_UNITS}
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(self._schema(), suggested),
+            errors=errors,
+        )
+
+    def _check_unique(self, step_id: str) -> SubentryFlowResult | None:
+        entry = self._get_entry()
+        if step_id == "reconfigure":
+            if self._get_reconfigure_subentry().unique_id != self._unique_id:
+                return self.async_abort(reason="wrong_account")
+            return None
+        if any(sub.unique_id == self._unique_id for sub in entry.subentries.values()):
+            return self.async_abort(reason="already_configured")
+        return None
+
+    async def _keypad_options(self) -> list[SelectOptionDict]:
+        entry = self._get_entry()
+        runtime: LockBridgeData | None = getattr(entry, "runtime_data", None)
+        if runtime is not None and runtime.coordinator.data is not None:
+            account = runtime.coordinator.data.account
+        else:
+            account = await thekeys_client(self.hass, entry.data).get_account()
+        return [
+            SelectOptionDict(
+                value=keypad_value(KeypadRef(lock.id, keypad.id)),
+                label=f"{lock.name} - {keypad.name}",
+            )
+            for lock in account.locks
+            for keypad in lock.keypads
+        ]
+
+    async def async_step_unit(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """One form per unit: its keypad (or not managed) and its check-in/out times."""
+        done = len(self._answered)
+        if user_input is not None:
+            unit_id, name = self._units[done]
+            keypad = user_input[CONF_KEYPAD]
+            self._map[unit_id] = {
+                "name": name,
+                CONF_KEYPAD: None if keypad == NOT_MANAGED else keypad,
+                CONF_CHECK_IN: user_input[CONF_CHECK_IN],
+                CONF_CHECK_OUT: user_input[CONF_CHECK_OUT],
+            }
+            self._answered.add(unit_id)
+            done += 1
+        if done == len(self._units):
+            return self._save()
+        unit_id, name = self._units[done]
+        previous = self._map.get(unit_id) or {}
+        known = {str(option["value"]) for option in self._keypads}
+        keypad = previous.get(CONF_KEYPAD)
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_KEYPAD, default=keypad if keypad in known else NOT_MANAGED
+                ): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[
+                            SelectOptionDict(value=NOT_MANAGED, label=NOT_MANAGED),
+                            *self._keypads,
+                        ],
+                        translation_key=CONF_KEYPAD,
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
+                ),
+                vol.Required(
+                    CONF_CHECK_IN, default=previous.get(CONF_CHECK_IN, DEFAULT_CHECK_IN)
+                ): TimeSelector(),
+                vol.Required(
+                    CONF_CHECK_OUT, default=previous.get(CONF_CHECK_OUT, DEFAULT_CHECK_OUT)
+                ): TimeSelector(),
+            }
+        )
+        return self.async_show_form(
+            step_id="unit",
+            data_schema=schema,
+            description_placeholders={
+                "unit": name,
+                "position": str(done + 1),
+                "total": str(len(self._units)),
+            },
+            last_step=done + 1 == len(self._units),
+        )
+
+    def _save(self) -> SubentryFlowResult:
+        units = {unit_id: self._map[unit_id] for unit_id, _ in self._units}
+        data = {**self._data, CONF_UNITS: units}
+        if self.source == "reconfigure":
+            return self.async_update_and_abort(
+                self._get_entry(), self._get_reconfigure_subentry(), title=self._title, data=data
+            )
+        return self.async_create_entry(title=self._title, data=data, unique_id=self._unique_id)
+
+
+class SmoobuFlow(SourceFlow):
+    """A Smoobu account."""
+
+    url_key = CONF_SMOOBU_URL
+    default_url = SMOOBU_URL
+
+    def credentials_schema(self) -> vol.Schema:
+        """API key, and the secret that signs requests."""
+        return vol.Schema(
+            {vol.Required(CONF_API_KEY): _password(), vol.Optional(CONF_API_SECRET): _password()}
+        )
+
+    async def check(self, data: dict[str, Any]) -> None:
+        """The account behind the key, and its apartments."""
+        client = SmoobuClient(
+            async_get_clientsession(self.hass),
+            data[CONF_API_KEY],
+            data.get(CONF_API_SECRET),
+            base_url=data.get(CONF_SMOOBU_URL) or SMOOBU_URL,
+        )
+        user = await client.get_me()
+        apartments = await client.get_apartments()
+        self._unique_id = f"smoobu-{user.id}"
+        self._title = f"Smoobu {user.name}".strip()
+        self._units = [(str(apartment.id), apartment.name) for apartment in apartments]
+
+
+class HotelRunnerFlow(SourceFlow):
+    """A HotelRunner property."""
+
+    url_key = CONF_HOTELRUNNER_URL
+    default_url = HOTELRUNNER_URL
+
+    def credentials_schema(self) -> vol.Schema:
+        """Token and property id."""
+        return vol.Schema(
+            {vol.Required(CONF_TOKEN): _password(), vol.Required(CONF_HR_ID): _password()}
+        )
+
+    async def check(self, data: dict[str, Any]) -> None:
+        """The property's room types (one request of its daily budget)."""
+        budget = self._budget(data[CONF_HR_ID])
+        client = HotelRunnerClient(
+            async_get_clientsession(self.hass),
+            data[CONF_TOKEN],
+            data[CONF_HR_ID],
+            base_url=data.get(CONF_HOTELRUNNER_URL) or HOTELRUNNER_URL,
+            budget=budget,
+        )
+        rooms = await client.get_rooms()
+        self._unique_id = f"hotelrunner-{anonymous_id(data[CONF_HR_ID])}"
+        self._title = "HotelRunner"
+        names: dict[str, str] = {}
+        for room in rooms:
+            if not room.is_master and (
+                room.rate_code == room.inv_code or room.inv_code not in names
+            ):
+                names[room.inv_code] = room.name
+        self._units = list(names.items())
+
+    def _budget(self, hr_id: str) -> RequestBudget:
+        """The running source's budget for this property, so that checks count too."""
+        entry = self._get_entry()
+        runtime: LockBridgeData | None = getattr(entry, "runtime_data", None)
+        if runtime is not None:
+            for source in runtime.coordinator.sources.values():
+                budget = getattr(source, "budget", None)
+                if (
+                    isinstance(budget, RequestBudget)
+                    and source.subentry.data.get(CONF_HR_ID) == hr_id
+                ):
+                    return budget
+        return RequestBudget()

@@ -1,4 +1,4 @@
-"""Constants of the LockBridge integration."""
+"""Constants of the LockBridge integration: keys, defaults, event names."""
 
 from __future__ import annotations
 
@@ -10,3 +10,67 @@ LOGGER = logging.getLogger(__package__)
 
 #: The Keys cloud address; overridable in advanced mode (the simulators use this).
 CONF_THEKEYS_URL: Final = "thekeys_url"
+
+# --- booking-source subentries --------------------------------------------------------
+SUBENTRY_SMOOBU: Final = "smoobu"
+SUBENTRY_HOTELRUNNER: Final = "hotelrunner"
+CONF_API_KEY: Final = "api_key"
+CONF_API_SECRET: Final = "api_secret"  # noqa: S105  # a config key
+CONF_SMOOBU_URL: Final = "smoobu_url"
+CONF_TOKEN: Final = "token"  # noqa: S105  # a config key
+CONF_HR_ID: Final = "hr_id"
+CONF_HOTELRUNNER_URL: Final = "hotelrunner_url"
+#: unit id -> {name, keypad ("<lock id>/<keypad id>" or None), check_in, check_out}
+CONF_UNITS: Final = "units"
+CONF_KEYPAD: Final = "keypad"
+CONF_CHECK_IN: Final = "check_in"
+CONF_CHECK_OUT: Final = "check_out"
+NOT_MANAGED: Final = "not_managed"
+
+# --- options ----------------------------------------------------------------------------
+CONF_PIN_LENGTH: Final = "pin_length"
+CONF_PIN_METHOD: Final = "pin_method"
+CONF_NAME_PREFIX: Final = "name_prefix"
+CONF_BUFFER_BEFORE: Final = "buffer_before"
+CONF_BUFFER_AFTER: Final = "buffer_after"
+CONF_HORIZON: Final = "horizon_days"
+CONF_GRACE: Final = "cleanup_grace_hours"
+CONF_USE_BOOKING_TIMES: Final = "use_booking_times"
+CONF_LOCKS_INTERVAL: Final = "locks_interval"
+CONF_SMOOBU_INTERVAL: Final = "smoobu_interval"
+CONF_HOTELRUNNER_INTERVAL: Final = "hotelrunner_interval"
+
+DEFAULT_CHECK_IN: Final = "15:00:00"
+DEFAULT_CHECK_OUT: Final = "12:00:00"
+DEFAULTS: Final[dict[str, object]] = {
+    CONF_PIN_LENGTH: 4,
+    CONF_PIN_METHOD: "random",
+    CONF_NAME_PREFIX: "",
+    CONF_BUFFER_BEFORE: 0,
+    CONF_BUFFER_AFTER: 0,
+    CONF_HORIZON: 90,
+    CONF_GRACE: 24,
+    CONF_USE_BOOKING_TIMES: False,
+    CONF_LOCKS_INTERVAL: 5,
+    CONF_SMOOBU_INTERVAL: 5,
+    CONF_HOTELRUNNER_INTERVAL: 10,
+}
+
+#: A source that failed this many polls in a row raises "sync problem".
+FAILURES_BEFORE_PROBLEM: Final = 3
+
+# --- events -----------------------------------------------------------------------------
+EVENT_CODE_CREATED: Final = "lockbridge_code_created"
+EVENT_CODE_UPDATED: Final = "lockbridge_code_updated"
+EVENT_CODE_REMOVED: Final = "lockbridge_code_removed"
+EVENT_CODE_FAILED: Final = "lockbridge_code_failed"
+
+# --- actions ----------------------------------------------------------------------------
+SERVICE_CREATE_CODE: Final = "create_code"
+SERVICE_REMOVE_CODE: Final = "remove_code"
+SERVICE_REGENERATE_CODE: Final = "regenerate_code"
+SERVICE_SET_STAY_OVERRIDE: Final = "set_stay_override"
+SERVICE_SYNC: Final = "sync"
+
+#: Source of codes made by hand through the create_code action (tag lockbridge:manual:<id>).
+MANUAL_SOURCE: Final = "manual"

@@ -29,7 +29,7 @@ class RequestBudget:
         per_minute: int = 5,
         per_day: int = 250,
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = lambda: time.time(),  # looked up per call (freezegun)
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if per_minute < 1 or per_day < 1:

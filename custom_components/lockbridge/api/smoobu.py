@@ -84,7 +84,7 @@ class SmoobuClient:
         base_url: str = DEFAULT_BASE_URL,
         timeout: float = DEFAULT_TIMEOUT,
         max_pages: int = DEFAULT_MAX_PAGES,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = lambda: time.time(),  # looked up per call (freezegun)
     ) -> None:
         self._session = session
         self._api_key = api_key

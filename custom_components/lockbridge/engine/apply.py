@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 import copy
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -113,6 +113,12 @@ class Journal:
                 "keypad_id": action.keypad.keypad_id,
                 "code_id": action.code.id if action.code else None,
             }
+            await self._save()
+
+    async def remember(self, key: BookingKey, pin: str) -> None:
+        """Keep a PIN given outside a plan (a regenerated code)."""
+        async with self._lock:
+            self._pins[key] = pin
             await self._save()
 
     async def end(self, action: Action, *, done: bool) -> None:
@@ -337,6 +343,21 @@ async def read_codes(
 
     await asyncio.gather(*(read(lock_id) for lock_id in sorted(set(lock_ids))))
     return codes, errors
+
+
+def codes_after(
+    codes: Mapping[int, Sequence[AccessCode]], outcomes: Iterable[Outcome]
+) -> dict[int, tuple[AccessCode, ...]]:
+    """The keypads' codes once the successful outcomes are applied (no second listing)."""
+    by_id = {lock_id: {code.id: code for code in items} for lock_id, items in codes.items()}
+    for outcome in outcomes:
+        action = outcome.action
+        held = by_id.setdefault(action.keypad.lock_id, {})
+        if outcome.ok and action.kind is ActionKind.DELETE and action.code is not None:
+            held.pop(action.code.id, None)
+        elif outcome.ok and outcome.code is not None:
+            held[outcome.code.id] = outcome.code
+    return {lock_id: tuple(items.values()) for lock_id, items in by_id.items()}
 
 
 @dataclass(frozen=True, slots=True)

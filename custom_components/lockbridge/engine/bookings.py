@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import NamedTuple, TypedDict, Unpack
+from typing import Any, NamedTuple, TypedDict, Unpack
 
 from ..api.models import HotelRunnerReservation, SmoobuReservation
 
@@ -269,3 +269,53 @@ def from_hotelrunner(
                 modified=item.updated_at or item.completed_at,
             )
     return out.result()
+
+
+def to_dict(booking: Booking) -> dict[str, Any]:
+    """JSON-able form of a booking, for a source that must remember what it was told."""
+    return {
+        "source": booking.key.source,
+        "id": booking.key.booking_id,
+        "unit_id": booking.unit_id,
+        "status": str(booking.status),
+        "arrival": booking.arrival.isoformat(),
+        "departure": booking.departure.isoformat(),
+        "guest_name": booking.guest_name,
+        "first_name": booking.first_name,
+        "last_name": booking.last_name,
+        "phone": booking.phone,
+        "email": booking.email,
+        "language": booking.language,
+        "adults": booking.adults,
+        "children": booking.children,
+        "check_in": booking.check_in.isoformat() if booking.check_in else None,
+        "check_out": booking.check_out.isoformat() if booking.check_out else None,
+        "channel": booking.channel,
+        "modified": booking.modified.isoformat() if booking.modified else None,
+    }
+
+
+def from_dict(data: Any) -> Booking | None:
+    """The booking `to_dict` gave, or None for anything unreadable (a corrupt store)."""
+    try:
+        return Booking(
+            key=BookingKey(str(data["source"]), str(data["id"])),
+            unit_id=str(data["unit_id"]),
+            status=BookingStatus(data["status"]),
+            arrival=date.fromisoformat(data["arrival"]),
+            departure=date.fromisoformat(data["departure"]),
+            guest_name=str(data.get("guest_name") or ""),
+            first_name=str(data.get("first_name") or ""),
+            last_name=str(data.get("last_name") or ""),
+            phone=data.get("phone"),
+            email=data.get("email"),
+            language=data.get("language"),
+            adults=data.get("adults"),
+            children=data.get("children"),
+            check_in=time.fromisoformat(data["check_in"]) if data.get("check_in") else None,
+            check_out=time.fromisoformat(data["check_out"]) if data.get("check_out") else None,
+            channel=str(data.get("channel") or ""),
+            modified=datetime.fromisoformat(data["modified"]) if data.get("modified") else None,
+        )
+    except (KeyError, TypeError, ValueError):
+        return None

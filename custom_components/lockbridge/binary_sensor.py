@@ -1,0 +1,76 @@
+"""Binary sensors: is each lock's keypad in line with the bookings, is anything wrong."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.binary_sensor import BinarySensorDeviceClass, BinarySensorEntity
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import Lock
+from .coordinator import SyncCoordinator
+from .entity import AccountEntity, LockDeviceEntity, add_lock_entities
+
+if TYPE_CHECKING:
+    from . import LockBridgeConfigEntry
+
+PARALLEL_UPDATES = 0
+
+
+class InSyncSensor(LockDeviceEntity, BinarySensorEntity):
+    """On when the lock was read and every change it needed went through."""
+
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, coordinator: SyncCoordinator, lock: Lock) -> None:
+        super().__init__(coordinator, lock, "in_sync")
+
+    @property
+    def is_on(self) -> bool:
+        """Off while a change failed or the codes could not be listed."""
+        data = self.coordinator.data
+        return self.lock_id not in data.unreadable and self.lock_id not in data.failing_locks
+
+
+class SyncProblemSensor(AccountEntity, BinarySensorEntity):
+    """On after repeated source or cloud failures, or failed code changes."""
+
+    _attr_device_class = BinarySensorDeviceClass.PROBLEM
+
+    def __init__(self, coordinator: SyncCoordinator) -> None:
+        super().__init__(coordinator, "sync_problem")
+
+    @property
+    def available(self) -> bool:
+        """Always: a problem must show even when nothing could be read."""
+        return True
+
+    @property
+    def is_on(self) -> bool:
+        """Any problem."""
+        return bool(self.coordinator.problems())
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """What the problems are, and which sources show stale bookings."""
+        return {
+            "problems": self.coordinator.problems(),
+            "stale_sources": [
+                source.subentry.title
+                for source in self.coordinator.sources.values()
+                if source.stale
+            ],
+        }
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: LockBridgeConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Lock and account binary sensors."""
+    coordinator = entry.runtime_data.coordinator
+    add_lock_entities(coordinator, async_add_entities, lambda c, lock: [InSyncSensor(c, lock)])
+    async_add_entities([SyncProblemSensor(coordinator)])

@@ -1,0 +1,44 @@
+"""The "sync now" button of the account."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from homeassistant.components.button import ButtonEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import SyncCoordinator
+from .entity import AccountEntity
+
+if TYPE_CHECKING:
+    from . import LockBridgeConfigEntry
+
+PARALLEL_UPDATES = 1
+
+
+class SyncNowButton(AccountEntity, ButtonEntity):
+    """Read the sources and the keypads now, and fix what differs."""
+
+    def __init__(self, coordinator: SyncCoordinator) -> None:
+        super().__init__(coordinator, "sync_now")
+
+    @property
+    def available(self) -> bool:
+        """Pressable even when the last sync failed (that is when it is wanted)."""
+        return True
+
+    async def async_press(self) -> None:
+        """Refresh every source, then sync."""
+        for source in self.coordinator.sources.values():
+            await source.async_refresh()
+        await self.coordinator.async_refresh()
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: LockBridgeConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """The account's button."""
+    async_add_entities([SyncNowButton(entry.runtime_data.coordinator)])

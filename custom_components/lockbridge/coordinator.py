@@ -1,0 +1,579 @@
+"""Coordinators: one per booking source, one per account that also runs the sync."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .api import (
+    AccessCode,
+    Account,
+    ApiError,
+    AuthenticationError,
+    HotelRunnerClient,
+    Lock,
+    RateLimitedError,
+    RequestBudget,
+    SmoobuClient,
+    TheKeysClient,
+)
+from .api.hotelrunner import DEFAULT_BASE_URL as HOTELRUNNER_URL
+from .api.smoobu import DEFAULT_BASE_URL as SMOOBU_URL
+from .const import (
+    CONF_API_KEY,
+    CONF_API_SECRET,
+    CONF_GRACE,
+    CONF_HORIZON,
+    CONF_HOTELRUNNER_INTERVAL,
+    CONF_HOTELRUNNER_URL,
+    CONF_HR_ID,
+    CONF_LOCKS_INTERVAL,
+    CONF_SMOOBU_INTERVAL,
+    CONF_SMOOBU_URL,
+    CONF_TOKEN,
+    DOMAIN,
+    FAILURES_BEFORE_PROBLEM,
+    LOGGER,
+    SUBENTRY_HOTELRUNNER,
+)
+from .engine.apply import Applier, ApplyResult, Journal, codes_after, read_codes
+from .engine.bookings import (
+    Booking,
+    BookingKey,
+    BookingStatus,
+    Rejection,
+    UnitKey,
+    from_hotelrunner,
+    from_smoobu,
+)
+from .engine.occupancy import UnitStay
+from .engine.ownership import parse_tag
+from .engine.plan import (
+    Desired,
+    Plan,
+    SourceSnapshot,
+    UnitConfig,
+    build_desired,
+    lock_zones,
+    plan,
+)
+from .engine.window import stay_window
+from .events import fire_outcome
+from .models import SOURCE_OF_SUBENTRY, Unit, option, settings_from, units_of
+from .repairs import (
+    CODE_FAILED,
+    HOTELRUNNER_BUDGET,
+    KEYPAD_MISSING,
+    SMOOBU_LEGACY_KEY,
+    SOURCE_AUTH,
+    UNIT_WITHOUT_KEYPAD,
+    Issues,
+)
+from .storage import StateStore
+
+#: HotelRunner lists reservations created at most this long ago (reference §4).
+HOTELRUNNER_LOOKBACK = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceData:
+    """A source's last good answer."""
+
+    bookings: tuple[Booking, ...]
+    rejected: tuple[Rejection, ...]
+    fetched: datetime
+
+
+class SourceCoordinator(DataUpdateCoordinator[SourceData]):
+    """Polls one booking source; keeps the last good bookings when it fails."""
+
+    config_entry: ConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        subentry: ConfigSubentry,
+        issues: Issues,
+        interval: timedelta,
+    ) -> None:
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {subentry.title}",
+            update_interval=interval,
+        )
+        self.subentry = subentry
+        self.source = SOURCE_OF_SUBENTRY[subentry.subentry_type]
+        self.units = units_of(subentry)
+        self.issues = issues
+        #: Polls failed in a row; "sync problem" is raised from FAILURES_BEFORE_PROBLEM on.
+        self.failures = 0
+        self.last_error: str | None = None
+
+    @property
+    def options(self) -> Mapping[str, Any]:
+        """The entry's options."""
+        return self.config_entry.options
+
+    @property
+    def stale(self) -> bool:
+        """True while the bookings shown are from before a failed poll."""
+        return not self.last_update_success
+
+    @property
+    def in_trouble(self) -> bool:
+        """Failed often enough in a row to call it a problem."""
+        return self.failures >= FAILURES_BEFORE_PROBLEM
+
+    def fetch_range(self) -> tuple[date, date]:
+        """Stays that may need a code: ended within the grace, starting within the horizon."""
+        today = dt_util.now().date()
+        grace_days = int(option(self.options, CONF_GRACE)) // 24 + 1
+        return today - timedelta(days=grace_days), today + timedelta(
+            days=int(option(self.options, CONF_HORIZON))
+        )
+
+    async def fetch(self) -> tuple[tuple[Booking, ...], tuple[Rejection, ...]]:
+        """Read the source (one implementation per kind)."""
+        raise NotImplementedError
+
+    async def _async_update_data(self) -> SourceData:
+        try:
+            bookings, rejected = await self.fetch()
+        except AuthenticationError as err:
+            self._failed(err)
+            self.issues.raise_issue(
+                SOURCE_AUTH,
+                self.subentry.subentry_id,
+                placeholders={"source": self.subentry.title},
+                severity=ir.IssueSeverity.ERROR,
+            )
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="source_auth_failed",
+                translation_placeholders={"source": self.subentry.title},
+            ) from err
+        except RateLimitedError as err:
+            self._failed(err)
+            self.rate_limited(err)
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="source_rate_limited",
+                translation_placeholders={"source": self.subentry.title},
+                retry_after=err.retry_after,
+            ) from err
+        except ApiError as err:
+            self._failed(err)
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="source_failed",
+                translation_placeholders={"source": self.subentry.title, "error": str(err)},
+            ) from err
+        self.failures = 0
+        self.last_error = None
+        self.issues.clear(SOURCE_AUTH, self.subentry.subentry_id)
+        return SourceData(bookings, rejected, dt_util.utcnow())
+
+    def _failed(self, err: ApiError) -> None:
+        self.failures += 1
+        self.last_error = type(err).__name__
+
+    def rate_limited(self, err: RateLimitedError) -> None:
+        """The source asked us to wait (Smoobu's 429 is honoured through retry_after)."""
+
+
+class SmoobuCoordinator(SourceCoordinator):
+    """Smoobu: every booking around the sync window, every few minutes."""
+
+    def __init__(
+        self, hass: HomeAssistant, entry: ConfigEntry, subentry: ConfigSubentry, issues: Issues
+    ) -> None:
+        minutes = int(option(entry.options, CONF_SMOOBU_INTERVAL))
+        super().__init__(hass, entry, subentry, issues, timedelta(minutes=minutes))
+        self.client = SmoobuClient(
+            async_get_clientsession(hass),
+            subentry.data[CONF_API_KEY],
+            subentry.data.get(CONF_API_SECRET) or None,
+            base_url=subentry.data.get(CONF_SMOOBU_URL) or SMOOBU_URL,
+        )
+
+    async def fetch(self) -> tuple[tuple[Booking, ...], tuple[Rejection, ...]]:
+        """Bookings departing since the grace began and arriving within the horizon."""
+        if self.client.signed:
+            self.issues.clear(SMOOBU_LEGACY_KEY, self.subentry.subentry_id)
+        else:
+            self.issues.raise_issue(
+                SMOOBU_LEGACY_KEY,
+                self.subentry.subentry_id,
+                placeholders={"source": self.subentry.title},
+            )
+        first, last = self.fetch_range()
+        found = from_smoobu(
+            await self.client.get_reservations(departure_from=first, arrival_to=last)
+        )
+        return found.bookings, found.rejected
+
+
+class HotelRunnerCoordinator(SourceCoordinator):
+    """HotelRunner: within a hard request budget, persisted; bookings remembered.
+
+    HotelRunner lists only reservations created in the last 30 days, so the ones seen
+    earlier are kept (in the state store) until their stay is over.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        subentry: ConfigSubentry,
+        issues: Issues,
+        state: StateStore,
+    ) -> None:
+        self.floor = timedelta(minutes=int(option(entry.options, CONF_HOTELRUNNER_INTERVAL)))
+        super().__init__(hass, entry, subentry, issues, self.floor)
+        self.state = state
+        self.budget = RequestBudget()
+        self.budget.restore(state.budget(subentry.subentry_id))
+        self.budget.on_change = lambda: state.set_budget(subentry.subentry_id, self.budget.export())
+        self.client = HotelRunnerClient(
+            async_get_clientsession(hass),
+            subentry.data[CONF_TOKEN],
+            subentry.data[CONF_HR_ID],
+            base_url=subentry.data.get(CONF_HOTELRUNNER_URL) or HOTELRUNNER_URL,
+            budget=self.budget,
+        )
+        self._known = {booking.key: booking for booking in state.bookings(subentry.subentry_id)}
+        self._pace(requests=1)
+
+    def _pace(self, requests: int) -> timedelta:
+        """Poll no faster than the daily allowance sustains, nor before a slot is free."""
+        sustainable = timedelta(seconds=self.budget.sustainable_interval(requests))
+        waiting = timedelta(seconds=self.budget.wait_time())
+        self.update_interval = interval = max(self.floor, sustainable, waiting)
+        return interval
+
+    async def fetch(self) -> tuple[tuple[Booking, ...], tuple[Rejection, ...]]:
+        """New and changed reservations merged into the ones already known."""
+        used = self.budget.used_today
+        today = dt_util.now().date()
+        try:
+            reservations = await self.client.get_reservations(
+                from_date=today - HOTELRUNNER_LOOKBACK
+            )
+        finally:
+            self._pace(requests=max(self.budget.used_today - used, 1))
+        self.issues.clear(HOTELRUNNER_BUDGET, self.subentry.subentry_id)
+        found = from_hotelrunner(reservations)
+        listed = {key.booking_id.partition("/")[0] for key in (b.key for b in found.bookings)}
+        first, _ = self.fetch_range()
+        known = {
+            key: booking
+            for key, booking in self._known.items()
+            # A listed reservation replaces all its lines (a dropped line is gone).
+            if key.booking_id.partition("/")[0] not in listed and booking.departure >= first
+        }
+        known.update((booking.key, booking) for booking in found.bookings)
+        self._known = known
+        self.state.set_bookings(self.subentry.subentry_id, list(known.values()))
+        return tuple(known.values()), found.rejected
+
+    def rate_limited(self, err: RateLimitedError) -> None:
+        """Out of budget (ours or the cloud's 429): say so and wait for the next slot."""
+        if err.retry_after:
+            self.budget.hold(err.retry_after)
+        interval = self._pace(requests=1)
+        self.issues.raise_issue(
+            HOTELRUNNER_BUDGET,
+            self.subentry.subentry_id,
+            placeholders={
+                "source": self.subentry.title,
+                "minutes": str(round(interval.total_seconds() / 60)),
+            },
+        )
+
+
+def source_coordinator(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    subentry: ConfigSubentry,
+    issues: Issues,
+    state: StateStore,
+) -> SourceCoordinator:
+    """The coordinator for a booking-source subentry."""
+    if subentry.subentry_type == SUBENTRY_HOTELRUNNER:
+        return HotelRunnerCoordinator(hass, entry, subentry, issues, state)
+    return SmoobuCoordinator(hass, entry, subentry, issues)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncData:
+    """The account after a sync: locks, the codes on them, and what the sync did."""
+
+    account: Account
+    codes: Mapping[int, tuple[AccessCode, ...]]
+    unreadable: frozenset[int]
+    plan: Plan
+    applied: ApplyResult | None
+    synced: datetime
+    #: Locks with an action that failed this cycle.
+    failing_locks: frozenset[int] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitView:
+    """A unit now: its stays with windows, and the code each stay has."""
+
+    unit: Unit
+    stays: tuple[UnitStay, ...]
+    stale: bool
+
+
+class SyncCoordinator(DataUpdateCoordinator[SyncData]):
+    """The Keys account: locks and codes, read once per cycle, and the sync itself."""
+
+    config_entry: ConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        client: TheKeysClient,
+        journal: Journal,
+        state: StateStore,
+        issues: Issues,
+    ) -> None:
+        minutes = int(option(entry.options, CONF_LOCKS_INTERVAL))
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {entry.title}",
+            update_interval=timedelta(minutes=minutes),
+        )
+        self.client = client
+        self.journal = journal
+        self.state = state
+        self.issues = issues
+        self.sources: dict[str, SourceCoordinator] = {}
+        self.failures = 0
+        self._lock = asyncio.Lock()
+        self._failed_keys: set[str] = set()
+
+    # -- configuration -------------------------------------------------------------------
+
+    @property
+    def units(self) -> list[Unit]:
+        """Every unit of every source."""
+        return [unit for source in self.sources.values() for unit in source.units]
+
+    def unit_configs(self) -> dict[UnitKey, UnitConfig]:
+        """The managed units as the engine wants them."""
+        options = self.config_entry.options
+        return {
+            unit.key: config for unit in self.units if (config := unit.config(options)) is not None
+        }
+
+    def desired(self, account: Account) -> Desired:
+        """The codes the sources' bookings call for."""
+        snapshots: dict[str, SourceSnapshot] = {}
+        for source in self.sources.values():
+            data = source.data
+            ok = data is not None and source.last_update_success
+            before = snapshots.get(source.source)
+            bookings = (before.bookings if before else ()) + (data.bookings if data else ())
+            rejected = (before.rejected if before else ()) + (data.rejected if data else ())
+            snapshots[source.source] = SourceSnapshot(
+                ok and (before.ok if before else True), bookings, rejected
+            )
+        return build_desired(
+            snapshots,
+            self.unit_configs(),
+            zones=lock_zones({lock.id: lock.timezone for lock in account.locks}),
+            default_zone=self.default_zone,
+            settings=settings_from(self.config_entry.options),
+            overrides=self.state.overrides(),
+        )
+
+    # -- the cycle -----------------------------------------------------------------------
+
+    async def _async_update_data(self) -> SyncData:
+        try:
+            return await self.run(dry_run=False)
+        except AuthenticationError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="auth_failed"
+            ) from err
+        except ApiError as err:
+            self.failures += 1
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="cannot_connect",
+                translation_placeholders={"error": str(err)},
+            ) from err
+
+    async def run(self, *, dry_run: bool) -> SyncData:
+        """Read the account and its codes, plan, and apply unless `dry_run`."""
+        async with self._lock:
+            account = await self.client.get_account()
+            desired = self.desired(account)
+            codes, errors = await read_codes(self.client, [lock.id for lock in account.locks])
+            now = dt_util.utcnow()
+            planned = plan(desired, codes, now, pins=self.journal.pins)
+            applied = None
+            if not dry_run:
+                applied = await Applier(self.client, self.journal).apply(planned)
+                codes = codes_after(codes, applied.outcomes)
+                self.failures = 0
+            result = SyncData(
+                account=account,
+                codes=codes,
+                unreadable=frozenset(errors),
+                plan=planned,
+                applied=applied,
+                synced=now,
+                failing_locks=frozenset(outcome.action.keypad.lock_id for outcome in applied.failed)
+                if applied
+                else frozenset(),
+            )
+            if not dry_run:
+                self._report(result, desired)
+            return result
+
+    def _report(self, result: SyncData, desired: Desired) -> None:
+        """Events for what changed, and the repair issues that hold now."""
+        units = {unit.key: unit for unit in self.units}
+        locks = {lock.id: lock for lock in result.account.locks}
+        if result.applied is not None:
+            for outcome in result.applied.outcomes:
+                fire_outcome(self.hass, self.config_entry.entry_id, outcome, units, locks)
+        failed = {
+            str(outcome.action.key): outcome
+            for outcome in (result.applied.failed if result.applied else ())
+        }
+        for key, outcome in failed.items():
+            self.issues.raise_issue(
+                CODE_FAILED,
+                key.replace(":", "_"),
+                placeholders={
+                    "booking": key,
+                    "lock": locks[outcome.action.keypad.lock_id].name
+                    if outcome.action.keypad.lock_id in locks
+                    else str(outcome.action.keypad.lock_id),
+                    "error": str(outcome.error),
+                },
+            )
+        self.issues.clear_all_but(CODE_FAILED, {(key.replace(":", "_"),) for key in failed})
+        self._check_units(result.account, desired)
+
+    def _check_units(self, account: Account, desired: Desired) -> None:
+        keypads = {(lock.id, keypad.id) for lock in account.locks for keypad in lock.keypads}
+        today = dt_util.now().date()
+        horizon = today + desired.settings.horizon
+        waiting = {
+            booking.unit
+            for source in self.sources.values()
+            if source.data is not None
+            for booking in source.data.bookings
+            if booking.status is BookingStatus.CONFIRMED
+            and booking.departure >= today
+            and booking.arrival <= horizon
+        }
+        for unit in self.units:
+            parts = (unit.subentry_id, unit.key.unit_id)
+            placeholders = {"unit": unit.name}
+            if unit.keypad is not None and (unit.keypad.lock_id, unit.keypad.keypad_id) not in (
+                keypads
+            ):
+                self.issues.raise_issue(KEYPAD_MISSING, *parts, placeholders=placeholders)
+            else:
+                self.issues.clear(KEYPAD_MISSING, *parts)
+            if unit.keypad is None and unit.key in waiting:
+                self.issues.raise_issue(UNIT_WITHOUT_KEYPAD, *parts, placeholders=placeholders)
+            else:
+                self.issues.clear(UNIT_WITHOUT_KEYPAD, *parts)
+
+    # -- views for entities ------------------------------------------------------------
+
+    def zone_of(self, lock: Lock | None) -> ZoneInfo:
+        """A lock's time zone, else Home Assistant's."""
+        default = self.default_zone
+        return lock_zones({lock.id: lock.timezone}).get(lock.id, default) if lock else default
+
+    @property
+    def default_zone(self) -> ZoneInfo:
+        """Home Assistant's time zone, for locks that do not say theirs."""
+        return ZoneInfo(self.hass.config.time_zone)
+
+    def lock(self, lock_id: int) -> Lock | None:
+        """A lock as last read."""
+        locks = self.data.account.locks if self.data else ()
+        return next((lock for lock in locks if lock.id == lock_id), None)
+
+    def unit_view(self, unit: Unit) -> UnitView:
+        """The unit's confirmed stays with their windows, in the keypad's time zone."""
+        source = self.sources[unit.subentry_id]
+        config = unit.config(self.config_entry.options)
+        zone = self.zone_of(self.lock(config.keypad.lock_id) if config else None)
+        overrides = self.state.overrides()
+        stays = []
+        for booking in source.data.bookings if source.data else ():
+            if booking.unit != unit.key or booking.status is not BookingStatus.CONFIRMED:
+                continue
+            start, end = stay_window(
+                booking.arrival,
+                booking.departure,
+                zone,
+                config.policy if config else None,
+                booking_check_in=booking.check_in,
+                booking_check_out=booking.check_out,
+                override=overrides.get(booking.key),
+            )
+            stays.append(UnitStay(booking, start, end))
+        stays.sort(key=lambda stay: stay.start)
+        return UnitView(unit, tuple(stays), source.stale)
+
+    def code_for(self, key: BookingKey) -> AccessCode | None:
+        """The code we keep on a keypad for a booking, if there is one."""
+        return next(
+            (
+                code
+                for codes in self.data.codes.values()
+                for code in codes
+                if parse_tag(code.description) == key
+            ),
+            None,
+        )
+
+    def problems(self) -> list[str]:
+        """What keeps the codes from being right: failing sources, cloud, actions."""
+        found = [
+            f"{source.subentry.title}: {source.last_error}"
+            for source in self.sources.values()
+            if source.in_trouble
+        ]
+        if self.failures >= FAILURES_BEFORE_PROBLEM:
+            found.append(f"The Keys: {self.failures} failed syncs in a row")
+        if self.data is not None and self.data.applied is not None and self.data.applied.failed:
+            found.append(f"{len(self.data.applied.failed)} code changes failed")
+        return found
+
+    @callback
+    def source_updated(self) -> None:
+        """A source answered (or failed): run the sync soon, once for a burst of updates."""
+        self.config_entry.async_create_background_task(
+            self.hass, self.async_request_refresh(), f"{DOMAIN} sync after a source update"
+        )

@@ -1,0 +1,156 @@
+"""Base entities, device info, and lock entities that come and go with the account."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .api import Lock
+from .const import DOMAIN
+from .coordinator import SyncCoordinator, UnitView
+from .engine.bookings import HOTELRUNNER
+from .models import Unit
+
+if TYPE_CHECKING:
+    from . import LockBridgeConfigEntry
+
+
+def account_id(entry: LockBridgeConfigEntry) -> str:
+    """The account's cloud user id (the entry's unique id)."""
+    return entry.unique_id or entry.entry_id
+
+
+class LockBridgeEntity(CoordinatorEntity[SyncCoordinator]):
+    """An entity fed by the account's sync coordinator."""
+
+    _attr_has_entity_name = True
+
+    def __init__(self, coordinator: SyncCoordinator, key: str) -> None:
+        super().__init__(coordinator)
+        self._attr_translation_key = key
+
+
+class AccountEntity(LockBridgeEntity):
+    """An entity of the account device (arrivals, sync status)."""
+
+    def __init__(self, coordinator: SyncCoordinator, key: str) -> None:
+        super().__init__(coordinator, key)
+        entry = coordinator.config_entry
+        self._attr_unique_id = f"{account_id(entry)}_{key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, account_id(entry))},
+            name=entry.title,
+            manufacturer="The Keys",
+            model="Account",
+            entry_type=DeviceEntryType.SERVICE,
+        )
+
+    @property
+    def available(self) -> bool:
+        """Account entities show the last sync even when the latest failed."""
+        return self.coordinator.data is not None
+
+
+class LockDeviceEntity(LockBridgeEntity):
+    """An entity of a lock device."""
+
+    def __init__(self, coordinator: SyncCoordinator, lock: Lock, key: str) -> None:
+        super().__init__(coordinator, key)
+        self.lock_id = lock.id
+        self._attr_unique_id = f"{lock.id}_{key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, str(lock.id))},
+            name=lock.name,
+            manufacturer="The Keys",
+            model=lock.model or "Smart lock",
+            serial_number=lock.serial,
+            sw_version=lock.firmware,
+            via_device=(DOMAIN, account_id(coordinator.config_entry)),
+        )
+
+    @property
+    def current_lock(self) -> Lock | None:
+        """The lock as last read, None once it left the account."""
+        return self.coordinator.lock(self.lock_id)
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while the cloud cannot be read or the lock is gone."""
+        return super().available and self.current_lock is not None
+
+
+class UnitEntity(LockBridgeEntity):
+    """An entity of a unit device (a Smoobu apartment or HotelRunner room type)."""
+
+    def __init__(self, coordinator: SyncCoordinator, unit: Unit, key: str) -> None:
+        super().__init__(coordinator, key)
+        self.unit = unit
+        self._attr_unique_id = f"{unit.unique_id}_{key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, unit.unique_id)},
+            name=unit.name,
+            manufacturer="HotelRunner" if unit.key.source == HOTELRUNNER else "Smoobu",
+            model="Room type" if unit.key.source == HOTELRUNNER else "Apartment",
+            via_device=(DOMAIN, account_id(coordinator.config_entry)),
+        )
+
+    @property
+    def view(self) -> UnitView:
+        """The unit's stays now."""
+        return self.coordinator.unit_view(self.unit)
+
+    @property
+    def available(self) -> bool:
+        """Available once the source answered once; stale data is shown, and said so."""
+        return self.coordinator.sources[self.unit.subentry_id].data is not None
+
+
+def add_unit_entities(
+    coordinator: SyncCoordinator,
+    add_entities: AddConfigEntryEntitiesCallback,
+    factory: Callable[[SyncCoordinator, Unit], Iterable[Entity]],
+) -> None:
+    """Entities for every managed unit, attached to its source's subentry."""
+    for unit in coordinator.units:
+        if unit.keypad is not None:
+            add_entities(factory(coordinator, unit), config_subentry_id=unit.subentry_id)
+
+
+def add_lock_entities(
+    coordinator: SyncCoordinator,
+    add_entities: AddConfigEntryEntitiesCallback,
+    factory: Callable[[SyncCoordinator, Lock], Iterable[Entity]],
+) -> None:
+    """Entities for every lock of the account, now and as locks are added later."""
+    known: set[int] = set()
+
+    @callback
+    def add_new() -> None:
+        new = [lock for lock in coordinator.data.account.locks if lock.id not in known]
+        known.update(lock.id for lock in new)
+        add_entities([entity for lock in new for entity in factory(coordinator, lock)])
+
+    add_new()
+    coordinator.config_entry.async_on_unload(coordinator.async_add_listener(add_new))
+
+
+@callback
+def remove_vanished_locks(hass: HomeAssistant, coordinator: SyncCoordinator) -> None:
+    """Remove the devices of locks no longer on the account (after a good read)."""
+    if not coordinator.last_update_success:
+        return
+    entry = coordinator.config_entry
+    present = {(DOMAIN, str(lock.id)) for lock in coordinator.data.account.locks}
+    present.add((DOMAIN, account_id(entry)))
+    present.update((DOMAIN, unit.unique_id) for unit in coordinator.units)
+    registry = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        if not device.identifiers & present:
+            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)

@@ -1,0 +1,89 @@
+"""Events for automations: a code was created, updated, removed, or could not be."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+
+from .api import AccessCode, Lock
+from .const import EVENT_CODE_CREATED, EVENT_CODE_FAILED, EVENT_CODE_REMOVED, EVENT_CODE_UPDATED
+from .engine.apply import Outcome
+from .engine.bookings import UnitKey
+from .engine.plan import ActionKind
+from .models import Unit
+
+_EVENT_OF_KIND = {
+    ActionKind.CREATE: EVENT_CODE_CREATED,
+    ActionKind.UPDATE: EVENT_CODE_UPDATED,
+    ActionKind.ADOPT: EVENT_CODE_UPDATED,
+    ActionKind.DELETE: EVENT_CODE_REMOVED,
+}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def code_payload(
+    entry_id: str,
+    code: AccessCode | None,
+    lock: Lock | None,
+    *,
+    lock_id: int,
+    keypad_id: str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> dict[str, Any]:
+    """What every code event carries about the code and its lock."""
+    return {
+        "entry_id": entry_id,
+        "lock_id": lock_id,
+        "lock": lock.name if lock else None,
+        "keypad_id": keypad_id,
+        "code_id": code.id if code else None,
+        "name": code.name if code else None,
+        "pin": code.pin if code else None,
+        "start": _iso(start),
+        "end": _iso(end),
+    }
+
+
+def fire_outcome(
+    hass: HomeAssistant,
+    entry_id: str,
+    outcome: Outcome,
+    units: Mapping[UnitKey, Unit],
+    locks: Mapping[int, Lock],
+) -> None:
+    """One event for one applied (or failed) action of a sync."""
+    action = outcome.action
+    stay = action.stay
+    code = outcome.code or action.code
+    unit = units.get(action.unit) if action.unit else None
+    data = code_payload(
+        entry_id,
+        code,
+        locks.get(action.keypad.lock_id),
+        lock_id=action.keypad.lock_id,
+        keypad_id=action.keypad.keypad_id,
+        start=stay.start if stay else None,
+        end=stay.end if stay else None,
+    )
+    if code is None and action.fields is not None:
+        data["name"], data["pin"] = action.fields.name, action.fields.pin
+    data |= {
+        "booking_id": str(action.key),
+        "source": action.key.source,
+        "unit_id": action.unit.unit_id if action.unit else None,
+        "unit": unit.name if unit else None,
+        "guest": stay.booking.guest_name if stay else None,
+        "reason": str(action.reason),
+    }
+    if outcome.ok:
+        hass.bus.async_fire(_EVENT_OF_KIND[action.kind], data)
+    else:
+        data |= {"action": str(action.kind), "error": str(outcome.error)}
+        hass.bus.async_fire(EVENT_CODE_FAILED, data)

@@ -1,0 +1,74 @@
+"""The Keys locks: state from the cloud; open and close where a gateway allows it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.lock import LockEntity as HALockEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import ApiError, Lock, LockState
+from .const import DOMAIN
+from .coordinator import SyncCoordinator
+from .entity import LockDeviceEntity, add_lock_entities
+
+if TYPE_CHECKING:
+    from . import LockBridgeConfigEntry
+
+PARALLEL_UPDATES = 1
+
+
+class TheKeysLock(LockDeviceEntity, HALockEntity):
+    """A smart lock; the cloud reports its last known state."""
+
+    _attr_name = None
+
+    def __init__(self, coordinator: SyncCoordinator, lock: Lock) -> None:
+        super().__init__(coordinator, lock, "lock")
+
+    @property
+    def is_locked(self) -> bool | None:
+        """Locked, unlocked or unknown as the cloud last said."""
+        if self.current_lock is None or self.current_lock.state is LockState.UNKNOWN:
+            return None
+        return self.current_lock.state is LockState.LOCKED
+
+    async def async_lock(self, **kwargs: Any) -> None:
+        """Close through the cloud."""
+        await self._command(close=True)
+
+    async def async_unlock(self, **kwargs: Any) -> None:
+        """Open through the cloud."""
+        await self._command(close=False)
+
+    async def _command(self, *, close: bool) -> None:
+        lock = self.current_lock
+        if lock is None or not lock.has_gateway:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="no_gateway",
+                translation_placeholders={"lock": lock.name if lock else str(self.lock_id)},
+            )
+        client = self.coordinator.client
+        try:
+            await (client.close_lock if close else client.open_lock)(lock.id)
+        except ApiError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="cloud_error",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        await self.coordinator.async_request_refresh()
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: LockBridgeConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """One lock entity per lock of the account."""
+    add_lock_entities(
+        entry.runtime_data.coordinator, async_add_entities, lambda c, lock: [TheKeysLock(c, lock)]
+    )

@@ -1,0 +1,126 @@
+"""Typed views of what the config entry stores: options, booking sources and their units."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import time, timedelta
+import hashlib
+from typing import Any
+
+from homeassistant.config_entries import ConfigSubentry
+
+from .const import (
+    CONF_BUFFER_AFTER,
+    CONF_BUFFER_BEFORE,
+    CONF_CHECK_IN,
+    CONF_CHECK_OUT,
+    CONF_GRACE,
+    CONF_HORIZON,
+    CONF_KEYPAD,
+    CONF_NAME_PREFIX,
+    CONF_PIN_LENGTH,
+    CONF_PIN_METHOD,
+    CONF_UNITS,
+    CONF_USE_BOOKING_TIMES,
+    DEFAULT_CHECK_IN,
+    DEFAULT_CHECK_OUT,
+    DEFAULTS,
+    SUBENTRY_HOTELRUNNER,
+    SUBENTRY_SMOOBU,
+)
+from .engine.bookings import HOTELRUNNER, SMOOBU, UnitKey
+from .engine.plan import KeypadRef, PinMethod, Settings, UnitConfig
+from .engine.window import TimePolicy
+
+SOURCE_OF_SUBENTRY = {SUBENTRY_SMOOBU: SMOOBU, SUBENTRY_HOTELRUNNER: HOTELRUNNER}
+
+
+def option(options: Mapping[str, Any], key: str) -> Any:
+    """An option's value, or its default."""
+    return options.get(key, DEFAULTS[key])
+
+
+def settings_from(options: Mapping[str, Any]) -> Settings:
+    """The engine's settings from the entry's options."""
+    prefix = str(option(options, CONF_NAME_PREFIX)).strip()
+    return Settings(
+        pin_length=int(option(options, CONF_PIN_LENGTH)),
+        pin_method=PinMethod(option(options, CONF_PIN_METHOD)),
+        prefixes={SMOOBU: prefix, HOTELRUNNER: prefix} if prefix else {},
+        horizon=timedelta(days=int(option(options, CONF_HORIZON))),
+        grace=timedelta(hours=int(option(options, CONF_GRACE))),
+    )
+
+
+def keypad_value(keypad: KeypadRef) -> str:
+    """How a keypad is kept in a unit map and offered in selectors."""
+    return f"{keypad.lock_id}/{keypad.keypad_id}"
+
+
+def parse_keypad(value: object) -> KeypadRef | None:
+    """The keypad of a unit map value; None for "not managed" or anything unreadable."""
+    lock, sep, keypad = str(value or "").partition("/")
+    return KeypadRef(int(lock), keypad) if sep and lock.isdigit() and keypad else None
+
+
+def _time(value: object, default: str) -> time:
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        return time.fromisoformat(default)
+
+
+def anonymous_id(secret: str) -> str:
+    """A stable id derived from a secret (HotelRunner's hr_id) that does not reveal it."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A unit of a booking source: a Smoobu apartment or a HotelRunner room type."""
+
+    key: UnitKey
+    name: str
+    subentry_id: str
+    #: Stable id of the unit across reinstalls: the source account plus the unit id.
+    unique_id: str
+    keypad: KeypadRef | None
+    check_in: time
+    check_out: time
+
+    def config(self, options: Mapping[str, Any]) -> UnitConfig | None:
+        """The engine's unit config, None when the unit is not managed."""
+        if self.keypad is None:
+            return None
+        return UnitConfig(
+            self.keypad,
+            TimePolicy(
+                check_in=self.check_in,
+                check_out=self.check_out,
+                use_booking_times=bool(option(options, CONF_USE_BOOKING_TIMES)),
+                buffer_before=timedelta(minutes=int(option(options, CONF_BUFFER_BEFORE))),
+                buffer_after=timedelta(minutes=int(option(options, CONF_BUFFER_AFTER))),
+            ),
+        )
+
+
+def units_of(subentry: ConfigSubentry) -> list[Unit]:
+    """Every unit of a source subentry's unit map, managed or not."""
+    source = SOURCE_OF_SUBENTRY[subentry.subentry_type]
+    units = []
+    raw_units = subentry.data.get(CONF_UNITS) or {}
+    for unit_id, raw in raw_units.items():
+        item = raw if isinstance(raw, dict) else {}
+        units.append(
+            Unit(
+                key=UnitKey(source, str(unit_id)),
+                name=str(item.get("name") or unit_id),
+                subentry_id=subentry.subentry_id,
+                unique_id=f"{subentry.unique_id}_{unit_id}",
+                keypad=parse_keypad(item.get(CONF_KEYPAD)),
+                check_in=_time(item.get(CONF_CHECK_IN), DEFAULT_CHECK_IN),
+                check_out=_time(item.get(CONF_CHECK_OUT), DEFAULT_CHECK_OUT),
+            )
+        )
+    return units

@@ -1,0 +1,396 @@
+"""Sensors: who is in each unit and who is next, codes, locks' batteries, the day's moves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+)
+from homeassistant.const import PERCENTAGE, EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
+
+from .api import Lock
+from .coordinator import HotelRunnerCoordinator, SyncCoordinator, UnitView
+from .engine.occupancy import (
+    Occupancy,
+    UnitStay,
+    arriving,
+    current_stay,
+    departing,
+    next_stay,
+    occupancy,
+)
+from .engine.ownership import parse_tag
+from .entity import (
+    AccountEntity,
+    LockDeviceEntity,
+    UnitEntity,
+    add_lock_entities,
+    add_unit_entities,
+)
+from .models import Unit
+
+if TYPE_CHECKING:
+    from . import LockBridgeConfigEntry
+
+PARALLEL_UPDATES = 0
+
+#: Battery range of The Keys locks in mV; the conversions in use disagree (reference §7),
+#: so the percentage is approximate and the raw value is kept as an attribute.
+BATTERY_EMPTY_MV = 6200
+BATTERY_FULL_MV = 8000
+
+CODE_STATES = ["active", "scheduled", "pending", "none"]
+#: Guests' contacts and PINs are shown to automations, never written to the recorder.
+PRIVATE = frozenset({"pin", "phone", "email"})
+
+
+def guest_attributes(stay: UnitStay | None) -> dict[str, Any]:
+    """What a dashboard or an automation needs about a guest's stay."""
+    if stay is None:
+        return {}
+    booking = stay.booking
+    return {
+        "booking_id": str(booking.key),
+        "arrival": booking.arrival.isoformat(),
+        "departure": booking.departure.isoformat(),
+        "check_in": stay.start.isoformat(),
+        "check_out": stay.end.isoformat(),
+        "adults": booking.adults,
+        "children": booking.children,
+        "language": booking.language,
+        "channel": booking.channel,
+        "phone": booking.phone,
+        "email": booking.email,
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnitSensorDescription(SensorEntityDescription):
+    """A unit sensor: its value and attributes from the unit's stays at a moment."""
+
+    value_fn: Callable[[SyncCoordinator, UnitView, datetime], StateType | datetime]
+    attributes_fn: Callable[[SyncCoordinator, UnitView, datetime], dict[str, Any]] = lambda *_: {}
+
+
+def _focus(view: UnitView, now: datetime) -> UnitStay | None:
+    """The guest a host thinks of: the one in now, else the next one."""
+    return current_stay(view.stays, now) or next_stay(view.stays, now)
+
+
+def _code_state(coordinator: SyncCoordinator, view: UnitView, now: datetime) -> str:
+    stay = _focus(view, now)
+    if stay is None:
+        return "none"
+    if coordinator.code_for(stay.booking.key) is None:
+        return "pending"
+    return "active" if stay.start <= now else "scheduled"
+
+
+def _code_attributes(coordinator: SyncCoordinator, view: UnitView, now: datetime) -> dict[str, Any]:
+    stay = _focus(view, now)
+    if stay is None:
+        return {}
+    code = coordinator.code_for(stay.booking.key)
+    return {
+        "guest": stay.booking.guest_name,
+        "booking_id": str(stay.booking.key),
+        "pin": code.pin if code else coordinator.journal.pins.get(stay.booking.key),
+        "valid_from": stay.start.isoformat(),
+        "valid_to": stay.end.isoformat(),
+        "code_id": code.id if code else None,
+    }
+
+
+def _next_check_out(view: UnitView, now: datetime) -> datetime | None:
+    stay = _focus(view, now)
+    return stay.end if stay else None
+
+
+def _stale(view: UnitView) -> dict[str, Any]:
+    return {"stale": view.stale}
+
+
+UNIT_SENSORS = (
+    UnitSensorDescription(
+        key="current_guest",
+        value_fn=lambda _, view, now: (
+            stay.booking.guest_name if (stay := current_stay(view.stays, now)) else None
+        ),
+        attributes_fn=lambda _, view, now: (
+            guest_attributes(current_stay(view.stays, now)) | _stale(view)
+        ),
+    ),
+    UnitSensorDescription(
+        key="next_guest",
+        value_fn=lambda _, view, now: (
+            stay.booking.guest_name if (stay := next_stay(view.stays, now)) else None
+        ),
+        attributes_fn=lambda _, view, now: (
+            guest_attributes(next_stay(view.stays, now)) | _stale(view)
+        ),
+    ),
+    UnitSensorDescription(
+        key="next_check_in",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda _, view, now: stay.start if (stay := next_stay(view.stays, now)) else None,
+    ),
+    UnitSensorDescription(
+        key="next_check_out",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda _, view, now: _next_check_out(view, now),
+    ),
+    UnitSensorDescription(
+        key="occupancy",
+        device_class=SensorDeviceClass.ENUM,
+        options=[str(state) for state in Occupancy],
+        value_fn=lambda _, view, now: str(occupancy(view.stays, now, now.date())),
+        attributes_fn=lambda _, view, __: _stale(view),
+    ),
+    UnitSensorDescription(
+        key="access_code",
+        device_class=SensorDeviceClass.ENUM,
+        options=CODE_STATES,
+        value_fn=_code_state,
+        attributes_fn=_code_attributes,
+    ),
+)
+
+
+class UnitSensor(UnitEntity, SensorEntity):
+    """A sensor of a unit."""
+
+    entity_description: UnitSensorDescription
+    _unrecorded_attributes = PRIVATE
+
+    def __init__(
+        self, coordinator: SyncCoordinator, unit: Unit, description: UnitSensorDescription
+    ) -> None:
+        super().__init__(coordinator, unit, description.key)
+        self.entity_description = description
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """Worked out at the moment the state is written, so time alone moves it."""
+        return self.entity_description.value_fn(self.coordinator, self.view, dt_util.now())
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Details of the stay the state is about."""
+        return self.entity_description.attributes_fn(self.coordinator, self.view, dt_util.now())
+
+
+class BatterySensor(LockDeviceEntity, SensorEntity):
+    """A lock's battery, approximately."""
+
+    _attr_device_class = SensorDeviceClass.BATTERY
+    _attr_native_unit_of_measurement = PERCENTAGE
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, coordinator: SyncCoordinator, lock: Lock) -> None:
+        super().__init__(coordinator, lock, "battery")
+
+    @property
+    def native_value(self) -> int | None:
+        """Percent from the raw millivolts, clamped to 0-100."""
+        raw = self.current_lock.battery_raw if self.current_lock else None
+        if raw is None:
+            return None
+        share = (raw - BATTERY_EMPTY_MV) / (BATTERY_FULL_MV - BATTERY_EMPTY_MV)
+        return round(min(max(share, 0.0), 1.0) * 100)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The raw value the percentage comes from."""
+        return {"raw": self.current_lock.battery_raw if self.current_lock else None}
+
+
+class ActiveCodesSensor(LockDeviceEntity, SensorEntity):
+    """How many codes the lock's keypads hold now, and which (never their PINs)."""
+
+    def __init__(self, coordinator: SyncCoordinator, lock: Lock) -> None:
+        super().__init__(coordinator, lock, "active_codes")
+
+    def _codes(self) -> list[dict[str, Any]]:
+        data = self.coordinator.data
+        lock = self.current_lock
+        if data is None or lock is None:
+            return []
+        zone = self.coordinator.zone_of(lock)
+        now = dt_util.now()
+        found = []
+        for code in data.codes.get(self.lock_id, ()):
+            start = _moment(code.start_date, code.start_time, zone, start=True)
+            end = _moment(code.end_date, code.end_time, zone, start=False)
+            if not code.active or (end is not None and end <= now):
+                continue
+            key = parse_tag(code.description)
+            found.append(
+                {
+                    "code_id": code.id,
+                    "name": code.name,
+                    "keypad_id": code.keypad_id,
+                    "valid_from": start.isoformat() if start else None,
+                    "valid_to": end.isoformat() if end else None,
+                    "managed": key is not None,
+                    "booking_id": str(key) if key else None,
+                }
+            )
+        return found
+
+    @property
+    def native_value(self) -> int | None:
+        """Codes that are active or not yet started."""
+        return len(self._codes()) if self.coordinator.data else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The codes, without PINs."""
+        return {"codes": self._codes()}
+
+
+def _moment(day: Any, wall: Any, zone: Any, *, start: bool) -> datetime | None:
+    """A code's start or end as a datetime (no time: the whole day)."""
+    if day is None:
+        return None
+    moment = datetime.combine(day, wall or datetime.min.time(), zone)
+    if wall is None and not start:
+        moment = datetime.combine(day, datetime.max.time(), zone)
+    return moment
+
+
+class MovesTodaySensor(AccountEntity, SensorEntity):
+    """Today's arrivals or departures across every managed unit."""
+
+    def __init__(self, coordinator: SyncCoordinator, key: str) -> None:
+        super().__init__(coordinator, key)
+        self._pick = arriving if key == "arrivals_today" else departing
+
+    def _moves(self) -> list[dict[str, Any]]:
+        now = dt_util.now()
+        moves = []
+        for unit in self.coordinator.units:
+            if unit.keypad is None or self.coordinator.sources[unit.subentry_id].data is None:
+                continue
+            for stay in self._pick(self.coordinator.unit_view(unit).stays, now.date()):
+                moves.append(
+                    {
+                        "unit": unit.name,
+                        "guest": stay.booking.guest_name,
+                        "booking_id": str(stay.booking.key),
+                        "check_in": stay.start.isoformat(),
+                        "check_out": stay.end.isoformat(),
+                    }
+                )
+        key = "check_in" if self._pick is arriving else "check_out"
+        return sorted(moves, key=lambda move: move[key])
+
+    @property
+    def native_value(self) -> int:
+        """How many."""
+        return len(self._moves())
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Who, where and when (for dashboards)."""
+        return {"guests": self._moves()}
+
+
+class LastSyncSensor(AccountEntity, SensorEntity):
+    """When the codes were last compared and fixed."""
+
+    _attr_device_class = SensorDeviceClass.TIMESTAMP
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, coordinator: SyncCoordinator) -> None:
+        super().__init__(coordinator, "last_sync")
+
+    @property
+    def native_value(self) -> datetime | None:
+        """The last successful sync."""
+        return self.coordinator.data.synced if self.coordinator.data else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """What it did."""
+        data = self.coordinator.data
+        if data is None or data.applied is None:
+            return {}
+        total = data.applied.summary.total
+        return {
+            "created": total.created,
+            "updated": total.updated,
+            "removed": total.deleted,
+            "adopted": total.adopted,
+            "failed": total.failed,
+            "unchanged": len(data.plan.unchanged),
+        }
+
+
+class RequestsLeftSensor(AccountEntity, SensorEntity):
+    """HotelRunner requests still allowed in the rolling day."""
+
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+    _attr_native_unit_of_measurement = "requests"
+
+    def __init__(self, coordinator: SyncCoordinator, source: HotelRunnerCoordinator) -> None:
+        super().__init__(coordinator, "hotelrunner_requests_left")
+        self.source = source
+        self._attr_unique_id = f"{source.subentry.unique_id}_requests_left"
+        self._attr_translation_placeholders = {"source": source.subentry.title}
+
+    @property
+    def native_value(self) -> int:
+        """Of the daily allowance."""
+        return self.source.budget.remaining_today
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The pace chosen to stay within it."""
+        return {
+            "per_day": self.source.budget.per_day,
+            "poll_interval_minutes": round(self.source.update_interval.total_seconds() / 60, 1)
+            if self.source.update_interval
+            else None,
+        }
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: LockBridgeConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Unit, lock and account sensors."""
+    coordinator = entry.runtime_data.coordinator
+    add_unit_entities(
+        coordinator,
+        async_add_entities,
+        lambda c, unit: [UnitSensor(c, unit, description) for description in UNIT_SENSORS],
+    )
+    add_lock_entities(
+        coordinator,
+        async_add_entities,
+        lambda c, lock: [BatterySensor(c, lock), ActiveCodesSensor(c, lock)],
+    )
+    async_add_entities(
+        [
+            MovesTodaySensor(coordinator, "arrivals_today"),
+            MovesTodaySensor(coordinator, "departures_today"),
+            LastSyncSensor(coordinator),
+        ]
+    )
+    for source in coordinator.sources.values():
+        if isinstance(source, HotelRunnerCoordinator):
+            async_add_entities(
+                [RequestsLeftSensor(coordinator, source)],
+                config_subentry_id=source.subentry.subentry_id,
+            )

@@ -1,0 +1,357 @@
+"""Actions: codes by hand, a new PIN, an early check-in or late check-out, a sync now."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+import uuid
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv, entity_registry as er
+from homeassistant.util import dt as dt_util
+import voluptuous as vol
+
+from .api import AccessCode, ApiError, CodeFields, Lock
+from .const import (
+    DOMAIN,
+    EVENT_CODE_CREATED,
+    EVENT_CODE_REMOVED,
+    EVENT_CODE_UPDATED,
+    MANUAL_SOURCE,
+    SERVICE_CREATE_CODE,
+    SERVICE_REGENERATE_CODE,
+    SERVICE_REMOVE_CODE,
+    SERVICE_SET_STAY_OVERRIDE,
+    SERVICE_SYNC,
+)
+from .engine.bookings import BookingKey
+from .engine.ownership import legacy_booking, parse_tag, tag, truncate
+from .engine.pins import MAX_LENGTH, MIN_LENGTH, PinSpaceExhaustedError, is_weak, random_pin
+from .engine.plan import Plan
+from .engine.window import Override, validity
+from .events import code_payload
+from .models import option
+
+if TYPE_CHECKING:
+    from . import LockBridgeConfigEntry
+
+ATTR_LOCK = "lock"
+ATTR_KEYPAD = "keypad"
+ATTR_NAME = "name"
+ATTR_PIN = "pin"
+ATTR_START = "start"
+ATTR_END = "end"
+ATTR_CODE_ID = "code_id"
+ATTR_FORCE = "force"
+ATTR_BOOKING = "booking"
+ATTR_CHECK_IN = "check_in"
+ATTR_CHECK_OUT = "check_out"
+ATTR_CLEAR = "clear"
+ATTR_ENTRY = "config_entry_id"
+ATTR_DRY_RUN = "dry_run"
+
+_PIN = vol.All(cv.string, vol.Match(rf"^\d{{{MIN_LENGTH},{MAX_LENGTH}}}$"))
+_BOOKING = vol.All(cv.string, vol.Match(r"^[a-z]+:\S+$"))
+
+CREATE_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_LOCK): cv.entity_id,
+        vol.Required(ATTR_NAME): vol.All(cv.string, vol.Length(min=1)),
+        vol.Optional(ATTR_PIN): _PIN,
+        vol.Required(ATTR_START): cv.datetime,
+        vol.Required(ATTR_END): cv.datetime,
+        vol.Optional(ATTR_KEYPAD): cv.string,
+    }
+)
+REMOVE_SCHEMA = vol.All(
+    vol.Schema(
+        {
+            vol.Required(ATTR_LOCK): cv.entity_id,
+            vol.Optional(ATTR_CODE_ID): vol.Coerce(int),
+            vol.Optional(ATTR_NAME): cv.string,
+            vol.Optional(ATTR_FORCE, default=False): cv.boolean,
+        }
+    ),
+    cv.has_at_least_one_key(ATTR_CODE_ID, ATTR_NAME),
+)
+REGENERATE_SCHEMA = vol.Schema({vol.Required(ATTR_BOOKING): _BOOKING})
+OVERRIDE_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_BOOKING): _BOOKING,
+        vol.Optional(ATTR_CHECK_IN): cv.datetime,
+        vol.Optional(ATTR_CHECK_OUT): cv.datetime,
+        vol.Optional(ATTR_CLEAR, default=False): cv.boolean,
+    }
+)
+SYNC_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_ENTRY): cv.string,
+        vol.Optional(ATTR_DRY_RUN, default=False): cv.boolean,
+    }
+)
+
+
+def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
+def _cloud_error(err: ApiError) -> HomeAssistantError:
+    # The clients' messages are scrubbed of credentials; PINs are never in them.
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="cloud_error",
+        translation_placeholders={"error": str(err)},
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    """A datetime from the UI is wall time in Home Assistant's zone."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt_util.get_default_time_zone())
+    return moment
+
+
+def _loaded_entries(hass: HomeAssistant) -> list[LockBridgeConfigEntry]:
+    return [
+        entry
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.state is ConfigEntryState.LOADED
+    ]
+
+
+def _lock_target(hass: HomeAssistant, entity_id: str) -> tuple[LockBridgeConfigEntry, Lock]:
+    """The entry and lock behind one of our lock entities."""
+    entity = er.async_get(hass).async_get(entity_id)
+    if entity is None or entity.platform != DOMAIN or entity.domain != "lock":
+        raise _invalid("not_a_lockbridge_lock", entity_id=entity_id)
+    for entry in _loaded_entries(hass):
+        if entry.entry_id == entity.config_entry_id and entry.runtime_data.coordinator.data:
+            lock_id = entity.unique_id.partition("_")[0]
+            for lock in entry.runtime_data.coordinator.data.account.locks:
+                if str(lock.id) == lock_id:
+                    return entry, lock
+    raise _invalid("lock_not_loaded", entity_id=entity_id)
+
+
+def _booking(hass: HomeAssistant, text: str) -> tuple[LockBridgeConfigEntry, BookingKey]:
+    """The entry whose sources know this booking."""
+    source, _, booking_id = text.partition(":")
+    key = BookingKey(source, booking_id)
+    for entry in _loaded_entries(hass):
+        for coordinator in entry.runtime_data.coordinator.sources.values():
+            if coordinator.data and any(b.key == key for b in coordinator.data.bookings):
+                return entry, key
+    raise _invalid("unknown_booking", booking=text)
+
+
+async def _codes(entry: LockBridgeConfigEntry, lock: Lock, keypad_id: str) -> list[AccessCode]:
+    try:
+        return list(await entry.runtime_data.client.list_codes(lock.id, keypad_id))
+    except ApiError as err:
+        raise _cloud_error(err) from err
+
+
+async def _create_code(call: ServiceCall) -> ServiceResponse:
+    entry, lock = _lock_target(call.hass, call.data[ATTR_LOCK])
+    keypads = {keypad.id: keypad for keypad in lock.keypads}
+    if not keypads:
+        raise _invalid("no_keypad", lock=lock.name)
+    keypad_id = call.data.get(ATTR_KEYPAD) or next(iter(keypads))
+    if keypad_id not in keypads:
+        raise _invalid("unknown_keypad", lock=lock.name, keypad=keypad_id)
+    start, end = _aware(call.data[ATTR_START]), _aware(call.data[ATTR_END])
+    if end <= start:
+        raise _invalid("end_not_after_start")
+    taken = {code.pin for code in await _codes(entry, lock, keypad_id)}
+    pin = call.data.get(ATTR_PIN)
+    if pin is not None and (is_weak(pin) or pin in taken):
+        raise _invalid("pin_refused")
+    if pin is None:
+        pin = _new_pin(entry, taken)
+    zone = entry.runtime_data.coordinator.zone_of(lock)
+    window = validity(start, end, zone)
+    fields = CodeFields(
+        name=truncate(call.data[ATTR_NAME].strip()),
+        pin=pin,
+        start_date=window.start_date,
+        start_time=window.start_time,
+        end_date=window.end_date,
+        end_time=window.end_time,
+        description=tag(BookingKey(MANUAL_SOURCE, uuid.uuid4().hex[:12])),
+    )
+    try:
+        code = await entry.runtime_data.client.create_code(lock.id, keypad_id, fields)
+    except ApiError as err:
+        raise _cloud_error(err) from err
+    payload = code_payload(
+        entry.entry_id, code, lock, lock_id=lock.id, keypad_id=keypad_id, start=start, end=end
+    )
+    call.hass.bus.async_fire(EVENT_CODE_CREATED, payload | {"booking_id": None})
+    await entry.runtime_data.coordinator.async_request_refresh()
+    return payload
+
+
+def _new_pin(entry: LockBridgeConfigEntry, taken: set[str]) -> str:
+    length = int(option(entry.options, "pin_length"))
+    try:
+        return random_pin(length, taken)
+    except PinSpaceExhaustedError as err:
+        raise _invalid("no_free_pin") from err
+
+
+async def _remove_code(call: ServiceCall) -> ServiceResponse:
+    entry, lock = _lock_target(call.hass, call.data[ATTR_LOCK])
+    codes = []
+    for keypad in lock.keypads:
+        codes += await _codes(entry, lock, keypad.id)
+    if ATTR_CODE_ID in call.data:
+        matches = [code for code in codes if code.id == call.data[ATTR_CODE_ID]]
+    else:
+        matches = [code for code in codes if code.name == call.data[ATTR_NAME]]
+    if len(matches) != 1:
+        raise _invalid("code_not_found" if not matches else "code_ambiguous", lock=lock.name)
+    code = matches[0]
+    managed = parse_tag(code.description) or legacy_booking(code.description)
+    if managed is None and not call.data[ATTR_FORCE]:
+        raise _invalid("code_not_managed", name=code.name)
+    try:
+        await entry.runtime_data.client.delete_code(code.id)
+    except ApiError as err:
+        raise _cloud_error(err) from err
+    payload = code_payload(entry.entry_id, code, lock, lock_id=lock.id, keypad_id=code.keypad_id)
+    call.hass.bus.async_fire(
+        EVENT_CODE_REMOVED, payload | {"booking_id": str(managed) if managed else None}
+    )
+    await entry.runtime_data.coordinator.async_request_refresh()
+    return {"code_id": code.id, "name": code.name}
+
+
+async def _regenerate_code(call: ServiceCall) -> ServiceResponse:
+    text = call.data[ATTR_BOOKING]
+    for entry in _loaded_entries(call.hass):
+        coordinator = entry.runtime_data.coordinator
+        code = coordinator.code_for(BookingKey(*text.split(":", 1)))
+        if code is None or coordinator.data is None:
+            continue
+        lock = next(lock for lock in coordinator.data.account.locks if lock.id == code.lock_id)
+        codes = await _codes(entry, lock, code.keypad_id)
+        new = replace(code, pin=_new_pin(entry, {item.pin for item in codes}))
+        try:
+            await entry.runtime_data.client.update_code(new)
+        except ApiError as err:
+            raise _cloud_error(err) from err
+        key = BookingKey(*text.split(":", 1))
+        await coordinator.journal.remember(key, new.pin)
+        payload = code_payload(
+            entry.entry_id, new, lock, lock_id=lock.id, keypad_id=new.keypad_id
+        ) | {"booking_id": text, "reason": "regenerated"}
+        call.hass.bus.async_fire(EVENT_CODE_UPDATED, payload)
+        await coordinator.async_request_refresh()
+        return {"booking_id": text, "code_id": new.id, "pin": new.pin}
+    raise _invalid("no_code_for_booking", booking=text)
+
+
+async def _set_stay_override(call: ServiceCall) -> None:
+    entry, key = _booking(call.hass, call.data[ATTR_BOOKING])
+    check_in = call.data.get(ATTR_CHECK_IN)
+    check_out = call.data.get(ATTR_CHECK_OUT)
+    if call.data[ATTR_CLEAR]:
+        override = None
+    elif check_in is None and check_out is None:
+        raise _invalid("override_empty")
+    else:
+        override = Override(
+            check_in=_aware(check_in) if check_in else None,
+            check_out=_aware(check_out) if check_out else None,
+        )
+        if override.check_in and override.check_out and override.check_out <= override.check_in:
+            raise _invalid("end_not_after_start")
+    entry.runtime_data.state.set_override(key, override)
+    await entry.runtime_data.coordinator.async_request_refresh()
+
+
+def plan_response(planned: Plan, *, dry_run: bool, failed: int) -> dict[str, Any]:
+    """The plan as an action response (no PIN in it)."""
+    return {
+        "dry_run": dry_run,
+        "actions": [
+            {
+                "kind": str(action.kind),
+                "reason": str(action.reason),
+                "booking_id": str(action.key),
+                "lock_id": action.keypad.lock_id,
+                "keypad_id": action.keypad.keypad_id,
+                "code_id": action.code.id if action.code else None,
+                "name": (action.fields or action.code).name  # type: ignore[union-attr]
+                if (action.fields or action.code)
+                else None,
+                "start": action.stay.start.isoformat() if action.stay else None,
+                "end": action.stay.end.isoformat() if action.stay else None,
+            }
+            for action in planned.actions
+        ],
+        "unchanged": len(planned.unchanged),
+        "guarded": {source: str(guard) for source, guard in planned.guarded.items()},
+        "unreadable_locks": sorted(planned.unreadable_locks),
+        "failed": failed,
+    }
+
+
+async def _sync(call: ServiceCall) -> ServiceResponse:
+    entry = call.hass.config_entries.async_get_entry(call.data[ATTR_ENTRY])
+    if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
+        raise _invalid("entry_not_loaded")
+    coordinator: Any = entry.runtime_data.coordinator
+    if call.data[ATTR_DRY_RUN]:
+        try:
+            data = await coordinator.run(dry_run=True)
+        except ApiError as err:
+            raise _cloud_error(err) from err
+        return plan_response(data.plan, dry_run=True, failed=0)
+    await coordinator.async_refresh()
+    if not coordinator.last_update_success:
+        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="sync_failed")
+    applied = coordinator.data.applied
+    return plan_response(
+        coordinator.data.plan, dry_run=False, failed=len(applied.failed) if applied else 0
+    )
+
+
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's actions."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_CREATE_CODE,
+        _create_code,
+        schema=CREATE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_REMOVE_CODE,
+        _remove_code,
+        schema=REMOVE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_REGENERATE_CODE,
+        _regenerate_code,
+        schema=REGENERATE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_SET_STAY_OVERRIDE, _set_stay_override, schema=OVERRIDE_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SYNC,
+        _sync,
+        schema=SYNC_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )

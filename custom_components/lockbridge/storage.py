@@ -1,0 +1,112 @@
+"""What LockBridge keeps across restarts besides the journal: overrides, budgets, caches."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+
+from .const import DOMAIN
+from .engine.bookings import Booking, BookingKey, from_dict, to_dict
+from .engine.window import Override
+
+VERSION = 1
+#: Seconds to gather changes (a budget changes on every HotelRunner request) into one write.
+SAVE_DELAY = 10
+
+
+def journal_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """The engine journal's store (PIN memory and mutations in flight)."""
+    return Store(hass, VERSION, f"{DOMAIN}.{entry_id}.journal")
+
+
+def _moment(value: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return moment if moment is None or moment.tzinfo is not None else None
+
+
+class StateStore:
+    """Per-booking overrides, HotelRunner budgets and the HotelRunner booking cache."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        self._store: Store[dict[str, Any]] = Store(hass, VERSION, f"{DOMAIN}.{entry_id}.state")
+        self._data: dict[str, dict[str, Any]] = {"overrides": {}, "budgets": {}, "bookings": {}}
+
+    async def load(self) -> None:
+        """Read the saved state; a corrupt part is dropped, not fatal."""
+        saved = await self._store.async_load()
+        if isinstance(saved, dict):
+            for part in self._data:
+                if isinstance(saved.get(part), dict):
+                    self._data[part] = saved[part]
+
+    def overrides(self) -> dict[BookingKey, Override]:
+        """Early check-ins and late check-outs set through the action."""
+        found = {}
+        for text, raw in self._data["overrides"].items():
+            source, _, booking_id = str(text).partition(":")
+            if booking_id and isinstance(raw, dict):
+                found[BookingKey(source, booking_id)] = Override(
+                    check_in=_moment(raw.get("check_in")), check_out=_moment(raw.get("check_out"))
+                )
+        return found
+
+    def set_override(self, key: BookingKey, override: Override | None) -> None:
+        """Keep (or with None, forget) a booking's override."""
+        if override is None:
+            self._data["overrides"].pop(str(key), None)
+        else:
+            self._data["overrides"][str(key)] = {
+                "check_in": override.check_in.isoformat() if override.check_in else None,
+                "check_out": override.check_out.isoformat() if override.check_out else None,
+            }
+        self.schedule_save()
+
+    def budget(self, subentry_id: str) -> dict[str, Any] | None:
+        """A HotelRunner source's saved request budget."""
+        saved = self._data["budgets"].get(subentry_id)
+        return saved if isinstance(saved, dict) else None
+
+    def set_budget(self, subentry_id: str, state: dict[str, Any]) -> None:
+        """Keep a HotelRunner source's request budget."""
+        self._data["budgets"][subentry_id] = state
+        self.schedule_save()
+
+    def bookings(self, subentry_id: str) -> list[Booking]:
+        """The bookings a source told us about and cannot list again."""
+        saved = self._data["bookings"].get(subentry_id)
+        items = saved if isinstance(saved, list) else []
+        return [booking for item in items if (booking := from_dict(item)) is not None]
+
+    def set_bookings(self, subentry_id: str, bookings: list[Booking]) -> None:
+        """Keep a source's bookings."""
+        self._data["bookings"][subentry_id] = [to_dict(booking) for booking in bookings]
+        self.schedule_save()
+
+    def forget(self, subentry_ids: set[str]) -> None:
+        """Drop what belongs to sources that no longer exist."""
+        for part in ("budgets", "bookings"):
+            for subentry_id in set(self._data[part]) - subentry_ids:
+                del self._data[part][subentry_id]
+        self.schedule_save()
+
+    def schedule_save(self) -> None:
+        """Write soon, in one go."""
+        self._store.async_delay_save(lambda: self._data, SAVE_DELAY)
+
+    async def flush(self) -> None:
+        """Write now (on unload), cancelling a pending delayed write."""
+        await self._store.async_save(self._data)
+
+    async def remove(self) -> None:
+        """Delete the file (the entry is being removed)."""
+        await self._store.async_remove()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The raw state, for diagnostics (redacted there)."""
+        return self._data

@@ -1,0 +1,131 @@
+"""The demo data set on the three simulators, and a LockBridge entry configured for it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.lockbridge.const import (
+    CONF_API_KEY,
+    CONF_API_SECRET,
+    CONF_HOTELRUNNER_URL,
+    CONF_HR_ID,
+    CONF_SMOOBU_URL,
+    CONF_THEKEYS_URL,
+    CONF_TOKEN,
+    CONF_UNITS,
+    DOMAIN,
+)
+from custom_components.lockbridge.models import anonymous_id
+from tests.fakes import HotelRunnerSimulator, SmoobuSimulator, TheKeysSimulator
+
+DAY = date(2026, 11, 23)
+#: 10:00 in Paris on the demo day: Lars leaves today, Zoë arrives, Hiroshi is in.
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+SMOOBU_UNITS = {
+    "101": ("Seaside Loft", "3701/Kp7Lm2Qa"),
+    "102": ("Garden Studio", "3702/Kg4Rt8Ws"),
+    "103": ("Old Town Flat", "3703/Kt9Bn3Xe"),
+}
+HOTELRUNNER_UNITS = {
+    "HR:1": ("Standard Room", "3704/Kh2Vc6Pz"),
+    "HR:2": ("Deluxe Suite", "3705/Kd5Jy1Mf"),
+}
+
+
+def unit_map(units: dict[str, tuple[str, str | None]]) -> dict[str, dict[str, Any]]:
+    """A subentry unit map with the default times."""
+    return {
+        unit_id: {"name": name, "keypad": keypad, "check_in": "15:00:00", "check_out": "12:00:00"}
+        for unit_id, (name, keypad) in units.items()
+    }
+
+
+@dataclass
+class Demo:
+    """The simulators, seeded, behind one loopback server."""
+
+    thekeys: TheKeysSimulator
+    smoobu: SmoobuSimulator
+    hotelrunner: HotelRunnerSimulator
+    base_url: str
+    smoobu_units: dict[str, tuple[str, str | None]] = field(
+        default_factory=lambda: dict(SMOOBU_UNITS)
+    )
+    hotelrunner_units: dict[str, tuple[str, str | None]] = field(
+        default_factory=lambda: dict(HOTELRUNNER_UNITS)
+    )
+
+    def smoobu_subentry(self, *, secret: bool = True) -> ConfigSubentryData:
+        """The Smoobu source as the flow stores it."""
+        data: dict[str, Any] = {
+            CONF_API_KEY: self.smoobu.api_key,
+            CONF_SMOOBU_URL: f"{self.base_url}/smoobu",
+            CONF_UNITS: unit_map(self.smoobu_units),
+        }
+        if secret:
+            data[CONF_API_SECRET] = self.smoobu.api_secret
+        return ConfigSubentryData(
+            data=data,
+            subentry_type="smoobu",
+            title="Smoobu Demo Host",
+            unique_id=f"smoobu-{self.smoobu.user_id}",
+        )
+
+    def hotelrunner_subentry(self) -> ConfigSubentryData:
+        """The HotelRunner source as the flow stores it."""
+        return ConfigSubentryData(
+            data={
+                CONF_TOKEN: self.hotelrunner.token,
+                CONF_HR_ID: self.hotelrunner.hr_id,
+                CONF_HOTELRUNNER_URL: f"{self.base_url}/hotelrunner/api/v2/apps",
+                CONF_UNITS: unit_map(self.hotelrunner_units),
+            },
+            subentry_type="hotelrunner",
+            title="HotelRunner",
+            unique_id=f"hotelrunner-{anonymous_id(self.hotelrunner.hr_id)}",
+        )
+
+    def entry(
+        self,
+        *,
+        options: dict[str, Any] | None = None,
+        smoobu: bool = True,
+        hotelrunner: bool = True,
+        secret: bool = True,
+    ) -> MockConfigEntry:
+        """A config entry for the demo account with its sources."""
+        subentries = []
+        if smoobu:
+            subentries.append(self.smoobu_subentry(secret=secret))
+        if hotelrunner:
+            subentries.append(self.hotelrunner_subentry())
+        return MockConfigEntry(
+            domain=DOMAIN,
+            unique_id="42",
+            title=self.thekeys.username,
+            data={
+                CONF_USERNAME: self.thekeys.username,
+                CONF_PASSWORD: self.thekeys.password,
+                CONF_THEKEYS_URL: f"{self.base_url}/thekeys",
+            },
+            options=options or {},
+            subentries_data=subentries,
+        )
+
+
+async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
+    """Add the entry in Paris time and set it up; it must load."""
+    await hass.config.async_set_time_zone("Europe/Paris")
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    return entry
