@@ -6,7 +6,9 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 import json
 import logging
+import random
 import traceback
+from unittest.mock import patch
 from urllib.parse import quote
 
 import aiohttp
@@ -213,6 +215,14 @@ async def demo(freezer: FrozenDateTimeFactory) -> AsyncIterator[Demo]:
     server = await serve(make_root_app(thekeys, smoobu, hotelrunner))
     yield Demo(thekeys, smoobu, hotelrunner, str(server.make_url("")).rstrip("/"))
     await server.close()
+
+
+@pytest.fixture
+def steady_pins() -> Iterator[None]:
+    """PINs from a seeded generator, so that snapshots hold still."""
+    generator = random.Random(20261123)
+    with patch("secrets.randbelow", lambda n: generator.randrange(n)):
+        yield
 
 
 class StubCloud:

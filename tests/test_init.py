@@ -23,7 +23,7 @@ async def test_setup_and_unload(hass: HomeAssistant, thekeys_url: str) -> None:
     await hass.async_block_till_done()
 
     assert entry.state is ConfigEntryState.LOADED
-    assert {lock.id for lock in entry.runtime_data.account.locks} == {3001, 3002}
+    assert {lock.id for lock in entry.runtime_data.coordinator.data.account.locks} == {3001, 3002}
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert entry.state is ConfigEntryState.NOT_LOADED
 

@@ -19,6 +19,7 @@ from .api.thekeys import DEFAULT_BASE_URL as THEKEYS_URL
 from .const import CONF_THEKEYS_URL, DOMAIN
 from .coordinator import SyncCoordinator, source_coordinator
 from .engine.apply import Journal
+from .entity import remove_vanished_locks
 from .models import SOURCE_OF_SUBENTRY
 from .repairs import Issues
 from .services import async_setup_services
@@ -87,6 +88,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -
     for source in coordinator.sources.values():
         entry.async_on_unload(source.async_add_listener(coordinator.source_updated))
 
+    entry.async_on_unload(
+        coordinator.async_add_listener(lambda: remove_vanished_locks(hass, coordinator))
+    )
     entry.runtime_data = LockBridgeData(client, coordinator, state, issues)
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

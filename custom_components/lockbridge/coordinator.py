@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -370,6 +371,8 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
         self.issues = issues
         self.sources: dict[str, SourceCoordinator] = {}
         self.failures = 0
+        #: PIN randomness (tests pin it down for snapshots).
+        self.randbelow = secrets.randbelow
         self._lock = asyncio.Lock()
         self._failed_keys: set[str] = set()
 
@@ -432,7 +435,7 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
             desired = self.desired(account)
             codes, errors = await read_codes(self.client, [lock.id for lock in account.locks])
             now = dt_util.utcnow()
-            planned = plan(desired, codes, now, pins=self.journal.pins)
+            planned = plan(desired, codes, now, pins=self.journal.pins, randbelow=self.randbelow)
             applied = None
             if not dry_run:
                 applied = await Applier(self.client, self.journal).apply(planned)

@@ -1,0 +1,185 @@
+"""Entities on the demo data set: snapshot, time passing, locks coming and going."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_LOCK, SERVICE_UNLOCK, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    async_fire_time_changed,
+    snapshot_platform,
+)
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.lockbridge import PLATFORMS
+from custom_components.lockbridge.const import DOMAIN
+from custom_components.lockbridge.engine.ownership import parse_tag
+from tests.demo_stack import Demo, set_up
+
+
+@pytest.fixture(autouse=True)
+def custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load LockBridge from custom_components."""
+
+
+async def later(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: datetime) -> None:
+    """Move the clock and let the scheduled refreshes run."""
+    freezer.move_to(when)
+    async_fire_time_changed(hass, when)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def paris(day: int, hour: int, minute: int = 0) -> datetime:
+    """A moment of November 2026 given in Paris wall time (UTC+1 then)."""
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC) - timedelta(hours=1)
+
+
+async def test_every_stay_gets_one_code_and_foreign_codes_stay(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    entry = await set_up(hass, demo.entry())
+
+    tagged = sorted(
+        (str(key), code.lock_id)
+        for code in demo.thekeys.codes()
+        if (key := parse_tag(code.description)) is not None
+    )
+    assert len(tagged) == 9  # 5 live Smoobu stays, 4 HotelRunner room lines
+    assert len({key for key, _ in tagged}) == 9
+    assert {code.name for code in demo.thekeys.codes()} >= {"Cleaner", "Emergency"}
+    assert hass.states.get("binary_sensor.33611223344_sync_problem").state == "off"
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert len([c for c in demo.thekeys.codes() if parse_tag(c.description)]) == 9
+
+
+@pytest.mark.parametrize("platform", list(PLATFORMS))
+async def test_entities_snapshot(
+    hass: HomeAssistant,
+    demo: Demo,
+    steady_pins: None,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    platform: Platform,
+) -> None:
+    with patch("custom_components.lockbridge.PLATFORMS", [platform]):
+        entry = await set_up(hass, demo.entry())
+
+    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+
+
+async def test_a_day_moves_guests_occupancy_and_codes(
+    hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
+) -> None:
+    await set_up(hass, demo.entry())
+
+    def state(entity: str) -> str:
+        return hass.states.get(f"sensor.{entity}").state
+
+    # 10:00: Lars leaves at noon, Zoë comes at 15:00; Hiroshi is in the studio.
+    assert state("seaside_loft_occupancy") == "turnover"
+    assert state("seaside_loft_current_guest") == "Lars Johansson"
+    assert state("seaside_loft_next_guest") == "Zoë Müller"
+    assert state("seaside_loft_access_code") == "active"
+    assert state("garden_studio_occupancy") == "occupied"
+    assert state("old_town_flat_occupancy") == "vacant"
+    assert state("33611223344_arrivals_today") == "2"
+    assert state("33611223344_departures_today") == "1"
+    zoe_code = hass.states.get("sensor.seaside_loft_access_code")
+    assert zoe_code.attributes["guest"] == "Lars Johansson"
+
+    await later(hass, freezer, paris(23, 13))
+    assert state("seaside_loft_current_guest") == "unknown"
+    assert state("seaside_loft_access_code") == "scheduled"
+    code = hass.states.get("sensor.seaside_loft_access_code").attributes
+    assert code["guest"] == "Zoë Müller"
+    assert code["valid_from"] == "2026-11-23T15:00:00+01:00"
+    assert code["pin"].isdigit()
+    assert state("seaside_loft_next_check_in") == "2026-11-23T14:00:00+00:00"
+
+    await later(hass, freezer, paris(23, 16))
+    assert state("seaside_loft_current_guest") == "Zoë Müller"
+    assert state("seaside_loft_access_code") == "active"
+    assert state("seaside_loft_next_check_out") == "2026-11-27T11:00:00+00:00"
+
+    await later(hass, freezer, paris(24, 9))
+    assert state("seaside_loft_occupancy") == "occupied"
+    assert state("33611223344_arrivals_today") == "0"
+    # Lars' code ended yesterday noon; after the day's grace it is removed.
+    await later(hass, freezer, paris(24, 13))
+    names = {code.name for code in demo.thekeys.codes(3701)}
+    assert "smoobu Lars Johansson" not in names
+    assert {"smoobu Zoë Müller", "Cleaner"} <= names
+
+
+async def test_calendar_lists_stays(hass: HomeAssistant, demo: Demo) -> None:
+    await set_up(hass, demo.entry())
+
+    response = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {
+            ATTR_ENTITY_ID: "calendar.seaside_loft",
+            "start_date_time": "2026-11-01T00:00:00+01:00",
+            "end_date_time": "2026-12-01T00:00:00+01:00",
+        },
+        blocking=True,
+        return_response=True,
+    )
+    events = response["calendar.seaside_loft"]["events"]
+
+    assert [event["summary"] for event in events] == ["Lars Johansson", "Zoë Müller"]
+    assert events[1]["start"] == "2026-11-23T15:00:00+01:00"
+    assert hass.states.get("calendar.seaside_loft").attributes["message"] == "Lars Johansson"
+
+
+async def test_lock_opens_and_closes_through_the_cloud(hass: HomeAssistant, demo: Demo) -> None:
+    await set_up(hass, demo.entry())
+    entity = "lock.seaside_loft_porte_d_entree"
+    assert hass.states.get(entity).state == "locked"
+
+    await hass.services.async_call(
+        LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: entity}, blocking=True
+    )
+    await hass.async_block_till_done()
+
+    assert demo.thekeys.lock_state(3701) == "open"
+    assert hass.states.get(entity).state == "unlocked"
+    await hass.services.async_call(LOCK_DOMAIN, SERVICE_LOCK, {ATTR_ENTITY_ID: entity}, blocking=True)
+    assert demo.thekeys.lock_state(3701) != "open"
+
+
+async def test_lock_without_gateway_says_so(hass: HomeAssistant, demo: Demo) -> None:
+    demo.thekeys.add_lock(3799, "Shed", gateway=False, keypads=[("KsZz99Yy", "Shed keypad")])
+    await set_up(hass, demo.entry())
+
+    with pytest.raises(HomeAssistantError) as info:
+        await hass.services.async_call(
+            LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: "lock.shed"}, blocking=True
+        )
+    assert info.value.translation_key == "no_gateway"
+
+
+async def test_locks_appear_and_vanish_without_reload(
+    hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
+) -> None:
+    await set_up(hass, demo.entry())
+    devices = dr.async_get(hass)
+
+    demo.thekeys.add_lock(3799, "Shed", keypads=[("KsZz99Yy", "Shed keypad")])
+    await later(hass, freezer, paris(23, 10, 6))
+    assert hass.states.get("lock.shed") is not None
+    assert devices.async_get_device({(DOMAIN, "3799")}) is not None
+
+    del demo.thekeys._locks[3799]  # noqa: SLF001  # the lock is sold
+    await later(hass, freezer, paris(23, 10, 12))
+    assert devices.async_get_device({(DOMAIN, "3799")}) is None
