@@ -1,0 +1,223 @@
+"""Actions and the events they and the sync fire, against the demo simulators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+import pytest
+from pytest_homeassistant_custom_component.common import async_capture_events
+
+from custom_components.lockbridge.const import (
+    DOMAIN,
+    EVENT_CODE_CREATED,
+    EVENT_CODE_FAILED,
+    EVENT_CODE_REMOVED,
+    EVENT_CODE_UPDATED,
+)
+from custom_components.lockbridge.engine.ownership import parse_tag
+from tests.demo_stack import Demo, set_up
+
+LOCK = "lock.seaside_loft_porte_d_entree"
+
+
+@pytest.fixture(autouse=True)
+def custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load LockBridge from custom_components."""
+
+
+async def call(hass: HomeAssistant, service: str, **data: Any) -> Any:
+    return await hass.services.async_call(
+        DOMAIN, service, data, blocking=True, return_response=True
+    )
+
+
+async def test_sync_fires_created_events_with_the_pin(hass: HomeAssistant, demo: Demo) -> None:
+    created = async_capture_events(hass, EVENT_CODE_CREATED)
+    await set_up(hass, demo.entry())
+
+    zoe = next(e.data for e in created if e.data["guest"] == "Zoë Müller")
+    code = next(c for c in demo.thekeys.codes(3701) if c.name == "smoobu Zoë Müller")
+    assert zoe == {
+        "entry_id": zoe["entry_id"],
+        "lock_id": 3701,
+        "lock": "Seaside Loft - Porte d'entrée",
+        "keypad_id": "Kp7Lm2Qa",
+        "code_id": code.id,
+        "name": "smoobu Zoë Müller",
+        "pin": code.code,
+        "start": "2026-11-23T15:00:00+01:00",
+        "end": "2026-11-27T12:00:00+01:00",
+        "booking_id": f"smoobu:{parse_tag(code.description).booking_id}",
+        "source": "smoobu",
+        "unit_id": "101",
+        "unit": "Seaside Loft",
+        "guest": "Zoë Müller",
+        "reason": "new_booking",
+    }
+    assert len(created) == 9
+
+
+async def test_create_and_remove_a_code_by_hand(hass: HomeAssistant, demo: Demo) -> None:
+    entry = await set_up(hass, demo.entry())
+    created = async_capture_events(hass, EVENT_CODE_CREATED)
+    removed = async_capture_events(hass, EVENT_CODE_REMOVED)
+
+    response = await call(
+        hass,
+        "create_code",
+        lock=LOCK,
+        name="Plumber",
+        start="2026-11-24 08:00:00",
+        end="2026-11-24 18:00:00",
+    )
+
+    code = next(c for c in demo.thekeys.codes(3701) if c.name == "Plumber")
+    assert response["pin"] == code.code
+    assert response["start"] == "2026-11-24T08:00:00+01:00"
+    assert created[0].data["pin"] == code.code
+    # The sync leaves a hand-made code alone.
+    await call(hass, "sync", config_entry_id=entry.entry_id)
+    assert any(c.name == "Plumber" for c in demo.thekeys.codes(3701))
+
+    response = await call(hass, "remove_code", lock=LOCK, name="Plumber")
+    assert response == {"code_id": code.id, "name": "Plumber"}
+    assert not any(c.name == "Plumber" for c in demo.thekeys.codes(3701))
+    assert removed[0].data["code_id"] == code.id
+
+
+async def test_create_code_refuses_bad_input(hass: HomeAssistant, demo: Demo) -> None:
+    await set_up(hass, demo.entry())
+    good = {"lock": LOCK, "name": "Guest", "start": "2026-11-24 08:00", "end": "2026-11-25 08:00"}
+
+    for data, key in (
+        ({**good, "end": "2026-11-24 07:00"}, "end_not_after_start"),
+        ({**good, "pin": "1234"}, "pin_refused"),
+        ({**good, "pin": "4826"}, "pin_refused"),  # the cleaner's
+        ({**good, "keypad": "Nope"}, "unknown_keypad"),
+        ({**good, "lock": "lock.nowhere"}, "not_a_lockbridge_lock"),
+    ):
+        with pytest.raises(ServiceValidationError) as info:
+            await call(hass, "create_code", **data)
+        assert info.value.translation_key == key
+
+    response = await call(hass, "create_code", **good, pin="90817")
+    assert response["pin"] == "90817"
+
+
+async def test_remove_code_leaves_foreign_codes_unless_forced(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    await set_up(hass, demo.entry())
+
+    with pytest.raises(ServiceValidationError) as info:
+        await call(hass, "remove_code", lock=LOCK, name="Cleaner")
+    assert info.value.translation_key == "code_not_managed"
+    with pytest.raises(ServiceValidationError) as info:
+        await call(hass, "remove_code", lock=LOCK, code_id=1)
+    assert info.value.translation_key == "code_not_found"
+
+    await call(hass, "remove_code", lock=LOCK, name="Cleaner", force=True)
+    assert not any(c.name == "Cleaner" for c in demo.thekeys.codes(3701))
+
+
+async def test_regenerate_gives_a_new_pin_that_sticks(hass: HomeAssistant, demo: Demo) -> None:
+    entry = await set_up(hass, demo.entry())
+    updated = async_capture_events(hass, EVENT_CODE_UPDATED)
+    code = next(c for c in demo.thekeys.codes(3702) if c.name == "smoobu Hiroshi Tanaka")
+    booking, old_pin = str(parse_tag(code.description)), code.code
+
+    response = await call(hass, "regenerate_code", booking=booking)
+
+    assert response["pin"] != old_pin
+    assert next(c for c in demo.thekeys.codes(3702) if c.id == code.id).code == response["pin"]
+    assert updated[0].data["pin"] == response["pin"]
+    await call(hass, "sync", config_entry_id=entry.entry_id)
+    assert next(c for c in demo.thekeys.codes(3702) if c.id == code.id).code == response["pin"]
+
+    with pytest.raises(ServiceValidationError):
+        await call(hass, "regenerate_code", booking="smoobu:1")
+
+
+async def test_override_moves_the_window_and_survives_reload(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    entry = await set_up(hass, demo.entry())
+    code = next(c for c in demo.thekeys.codes(3701) if c.name == "smoobu Zoë Müller")
+    booking = str(parse_tag(code.description))
+
+    await hass.services.async_call(
+        DOMAIN,
+        "set_stay_override",
+        {"booking": booking, "check_in": "2026-11-23 11:00:00"},
+        blocking=True,
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    code = next(c for c in demo.thekeys.codes(3701) if c.id == code.id)
+    assert (str(code.start), code.start_time) == ("2026-11-23", (11, 0))
+
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    code = next(c for c in demo.thekeys.codes(3701) if c.id == code.id)
+    assert code.start_time == (11, 0)
+
+    await hass.services.async_call(
+        DOMAIN, "set_stay_override", {"booking": booking, "clear": True}, blocking=True
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert next(c for c in demo.thekeys.codes(3701) if c.id == code.id).start_time == (15, 0)
+    for data, key in (
+        ({"booking": booking}, "override_empty"),
+        ({"booking": "smoobu:1", "clear": True}, "unknown_booking"),
+    ):
+        with pytest.raises(ServiceValidationError) as info:
+            await hass.services.async_call(DOMAIN, "set_stay_override", data, blocking=True)
+        assert info.value.translation_key == key
+
+
+async def test_sync_dry_run_returns_the_plan_and_changes_nothing(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    entry = await set_up(hass, demo.entry())
+    code = next(c for c in demo.thekeys.codes(3701) if c.name == "smoobu Zoë Müller")
+    code.name = "renamed in the app"
+
+    plan = await call(hass, "sync", config_entry_id=entry.entry_id, dry_run=True)
+
+    assert plan["dry_run"] is True
+    assert [(a["kind"], a["reason"], a["name"]) for a in plan["actions"]] == [
+        ("update", "name_changed", "smoobu Zoë Müller")
+    ]
+    assert plan["unchanged"] == 8
+    assert "pin" not in str(plan)
+    assert code.name == "renamed in the app"
+
+    plan = await call(hass, "sync", config_entry_id=entry.entry_id)
+    assert plan["dry_run"] is False
+    assert code.name == "smoobu Zoë Müller"
+
+    with pytest.raises(ServiceValidationError):
+        await call(hass, "sync", config_entry_id="nope")
+
+
+async def test_cloud_failures_become_translated_errors(hass: HomeAssistant, demo: Demo) -> None:
+    entry = await set_up(hass, demo.entry())
+    failed: list[Event] = async_capture_events(hass, EVENT_CODE_FAILED)
+
+    demo.thekeys.faults.fail_next = 10
+    with pytest.raises(HomeAssistantError) as info:
+        await call(
+            hass,
+            "create_code",
+            lock=LOCK,
+            name="Guest",
+            start="2026-11-24 08:00",
+            end="2026-11-25 08:00",
+        )
+    assert info.value.translation_key == "cloud_error"
+    with pytest.raises(HomeAssistantError) as info:
+        await call(hass, "sync", config_entry_id=entry.entry_id)
+    assert info.value.translation_key == "sync_failed"
+    demo.thekeys.faults.fail_next = 0
+    assert failed == []
