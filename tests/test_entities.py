@@ -154,7 +154,9 @@ async def test_lock_opens_and_closes_through_the_cloud(hass: HomeAssistant, demo
 
     assert demo.thekeys.lock_state(3701) == "open"
     assert hass.states.get(entity).state == "unlocked"
-    await hass.services.async_call(LOCK_DOMAIN, SERVICE_LOCK, {ATTR_ENTITY_ID: entity}, blocking=True)
+    await hass.services.async_call(
+        LOCK_DOMAIN, SERVICE_LOCK, {ATTR_ENTITY_ID: entity}, blocking=True
+    )
     assert demo.thekeys.lock_state(3701) != "open"
 
 

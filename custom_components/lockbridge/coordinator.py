@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -54,6 +54,7 @@ from .engine.bookings import (
     Booking,
     BookingKey,
     BookingStatus,
+    RejectReason,
     Rejection,
     UnitKey,
     from_hotelrunner,
@@ -63,6 +64,7 @@ from .engine.occupancy import UnitStay
 from .engine.ownership import parse_tag
 from .engine.plan import (
     Desired,
+    KeypadRef,
     Plan,
     SourceSnapshot,
     UnitConfig,
@@ -371,8 +373,9 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
         self.issues = issues
         self.sources: dict[str, SourceCoordinator] = {}
         self.failures = 0
-        #: PIN randomness (tests pin it down for snapshots).
+        #: PIN randomness and retry waits (tests pin them down).
         self.randbelow = secrets.randbelow
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._lock = asyncio.Lock()
         self._failed_keys: set[str] = set()
 
@@ -392,13 +395,34 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
 
     def desired(self, account: Account) -> Desired:
         """The codes the sources' bookings call for."""
+        keypads = {
+            KeypadRef(lock.id, keypad.id) for lock in account.locks for keypad in lock.keypads
+        }
+        # A unit whose keypad is missing from the account is held: nothing made, nothing
+        # removed, until the host picks a keypad again (a repair issue says so).
+        held = {
+            unit.key
+            for unit in self.units
+            if unit.keypad is not None and unit.keypad not in keypads
+        }
         snapshots: dict[str, SourceSnapshot] = {}
         for source in self.sources.values():
             data = source.data
             ok = data is not None and source.last_update_success
             before = snapshots.get(source.source)
-            bookings = (before.bookings if before else ()) + (data.bookings if data else ())
-            rejected = (before.rejected if before else ()) + (data.rejected if data else ())
+            found = data.bookings if data else ()
+            bookings = (before.bookings if before else ()) + tuple(
+                booking for booking in found if booking.unit not in held
+            )
+            rejected = (
+                (before.rejected if before else ())
+                + (data.rejected if data else ())
+                + tuple(
+                    Rejection(booking.key, RejectReason.UNKNOWN_UNIT)
+                    for booking in found
+                    if booking.unit in held
+                )
+            )
             snapshots[source.source] = SourceSnapshot(
                 ok and (before.ok if before else True), bookings, rejected
             )
@@ -438,7 +462,7 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
             planned = plan(desired, codes, now, pins=self.journal.pins, randbelow=self.randbelow)
             applied = None
             if not dry_run:
-                applied = await Applier(self.client, self.journal).apply(planned)
+                applied = await Applier(self.client, self.journal, sleep=self.sleep).apply(planned)
                 codes = codes_after(codes, applied.outcomes)
                 self.failures = 0
             result = SyncData(

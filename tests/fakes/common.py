@@ -76,6 +76,8 @@ class Faults:
 
     latency: float = 0.0
     fail_next: int = 0
+    #: Only requests whose path contains this fail with fail_next ("" = every request).
+    fail_path: str = ""
     timeout_next: int = 0
     hang_seconds: float = 30.0
     malformed_next: int = 0
@@ -125,7 +127,7 @@ class SimulatorBase:
             faults = self.faults
             if faults.latency > 0:
                 await asyncio.sleep(faults.latency)
-            faulted = self._apply_faults()
+            faulted = self._apply_faults(request.path)
             if faulted is not None:
                 return faulted
             hang = faults.timeout_next > 0
@@ -145,13 +147,13 @@ class SimulatorBase:
         self.add_routes(app.router)
         return app
 
-    def _apply_faults(self) -> web.Response | None:
+    def _apply_faults(self, path: str = "") -> web.Response | None:
         """Answer with the first armed failure, or None to let the request through.
 
         The timeout fault is handled by the middleware since it needs the real answer.
         """
         faults = self.faults
-        if faults.fail_next > 0:
+        if faults.fail_next > 0 and faults.fail_path in path:
             faults.fail_next -= 1
             return web.Response(status=500, text="Internal Server Error")
         if faults.timeout_next > 0:

@@ -390,7 +390,9 @@ class TheKeysSimulator(SimulatorBase):
         for key in ("access_token", "token"):
             if key in body:
                 self._tokens[body[key]] = expiry
-        self.issued_tokens.extend(str(value) for key, value in body.items() if "token" in key)
+        self.issued_tokens.extend(
+            str(value) for key, value in body.items() if "token" in key and key != "token_type"
+        )
         return json_response(body)
 
     async def _get_user(self, request: web.Request) -> web.Response:

@@ -1,0 +1,167 @@
+"""Sources over time: outages, HotelRunner's budget, repair issues, diagnostics."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+import time
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.lockbridge.const import CONF_HOTELRUNNER_INTERVAL, DOMAIN
+from custom_components.lockbridge.engine.ownership import parse_tag
+from tests.conftest import assert_no_secret, issued_secrets
+from tests.demo_stack import Demo, set_up
+
+PROBLEM = "binary_sensor.33611223344_sync_problem"
+
+
+@pytest.fixture(autouse=True)
+def custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load LockBridge from custom_components."""
+
+
+async def tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: float) -> None:
+    """Let `minutes` pass, firing what falls due."""
+    freezer.tick(timedelta(minutes=minutes))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def no_wait(_: float) -> None:
+    """Retry backoff without waiting (the test clock is frozen)."""
+
+
+def ours(demo: Demo) -> set[str]:
+    return {str(key) for c in demo.thekeys.codes() if (key := parse_tag(c.description))}
+
+
+def issues(hass: HomeAssistant) -> set[str]:
+    return {
+        issue.translation_key or ""
+        for (domain, _), issue in ir.async_get(hass).issues.items()
+        if domain == DOMAIN
+    }
+
+
+async def test_source_outage_keeps_bookings_deletes_nothing_and_recovers(
+    hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
+) -> None:
+    await set_up(hass, demo.entry())
+    before = ours(demo)
+    demo.smoobu.faults.fail_next = 10_000
+
+    await tick(hass, freezer, 5.1)
+    assert hass.states.get(PROBLEM).state == "off"  # one failure is not a problem yet
+    for _ in range(3):
+        await tick(hass, freezer, 5.1)
+
+    assert hass.states.get(PROBLEM).state == "on"
+    assert hass.states.get(PROBLEM).attributes["stale_sources"] == ["Smoobu Demo Host"]
+    guest = hass.states.get("sensor.garden_studio_current_guest")
+    assert (guest.state, guest.attributes["stale"]) == ("Hiroshi Tanaka", True)
+    assert ours(demo) == before
+
+    demo.smoobu.faults.fail_next = 0
+    await tick(hass, freezer, 5.1)
+    assert hass.states.get(PROBLEM).state == "off"
+    assert hass.states.get("sensor.garden_studio_current_guest").attributes["stale"] is False
+    assert ours(demo) == before
+
+
+async def test_hotelrunner_never_polled_beyond_budget(
+    hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
+) -> None:
+    entry = await set_up(hass, demo.entry(smoobu=False, options={CONF_HOTELRUNNER_INTERVAL: 6}))
+    start = len(demo.hotelrunner.requests)
+
+    for _ in range(24 * 30):  # a day in 2-minute steps
+        await tick(hass, freezer, 2)
+
+    sent = [request.time for request in demo.hotelrunner.requests]
+    assert demo.hotelrunner.quota_rejections == 0
+    assert all(sent[i + 5] - sent[i] >= 60 for i in range(len(sent) - 5))
+    assert all(sent[i + 250] - sent[i] >= 86_400 for i in range(len(sent) - 250))
+    assert len(sent) - start >= 200  # and it still polls as often as the budget allows
+    left = hass.states.get("sensor.33611223344_hotelrunner_requests_left_today")
+    assert (
+        int(left.state)
+        == entry.runtime_data.coordinator.sources[
+            next(iter(entry.subentries))
+        ].budget.remaining_today
+    )
+
+
+async def test_budget_survives_a_restart(
+    hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
+) -> None:
+    entry = await set_up(hass, demo.entry(smoobu=False))
+    source = next(iter(entry.runtime_data.coordinator.sources.values()))
+    an_hour_ago = time.time() - 3600
+    source.budget.restore({"version": 1, "sent": [an_hour_ago] * 250, "hold_until": 0})
+    entry.runtime_data.state.set_budget(source.subentry.subentry_id, source.budget.export())
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+
+    source = next(iter(entry.runtime_data.coordinator.sources.values()))
+    assert source.budget.remaining_today == 0
+    assert "hotelrunner_budget" in issues(hass)
+    assert ours(demo)  # the codes it made before stay
+    await tick(hass, freezer, 24 * 60 + 1)
+    assert "hotelrunner_budget" not in issues(hass)
+
+
+async def test_repairs_are_raised_and_cleared(
+    hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
+) -> None:
+    demo.smoobu_units["103"] = ("Old Town Flat", None)  # upcoming stay, no keypad
+    demo.hotelrunner_units["HR:2"] = ("Deluxe Suite", "3705/Gone1234")
+    entry = await set_up(hass, demo.entry(secret=False))
+
+    assert issues(hass) == {"smoobu_legacy_key", "unit_without_keypad", "keypad_missing"}
+
+    entry.runtime_data.coordinator.sleep = no_wait  # retries back off in real seconds
+    # Every attempt at Nina's new code fails.
+    demo.thekeys.faults.fail_next, demo.thekeys.faults.fail_path = 100, "/partage/create/"
+    demo.smoobu.add_booking(101, date(2026, 11, 28), date(2026, 11, 30), "Nina Petrova")
+    await tick(hass, freezer, 5.1)
+    await tick(hass, freezer, 0.5)  # the sync the new booking asked for, once debounced
+    assert "code_failed" in issues(hass)
+    assert hass.states.get(PROBLEM).state == "on"
+    assert hass.states.get("binary_sensor.seaside_loft_porte_d_entree_in_sync").state == "off"
+
+    demo.thekeys.faults.fail_next = 0
+    await tick(hass, freezer, 5.1)
+    assert "code_failed" not in issues(hass)
+    assert hass.states.get(PROBLEM).state == "off"
+    assert any(c.name == "smoobu Nina Petrova" for c in demo.thekeys.codes(3701))
+
+    demo.smoobu.api_key = "rotated"
+    for _ in range(3):
+        await tick(hass, freezer, 5.1)
+    assert "source_auth" in issues(hass)
+
+    await hass.config_entries.async_remove(entry.entry_id)
+    assert issues(hass) == set()
+
+
+async def test_diagnostics_hold_no_secret(
+    hass: HomeAssistant, demo: Demo, hass_client, snapshot: SnapshotAssertion, steady_pins: None
+) -> None:
+    entry = await set_up(hass, demo.entry())
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+
+    text = str(diagnostics)
+    assert_no_secret(text, issued_secrets(demo.thekeys, demo.smoobu, demo.hotelrunner))
+    for code in demo.thekeys.codes():
+        assert f"'{code.code}'" not in text
+    assert diagnostics["sources"] == snapshot(name="sources")
+    assert diagnostics["entry"] == snapshot(name="entry")
