@@ -19,7 +19,7 @@ from .api.thekeys import DEFAULT_BASE_URL as THEKEYS_URL
 from .const import CONF_THEKEYS_URL, DOMAIN
 from .coordinator import SyncCoordinator, source_coordinator
 from .engine.apply import Journal
-from .entity import remove_vanished_locks
+from .entity import account_device, remove_vanished_locks
 from .models import SOURCE_OF_SUBENTRY
 from .repairs import Issues
 from .services import async_setup_services
@@ -93,6 +93,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -
     )
     entry.runtime_data = LockBridgeData(client, coordinator, state, issues)
     entry.async_on_unload(entry.add_update_listener(_async_reload))
+    # The account device first: locks and units name it as the device they go through.
+    dr.async_get(hass).async_get_or_create(config_entry_id=entry.entry_id, **account_device(entry))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

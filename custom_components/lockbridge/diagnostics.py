@@ -37,8 +37,8 @@ async def async_get_config_entry_diagnostics(
     """Everything needed to understand a sync, nothing that opens a door or reaches a guest."""
     coordinator = entry.runtime_data.coordinator
     data = coordinator.data
-    sources = {
-        source.subentry.subentry_id: {
+    sources = [
+        {
             "type": source.subentry.subentry_type,
             "last_update_success": source.last_update_success,
             "failures": source.failures,
@@ -57,7 +57,7 @@ async def async_get_config_entry_diagnostics(
             ],
         }
         for source in coordinator.sources.values()
-    }
+    ]
     locks = [
         {
             "id": lock.id,

@@ -27,6 +27,17 @@ def account_id(entry: LockBridgeConfigEntry) -> str:
     return entry.unique_id or entry.entry_id
 
 
+def account_device(entry: LockBridgeConfigEntry) -> DeviceInfo:
+    """The account's device: sync status, arrivals, departures."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, account_id(entry))},
+        name=entry.title,
+        manufacturer="The Keys",
+        model="Account",
+        entry_type=DeviceEntryType.SERVICE,
+    )
+
+
 class LockBridgeEntity(CoordinatorEntity[SyncCoordinator]):
     """An entity fed by the account's sync coordinator."""
 
@@ -44,13 +55,7 @@ class AccountEntity(LockBridgeEntity):
         super().__init__(coordinator, key)
         entry = coordinator.config_entry
         self._attr_unique_id = f"{account_id(entry)}_{key}"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, account_id(entry))},
-            name=entry.title,
-            manufacturer="The Keys",
-            model="Account",
-            entry_type=DeviceEntryType.SERVICE,
-        )
+        self._attr_device_info = account_device(entry)
 
     @property
     def available(self) -> bool:
