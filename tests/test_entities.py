@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_LOCK, SERVICE_UNLOCK, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
@@ -22,7 +21,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.lockbridge import PLATFORMS
 from custom_components.lockbridge.const import DOMAIN
 from custom_components.lockbridge.engine.ownership import parse_tag
-from tests.demo_stack import Demo, set_up
+from tests.demo_stack import Demo, set_up, the_state
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +54,7 @@ async def test_every_stay_gets_one_code_and_foreign_codes_stay(
     assert len(tagged) == 9  # 5 live Smoobu stays, 4 HotelRunner room lines
     assert len({key for key, _ in tagged}) == 9
     assert {code.name for code in demo.thekeys.codes()} >= {"Cleaner", "Emergency"}
-    assert hass.states.get("binary_sensor.33611223344_sync_problem").state == "off"
+    assert the_state(hass, "binary_sensor.33611223344_sync_problem").state == "off"
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
@@ -83,7 +82,7 @@ async def test_a_day_moves_guests_occupancy_and_codes(
     await set_up(hass, demo.entry())
 
     def state(entity: str) -> str:
-        return hass.states.get(f"sensor.{entity}").state
+        return the_state(hass, f"sensor.{entity}").state
 
     # 10:00: Lars leaves at noon, Zoë comes at 15:00; Hiroshi is in the studio.
     assert state("seaside_loft_occupancy") == "turnover"
@@ -94,13 +93,14 @@ async def test_a_day_moves_guests_occupancy_and_codes(
     assert state("old_town_flat_occupancy") == "vacant"
     assert state("33611223344_arrivals_today") == "2"
     assert state("33611223344_departures_today") == "1"
-    zoe_code = hass.states.get("sensor.seaside_loft_access_code")
-    assert zoe_code.attributes["guest"] == "Lars Johansson"
+    assert the_state(hass, "sensor.seaside_loft_access_code").attributes["guest"] == (
+        "Lars Johansson"
+    )
 
     await later(hass, freezer, paris(23, 13))
     assert state("seaside_loft_current_guest") == "unknown"
     assert state("seaside_loft_access_code") == "scheduled"
-    code = hass.states.get("sensor.seaside_loft_access_code").attributes
+    code = the_state(hass, "sensor.seaside_loft_access_code").attributes
     assert code["guest"] == "Zoë Müller"
     assert code["valid_from"] == "2026-11-23T15:00:00+01:00"
     assert code["pin"].isdigit()
@@ -135,28 +135,25 @@ async def test_calendar_lists_stays(hass: HomeAssistant, demo: Demo) -> None:
         blocking=True,
         return_response=True,
     )
-    events = response["calendar.seaside_loft"]["events"]
+    events: Any = response["calendar.seaside_loft"]  # type: ignore[index]
+    events = events["events"]
 
     assert [event["summary"] for event in events] == ["Lars Johansson", "Zoë Müller"]
     assert events[1]["start"] == "2026-11-23T15:00:00+01:00"
-    assert hass.states.get("calendar.seaside_loft").attributes["message"] == "Lars Johansson"
+    assert the_state(hass, "calendar.seaside_loft").attributes["message"] == "Lars Johansson"
 
 
 async def test_lock_opens_and_closes_through_the_cloud(hass: HomeAssistant, demo: Demo) -> None:
     await set_up(hass, demo.entry())
     entity = "lock.seaside_loft_porte_d_entree"
-    assert hass.states.get(entity).state == "locked"
+    assert the_state(hass, entity).state == "locked"
 
-    await hass.services.async_call(
-        LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: entity}, blocking=True
-    )
+    await hass.services.async_call("lock", SERVICE_UNLOCK, {ATTR_ENTITY_ID: entity}, blocking=True)
     await hass.async_block_till_done()
 
     assert demo.thekeys.lock_state(3701) == "open"
-    assert hass.states.get(entity).state == "unlocked"
-    await hass.services.async_call(
-        LOCK_DOMAIN, SERVICE_LOCK, {ATTR_ENTITY_ID: entity}, blocking=True
-    )
+    assert the_state(hass, entity).state == "unlocked"
+    await hass.services.async_call("lock", SERVICE_LOCK, {ATTR_ENTITY_ID: entity}, blocking=True)
     assert demo.thekeys.lock_state(3701) != "open"
 
 
@@ -166,7 +163,7 @@ async def test_lock_without_gateway_says_so(hass: HomeAssistant, demo: Demo) -> 
 
     with pytest.raises(HomeAssistantError) as info:
         await hass.services.async_call(
-            LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: "lock.shed"}, blocking=True
+            "lock", SERVICE_UNLOCK, {ATTR_ENTITY_ID: "lock.shed"}, blocking=True
         )
     assert info.value.translation_key == "no_gateway"
 
@@ -182,6 +179,6 @@ async def test_locks_appear_and_vanish_without_reload(
     assert hass.states.get("lock.shed") is not None
     assert devices.async_get_device({(DOMAIN, "3799")}) is not None
 
-    del demo.thekeys._locks[3799]  # noqa: SLF001  # the lock is sold
+    del demo.thekeys._locks[3799]  # the lock is sold
     await later(hass, freezer, paris(23, 10, 12))
     assert devices.async_get_device({(DOMAIN, "3799")}) is None

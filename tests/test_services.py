@@ -49,7 +49,7 @@ async def test_sync_fires_created_events_with_the_pin(hass: HomeAssistant, demo:
         "pin": code.code,
         "start": "2026-11-23T15:00:00+01:00",
         "end": "2026-11-27T12:00:00+01:00",
-        "booking_id": f"smoobu:{parse_tag(code.description).booking_id}",
+        "booking_id": str(parse_tag(code.description)),
         "source": "smoobu",
         "unit_id": "101",
         "unit": "Seaside Loft",

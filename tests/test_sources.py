@@ -19,7 +19,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.lockbridge.const import CONF_HOTELRUNNER_INTERVAL, DOMAIN
 from custom_components.lockbridge.engine.ownership import parse_tag
 from tests.conftest import assert_no_secret, issued_secrets
-from tests.demo_stack import Demo, set_up
+from tests.demo_stack import Demo, set_up, the_state
 
 PROBLEM = "binary_sensor.33611223344_sync_problem"
 
@@ -60,20 +60,20 @@ async def test_source_outage_keeps_bookings_deletes_nothing_and_recovers(
     demo.smoobu.faults.fail_next = 10_000
 
     await tick(hass, freezer, 5.1)
-    assert hass.states.get(PROBLEM).state == "off"  # one failure is not a problem yet
+    assert the_state(hass, PROBLEM).state == "off"  # one failure is not a problem yet
     for _ in range(3):
         await tick(hass, freezer, 5.1)
 
-    assert hass.states.get(PROBLEM).state == "on"
-    assert hass.states.get(PROBLEM).attributes["stale_sources"] == ["Smoobu Demo Host"]
-    guest = hass.states.get("sensor.garden_studio_current_guest")
+    assert the_state(hass, PROBLEM).state == "on"
+    assert the_state(hass, PROBLEM).attributes["stale_sources"] == ["Smoobu Demo Host"]
+    guest = the_state(hass, "sensor.garden_studio_current_guest")
     assert (guest.state, guest.attributes["stale"]) == ("Hiroshi Tanaka", True)
     assert ours(demo) == before
 
     demo.smoobu.faults.fail_next = 0
     await tick(hass, freezer, 5.1)
-    assert hass.states.get(PROBLEM).state == "off"
-    assert hass.states.get("sensor.garden_studio_current_guest").attributes["stale"] is False
+    assert the_state(hass, PROBLEM).state == "off"
+    assert the_state(hass, "sensor.garden_studio_current_guest").attributes["stale"] is False
     assert ours(demo) == before
 
 
@@ -91,7 +91,7 @@ async def test_hotelrunner_never_polled_beyond_budget(
     assert all(sent[i + 5] - sent[i] >= 60 for i in range(len(sent) - 5))
     assert all(sent[i + 250] - sent[i] >= 86_400 for i in range(len(sent) - 250))
     assert len(sent) - start >= 200  # and it still polls as often as the budget allows
-    left = hass.states.get("sensor.33611223344_hotelrunner_requests_left_today")
+    left = the_state(hass, "sensor.33611223344_hotelrunner_requests_left_today")
     assert (
         int(left.state)
         == entry.runtime_data.coordinator.sources[
@@ -135,13 +135,13 @@ async def test_repairs_are_raised_and_cleared(
     await tick(hass, freezer, 5.1)
     await tick(hass, freezer, 0.5)  # the sync the new booking asked for, once debounced
     assert "code_failed" in issues(hass)
-    assert hass.states.get(PROBLEM).state == "on"
-    assert hass.states.get("binary_sensor.seaside_loft_porte_d_entree_in_sync").state == "off"
+    assert the_state(hass, PROBLEM).state == "on"
+    assert the_state(hass, "binary_sensor.seaside_loft_porte_d_entree_in_sync").state == "off"
 
     demo.thekeys.faults.fail_next = 0
     await tick(hass, freezer, 5.1)
     assert "code_failed" not in issues(hass)
-    assert hass.states.get(PROBLEM).state == "off"
+    assert the_state(hass, PROBLEM).state == "off"
     assert any(c.name == "smoobu Nina Petrova" for c in demo.thekeys.codes(3701))
 
     demo.smoobu.api_key = "rotated"

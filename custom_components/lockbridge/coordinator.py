@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+import secrets
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -54,8 +54,8 @@ from .engine.bookings import (
     Booking,
     BookingKey,
     BookingStatus,
-    RejectReason,
     Rejection,
+    RejectReason,
     UnitKey,
     from_hotelrunner,
     from_smoobu,

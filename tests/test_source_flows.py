@@ -1,0 +1,240 @@
+"""Booking-source subentry flows, account reconfigure and options, over real HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.config_entries import SOURCE_USER, ConfigSubentryData
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.lockbridge.const import (
+    CONF_API_KEY,
+    CONF_API_SECRET,
+    CONF_HOTELRUNNER_URL,
+    CONF_HR_ID,
+    CONF_PIN_LENGTH,
+    CONF_SMOOBU_URL,
+    CONF_THEKEYS_URL,
+    CONF_TOKEN,
+    DEFAULTS,
+    DOMAIN,
+)
+from custom_components.lockbridge.engine.ownership import parse_tag
+from tests.conftest import HR_ID, HR_TOKEN, SMOOBU_KEY, SMOOBU_SECRET, TK_PASSWORD, StubCloud
+from tests.demo_stack import Demo, set_up, the_state
+
+
+@pytest.fixture(autouse=True)
+def custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load LockBridge from custom_components."""
+
+
+async def start(hass: HomeAssistant, entry_id: str, kind: str) -> Any:
+    return await hass.config_entries.subentries.async_init(
+        (entry_id, kind), context={"source": SOURCE_USER, "show_advanced_options": True}
+    )
+
+
+async def configure(hass: HomeAssistant, flow_id: str, data: dict[str, Any]) -> Any:
+    return await hass.config_entries.subentries.async_configure(flow_id, data)
+
+
+def unit(keypad: str, check_in: str = "15:00:00", check_out: str = "11:00:00") -> dict[str, str]:
+    return {"keypad": keypad, "check_in": check_in, "check_out": check_out}
+
+
+async def test_add_smoobu_with_errors_recovered_then_unit_map(
+    hass: HomeAssistant, demo: Demo, unused_tcp_port: int
+) -> None:
+    entry = await set_up(hass, demo.entry(smoobu=False, hotelrunner=False))
+    good = {
+        CONF_API_KEY: SMOOBU_KEY,
+        CONF_API_SECRET: SMOOBU_SECRET,
+        CONF_SMOOBU_URL: f"{demo.base_url}/smoobu",
+    }
+    result = await start(hass, entry.entry_id, "smoobu")
+    assert result["step_id"] == "user"
+    flow_id = result["flow_id"]
+
+    result = await configure(hass, flow_id, {**good, CONF_API_KEY: "wrong"})
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await configure(
+        hass, flow_id, {**good, CONF_SMOOBU_URL: f"http://127.0.0.1:{unused_tcp_port}"}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    with patch(
+        "custom_components.lockbridge.config_flow.SmoobuClient.get_me",
+        side_effect=RuntimeError("boom"),
+    ):
+        result = await configure(hass, flow_id, good)
+    assert result["errors"] == {"base": "unknown"}
+
+    result = await configure(hass, flow_id, good)
+    assert (result["step_id"], result["description_placeholders"]) == (
+        "unit",
+        {"unit": "Seaside Loft", "position": "1", "total": "3"},
+    )
+    keypads = result["data_schema"].schema["keypad"].config["options"]
+    assert {option["value"] for option in keypads} == {
+        "not_managed",
+        "3701/Kp7Lm2Qa",
+        "3702/Kg4Rt8Ws",
+        "3703/Kt9Bn3Xe",
+        "3704/Kh2Vc6Pz",
+        "3705/Kd5Jy1Mf",
+    }
+    result = await configure(hass, flow_id, unit("3701/Kp7Lm2Qa"))
+    result = await configure(hass, flow_id, unit("not_managed"))
+    result = await configure(hass, flow_id, unit("3703/Kt9Bn3Xe", "16:00:00"))
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Smoobu Jane Host"
+    assert result["data"]["units"] == {
+        "101": {"name": "Seaside Loft", **unit("3701/Kp7Lm2Qa")},
+        "102": {"name": "Garden Studio", **unit("not_managed"), "keypad": None},
+        "103": {"name": "Old Town Flat", **unit("3703/Kt9Bn3Xe", "16:00:00")},
+    }
+    await hass.async_block_till_done()
+    locks = {c.lock_id for c in demo.thekeys.codes() if parse_tag(c.description)}
+    assert locks == {3701, 3703}  # the unmanaged studio gets no code
+    assert the_state(hass, "sensor.old_town_flat_next_check_in").state == (
+        "2026-11-28T15:00:00+00:00"
+    )
+
+    result = await start(hass, entry.entry_id, "smoobu")
+    result = await configure(hass, result["flow_id"], good)
+    assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "already_configured")
+
+
+async def test_add_hotelrunner_maps_room_types(hass: HomeAssistant, demo: Demo) -> None:
+    entry = demo.entry(smoobu=False, hotelrunner=False)
+    entry.add_to_hass(hass)  # not loaded: the keypads are read live
+
+    result = await start(hass, entry.entry_id, "hotelrunner")
+    result = await configure(
+        hass,
+        result["flow_id"],
+        {
+            CONF_TOKEN: HR_TOKEN,
+            CONF_HR_ID: HR_ID,
+            CONF_HOTELRUNNER_URL: f"{demo.base_url}/hotelrunner/api/v2/apps",
+        },
+    )
+    assert result["description_placeholders"]["unit"] == "Standard Room"
+    result = await configure(hass, result["flow_id"], unit("3704/Kh2Vc6Pz"))
+    assert result["description_placeholders"]["unit"] == "Deluxe Suite"
+    result = await configure(hass, result["flow_id"], unit("3705/Kd5Jy1Mf"))
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert set(result["data"]["units"]) == {"HR:1", "HR:2"}  # not the master room
+    subentry = next(iter(entry.subentries.values()))
+    assert HR_ID not in (subentry.unique_id or "")
+
+
+async def test_reconfigure_a_source(hass: HomeAssistant, demo: Demo) -> None:
+    entry = await set_up(hass, demo.entry(hotelrunner=False))
+    subentry_id = next(iter(entry.subentries))
+
+    result = await entry.start_subentry_reconfigure_flow(
+        hass, subentry_id, show_advanced_options=True
+    )
+    assert result["step_id"] == "reconfigure"
+    result = await configure(
+        hass,
+        result["flow_id"],
+        {
+            CONF_API_KEY: SMOOBU_KEY,
+            CONF_API_SECRET: SMOOBU_SECRET,
+            CONF_SMOOBU_URL: f"{demo.base_url}/smoobu",
+        },
+    )
+    defaults = {
+        str(key): key.default() for key in result["data_schema"].schema if key.default
+    }  # the unit's current keypad is preselected
+    assert defaults["keypad"] == "3701/Kp7Lm2Qa"
+    result = await configure(hass, result["flow_id"], unit("3701/Kp7Lm2Qa"))
+    result = await configure(hass, result["flow_id"], unit("3702/Kg4Rt8Ws", "14:00:00"))
+    result = await configure(hass, result["flow_id"], unit("not_managed"))
+
+    assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "reconfigure_successful")
+    await hass.async_block_till_done()
+    units = entry.subentries[subentry_id].data["units"]
+    assert units["103"]["keypad"] is None
+    assert units["102"]["check_in"] == "14:00:00"
+    assert not any(c.lock_id == 3703 and parse_tag(c.description) for c in demo.thekeys.codes())
+
+
+async def test_reconfigure_refuses_another_account(hass: HomeAssistant, demo: Demo) -> None:
+    base = demo.entry(smoobu=False, hotelrunner=False)
+    other = demo.smoobu_subentry()
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="42",
+        title=base.title,
+        data=dict(base.data),
+        subentries_data=[ConfigSubentryData(**{**other, "unique_id": "smoobu-999"})],
+    )
+    entry.add_to_hass(hass)
+    subentry_id = next(iter(entry.subentries))
+
+    result = await entry.start_subentry_reconfigure_flow(
+        hass, subentry_id, show_advanced_options=True
+    )
+    result = await configure(
+        hass,
+        result["flow_id"],
+        {CONF_API_KEY: SMOOBU_KEY, CONF_SMOOBU_URL: f"{demo.base_url}/smoobu"},
+    )
+    assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "wrong_account")
+
+
+async def test_source_without_units_aborts(
+    hass: HomeAssistant, demo: Demo, stub: StubCloud, stub_url: str
+) -> None:
+    entry = demo.entry(smoobu=False, hotelrunner=False)
+    entry.add_to_hass(hass)
+    stub.reply("/api/me", {"id": 5, "firstName": "Empty"})
+    stub.reply("/api/apartments", {"apartments": []})
+
+    result = await start(hass, entry.entry_id, "smoobu")
+    result = await configure(
+        hass, result["flow_id"], {CONF_API_KEY: SMOOBU_KEY, CONF_SMOOBU_URL: stub_url}
+    )
+    assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "no_units")
+
+
+async def test_reconfigure_the_account(hass: HomeAssistant, demo: Demo) -> None:
+    entry = await set_up(hass, demo.entry(smoobu=False, hotelrunner=False))
+    result = await entry.start_reconfigure_flow(hass, show_advanced_options=True)
+    url = f"{demo.base_url}/thekeys"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_USERNAME: "+33 6 11 22 33 44", CONF_PASSWORD: "wrong", CONF_THEKEYS_URL: url},
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_USERNAME: "+33 6 11 22 33 44", CONF_PASSWORD: TK_PASSWORD, CONF_THEKEYS_URL: url},
+    )
+    assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "reconfigure_successful")
+
+
+async def test_options_flow_saves_and_reloads(hass: HomeAssistant, demo: Demo) -> None:
+    entry = await set_up(hass, demo.entry(hotelrunner=False))
+
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["step_id"] == "init"
+    options = {**DEFAULTS, CONF_PIN_LENGTH: 6, "name_prefix": "Villa"}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], options)
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_PIN_LENGTH] == 6
+    names = {c.name for c in demo.thekeys.codes(3701)}
+    assert "Villa Zoë Müller" in names  # renamed by the sync after the reload
