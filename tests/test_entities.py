@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from unittest.mock import patch
 
@@ -182,3 +182,15 @@ async def test_locks_appear_and_vanish_without_reload(
     del demo.thekeys._locks[3799]  # the lock is sold
     await later(hass, freezer, paris(23, 10, 12))
     assert devices.async_get_device({(DOMAIN, "3799")}) is None
+
+
+async def test_sync_now_reads_the_sources_and_syncs(hass: HomeAssistant, demo: Demo) -> None:
+    await set_up(hass, demo.entry())
+    demo.smoobu.add_booking(103, date(2026, 11, 25), date(2026, 11, 27), "Nina Petrova")
+
+    await hass.services.async_call(
+        "button", "press", {ATTR_ENTITY_ID: "button.33611223344_sync_now"}, blocking=True
+    )
+
+    assert any(c.name == "smoobu Nina Petrova" for c in demo.thekeys.codes(3703))
+    assert the_state(hass, "sensor.old_town_flat_next_guest").state == "Nina Petrova"
