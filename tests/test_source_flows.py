@@ -238,3 +238,54 @@ async def test_options_flow_saves_and_reloads(hass: HomeAssistant, demo: Demo) -
     assert entry.options[CONF_PIN_LENGTH] == 6
     names = {c.name for c in demo.thekeys.codes(3701)}
     assert "Villa Zoë Müller" in names  # renamed by the sync after the reload
+
+
+async def test_hotelrunner_reconfigure_spends_the_running_budget(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    entry = await set_up(hass, demo.entry(smoobu=False))
+    subentry_id = next(iter(entry.subentries))
+    budget = entry.runtime_data.coordinator.sources[subentry_id].budget  # type: ignore[attr-defined]
+    used = budget.used_today
+
+    result = await entry.start_subentry_reconfigure_flow(
+        hass, subentry_id, show_advanced_options=True
+    )
+    result = await configure(
+        hass,
+        result["flow_id"],
+        {
+            CONF_TOKEN: HR_TOKEN,
+            CONF_HR_ID: HR_ID,
+            CONF_HOTELRUNNER_URL: f"{demo.base_url}/hotelrunner/api/v2/apps",
+        },
+    )
+
+    assert result["step_id"] == "unit"
+    assert budget.used_today == used + 1  # the check counted against the same budget
+
+
+async def test_keypads_unreadable_aborts(hass: HomeAssistant, demo: Demo) -> None:
+    entry = demo.entry(smoobu=False, hotelrunner=False)
+    entry.add_to_hass(hass)  # not loaded: the keypads are read live, and The Keys is down
+    demo.thekeys.faults.fail_next, demo.thekeys.faults.fail_path = 100, "/utilisateur/"
+
+    result = await start(hass, entry.entry_id, "smoobu")
+    result = await configure(
+        hass,
+        result["flow_id"],
+        {CONF_API_KEY: SMOOBU_KEY, CONF_SMOOBU_URL: f"{demo.base_url}/smoobu"},
+    )
+
+    assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "cannot_connect")
+
+
+async def test_simple_mode_hides_source_addresses(hass: HomeAssistant, demo: Demo) -> None:
+    entry = demo.entry(smoobu=False, hotelrunner=False)
+    entry.add_to_hass(hass)
+
+    for kind, hidden in (("smoobu", CONF_SMOOBU_URL), ("hotelrunner", CONF_HOTELRUNNER_URL)):
+        result = await hass.config_entries.subentries.async_init(
+            (entry.entry_id, kind), context={"source": SOURCE_USER}
+        )
+        assert hidden not in result["data_schema"].schema
