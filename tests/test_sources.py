@@ -167,3 +167,18 @@ async def test_diagnostics_hold_no_secret(
         assert f"'{code.code}'" not in text
     assert diagnostics["sources"] == snapshot(name="sources")
     assert diagnostics["entry"] == snapshot(name="entry")
+
+
+async def test_a_broken_booking_is_logged_once_and_harms_nothing(
+    hass: HomeAssistant,
+    demo: Demo,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    demo.smoobu.add_booking(101, date(2026, 12, 3), date(2026, 12, 1), "Backwards Dates")
+    await set_up(hass, demo.entry(hotelrunner=False))
+    await tick(hass, freezer, 5.1)
+
+    skipped = [r for r in caplog.records if "skipped (departure_not_after_arrival)" in r.message]
+    assert len(skipped) == 1
+    assert len(ours(demo)) == 5  # every other stay has its code

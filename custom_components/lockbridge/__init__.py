@@ -120,9 +120,4 @@ async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: LockBridgeConfigEntry, device: dr.DeviceEntry
 ) -> bool:
     """Allow removing a device only once its lock or unit is gone."""
-    coordinator = entry.runtime_data.coordinator
-    current = {(DOMAIN, unit.unique_id) for unit in coordinator.units}
-    current.add((DOMAIN, entry.entry_id))
-    if coordinator.data is not None:
-        current.update((DOMAIN, str(lock.id)) for lock in coordinator.data.account.locks)
-    return not device.identifiers & current
+    return not device.identifiers & entry.runtime_data.coordinator.device_identifiers()

@@ -318,7 +318,9 @@ class SourceFlow(ConfigSubentryFlow):
     ) -> SubentryFlowResult:
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {key: value for key, value in user_input.items() if value not in ("", None)}
+            # A custom server address stays when the form did not show it (simple mode).
+            data = {k: v for k, v in current.items() if k == self.url_key}
+            data |= {key: value for key, value in user_input.items() if value not in ("", None)}
             try:
                 await self.check(data)
             except AuthenticationError:
@@ -340,7 +342,8 @@ class SourceFlow(ConfigSubentryFlow):
                 except ApiError:
                     return self.async_abort(reason="cannot_connect")
                 return await self.async_step_unit()
-        suggested = user_input or {k: v for k, v in current.items() if k != CONF_UNITS}
+        # Secrets are never sent back to the browser: they are entered again.
+        suggested = user_input or {k: v for k, v in current.items() if k == self.url_key}
         return self.async_show_form(
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(self._schema(), suggested),
@@ -391,18 +394,16 @@ class SourceFlow(ConfigSubentryFlow):
             return self._save()
         unit_id, name = self._units[done]
         previous = self._map.get(unit_id) or {}
-        known = {str(option["value"]) for option in self._keypads}
         keypad = previous.get(CONF_KEYPAD)
+        options = [SelectOptionDict(value=NOT_MANAGED, label=NOT_MANAGED), *self._keypads]
+        if keypad and keypad not in {str(option["value"]) for option in self._keypads}:
+            # Kept as chosen: the keypad may be back, and "not managed" would delete codes.
+            options.append(SelectOptionDict(value=keypad, label=keypad))
         schema = vol.Schema(
             {
-                vol.Required(
-                    CONF_KEYPAD, default=keypad if keypad in known else NOT_MANAGED
-                ): SelectSelector(
+                vol.Required(CONF_KEYPAD, default=keypad or NOT_MANAGED): SelectSelector(
                     SelectSelectorConfig(
-                        options=[
-                            SelectOptionDict(value=NOT_MANAGED, label=NOT_MANAGED),
-                            *self._keypads,
-                        ],
+                        options=options,
                         translation_key=CONF_KEYPAD,
                         mode=SelectSelectorMode.DROPDOWN,
                     )
@@ -486,7 +487,8 @@ class HotelRunnerFlow(SourceFlow):
             budget=budget,
         )
         rooms = await client.get_rooms()
-        self._unique_id = f"hotelrunner-{anonymous_id(data[CONF_HR_ID])}"
+        hidden = await self.hass.async_add_executor_job(anonymous_id, data[CONF_HR_ID])
+        self._unique_id = f"hotelrunner-{hidden}"
         self._title = "HotelRunner"
         names: dict[str, str] = {}
         for room in rooms:

@@ -96,7 +96,8 @@ class SourceData:
 
     bookings: tuple[Booking, ...]
     rejected: tuple[Rejection, ...]
-    fetched: datetime
+    #: Left out of comparisons: a poll that changed nothing must not trigger a sync.
+    fetched: datetime = field(compare=False)
 
 
 class SourceCoordinator(DataUpdateCoordinator[SourceData]):
@@ -118,6 +119,7 @@ class SourceCoordinator(DataUpdateCoordinator[SourceData]):
             config_entry=entry,
             name=f"{DOMAIN} {subentry.title}",
             update_interval=interval,
+            always_update=False,
         )
         self.subentry = subentry
         self.source = SOURCE_OF_SUBENTRY[subentry.subentry_type]
@@ -126,6 +128,7 @@ class SourceCoordinator(DataUpdateCoordinator[SourceData]):
         #: Polls failed in a row; "sync problem" is raised from FAILURES_BEFORE_PROBLEM on.
         self.failures = 0
         self.last_error: str | None = None
+        self._reported: set[Rejection] = set()
 
     @property
     def options(self) -> Mapping[str, Any]:
@@ -189,6 +192,15 @@ class SourceCoordinator(DataUpdateCoordinator[SourceData]):
         self.failures = 0
         self.last_error = None
         self.issues.clear(SOURCE_AUTH, self.subentry.subentry_id)
+        for item in set(rejected) - self._reported:
+            # The key and reason only: the record itself may hold a guest's contacts.
+            LOGGER.warning(
+                "%s: booking %s skipped (%s); its code is left as it is",
+                self.subentry.title,
+                item.key,
+                item.reason,
+            )
+        self._reported = set(rejected)
         return SourceData(bookings, rejected, dt_util.utcnow())
 
     def _failed(self, err: ApiError) -> None:
@@ -452,6 +464,11 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
                 translation_placeholders={"error": str(err)},
             ) from err
 
+    @property
+    def mutating(self) -> asyncio.Lock:
+        """Held by a sync and by actions that change codes, so that neither undoes the other."""
+        return self._lock
+
     async def run(self, *, dry_run: bool) -> SyncData:
         """Read the account and its codes, plan, and apply unless `dry_run`."""
         async with self._lock:
@@ -461,9 +478,11 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
             now = dt_util.utcnow()
             planned = plan(desired, codes, now, pins=self.journal.pins, randbelow=self.randbelow)
             applied = None
+            failing: frozenset[int] = frozenset()
             if not dry_run:
                 applied = await Applier(self.client, self.journal, sleep=self.sleep).apply(planned)
                 codes = codes_after(codes, applied.outcomes)
+                failing = frozenset(outcome.action.keypad.lock_id for outcome in applied.failed)
                 self.failures = 0
             result = SyncData(
                 account=account,
@@ -472,9 +491,7 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
                 plan=planned,
                 applied=applied,
                 synced=now,
-                failing_locks=frozenset(outcome.action.keypad.lock_id for outcome in applied.failed)
-                if applied
-                else frozenset(),
+                failing_locks=failing,
             )
             if not dry_run:
                 self._report(result, desired)
@@ -584,6 +601,14 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
             ),
             None,
         )
+
+    def device_identifiers(self) -> set[tuple[str, str]]:
+        """The devices that still exist: the account, its locks, the managed units."""
+        found = {(DOMAIN, self.config_entry.unique_id or self.config_entry.entry_id)}
+        found.update((DOMAIN, unit.unique_id) for unit in self.units)
+        if self.data is not None:
+            found.update((DOMAIN, str(lock.id)) for lock in self.data.account.locks)
+        return found
 
     def problems(self) -> list[str]:
         """What keeps the codes from being right: failing sources, cloud, actions."""

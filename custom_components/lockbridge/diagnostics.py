@@ -9,6 +9,7 @@ from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_API_KEY, CONF_API_SECRET, CONF_HR_ID, CONF_TOKEN
+from .engine.ownership import parse_tag
 from .services import plan_response
 
 if TYPE_CHECKING:
@@ -71,7 +72,8 @@ async def async_get_config_entry_diagnostics(
                 {
                     "id": code.id,
                     "keypad_id": code.keypad_id,
-                    "description": code.description,
+                    # Only our tag: a foreign code's description is the host's free text.
+                    "booking": str(key) if (key := parse_tag(code.description)) else None,
                     "start": f"{code.start_date} {code.start_time}",
                     "end": f"{code.end_date} {code.end_time}",
                     "active": code.active,

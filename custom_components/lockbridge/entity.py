@@ -152,9 +152,7 @@ def remove_vanished_locks(hass: HomeAssistant, coordinator: SyncCoordinator) -> 
     if not coordinator.last_update_success:
         return
     entry = coordinator.config_entry
-    present = {(DOMAIN, str(lock.id)) for lock in coordinator.data.account.locks}
-    present.add((DOMAIN, account_id(entry)))
-    present.update((DOMAIN, unit.unique_id) for unit in coordinator.units)
+    present = coordinator.device_identifiers()
     registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         if not device.identifiers & present:

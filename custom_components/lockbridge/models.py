@@ -72,8 +72,12 @@ def _time(value: object, default: str) -> time:
 
 
 def anonymous_id(secret: str) -> str:
-    """A stable id derived from a secret (HotelRunner's hr_id) that does not reveal it."""
-    return hashlib.sha256(secret.encode()).hexdigest()[:16]
+    """A stable id derived from a secret (HotelRunner's hr_id) that does not reveal it.
+
+    hr_ids are short numbers, so a plain hash could be reversed by trying them all; a
+    slow key derivation makes that impractical. Blocking (~0.1 s): run it in an executor.
+    """
+    return hashlib.pbkdf2_hmac("sha256", secret.encode(), b"lockbridge-hr", 200_000).hex()[:24]
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,12 +22,11 @@ def issue_id(kind: str, *parts: str) -> str:
 
 
 class Issues:
-    """The issues one config entry raised; each sync says which still hold."""
+    """The issues of one config entry; each sync says which still hold."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         self._hass = hass
         self._entry_id = entry_id
-        self._raised: set[str] = set()
 
     def raise_issue(
         self,
@@ -37,12 +36,10 @@ class Issues:
         severity: ir.IssueSeverity = ir.IssueSeverity.WARNING,
     ) -> None:
         """Create (or keep) an issue; the translation key is its kind."""
-        issue = issue_id(kind, self._entry_id, *parts)
-        self._raised.add(issue)
         ir.async_create_issue(
             self._hass,
             DOMAIN,
-            issue,
+            issue_id(kind, self._entry_id, *parts),
             is_fixable=False,
             severity=severity,
             translation_key=kind,
@@ -51,17 +48,15 @@ class Issues:
 
     def clear(self, kind: str, *parts: str) -> None:
         """Delete an issue that no longer holds."""
-        issue = issue_id(kind, self._entry_id, *parts)
-        self._raised.discard(issue)
-        ir.async_delete_issue(self._hass, DOMAIN, issue)
+        ir.async_delete_issue(self._hass, DOMAIN, issue_id(kind, self._entry_id, *parts))
 
     def clear_all_but(self, kind: str, keep: set[tuple[str, ...]]) -> None:
-        """Delete every issue of `kind` whose parts are not in `keep`."""
+        """Delete every issue of `kind` whose parts are not in `keep` (from any past load)."""
         wanted = {issue_id(kind, self._entry_id, *parts) for parts in keep}
         prefix = issue_id(kind, self._entry_id) + "_"
-        for issue in [i for i in self._raised if i.startswith(prefix) and i not in wanted]:
-            self._raised.discard(issue)
-            ir.async_delete_issue(self._hass, DOMAIN, issue)
+        for domain, issue in list(ir.async_get(self._hass).issues):
+            if domain == DOMAIN and issue.startswith(prefix) and issue not in wanted:
+                ir.async_delete_issue(self._hass, DOMAIN, issue)
 
     def clear_everything(self) -> None:
         """Delete every issue of the entry (it is being removed)."""
@@ -70,4 +65,3 @@ class Issues:
         for domain, issue in list(registry.issues):
             if domain == DOMAIN and prefix_parts in issue:
                 ir.async_delete_issue(self._hass, DOMAIN, issue)
-        self._raised.clear()

@@ -16,6 +16,7 @@ import voluptuous as vol
 
 from .api import AccessCode, ApiError, CodeFields, Lock
 from .const import (
+    CONF_PIN_LENGTH,
     DOMAIN,
     EVENT_CODE_CREATED,
     EVENT_CODE_REMOVED,
@@ -27,6 +28,7 @@ from .const import (
     SERVICE_SET_STAY_OVERRIDE,
     SERVICE_SYNC,
 )
+from .coordinator import SyncCoordinator
 from .engine.bookings import BookingKey
 from .engine.ownership import legacy_booking, parse_tag, tag, truncate
 from .engine.pins import MAX_LENGTH, MIN_LENGTH, PinSpaceExhaustedError, is_weak, random_pin
@@ -167,27 +169,8 @@ async def _create_code(call: ServiceCall) -> ServiceResponse:
     start, end = _aware(call.data[ATTR_START]), _aware(call.data[ATTR_END])
     if end <= start:
         raise _invalid("end_not_after_start")
-    taken = {code.pin for code in await _codes(entry, lock, keypad_id)}
-    pin = call.data.get(ATTR_PIN)
-    if pin is not None and (is_weak(pin) or pin in taken):
-        raise _invalid("pin_refused")
-    if pin is None:
-        pin = _new_pin(entry, taken)
-    zone = entry.runtime_data.coordinator.zone_of(lock)
-    window = validity(start, end, zone)
-    fields = CodeFields(
-        name=truncate(call.data[ATTR_NAME].strip()),
-        pin=pin,
-        start_date=window.start_date,
-        start_time=window.start_time,
-        end_date=window.end_date,
-        end_time=window.end_time,
-        description=tag(BookingKey(MANUAL_SOURCE, uuid.uuid4().hex[:12])),
-    )
-    try:
-        code = await entry.runtime_data.client.create_code(lock.id, keypad_id, fields)
-    except ApiError as err:
-        raise _cloud_error(err) from err
+    async with entry.runtime_data.coordinator.mutating:
+        code = await _make_code(entry, lock, keypad_id, call.data, start, end)
     payload = code_payload(
         entry.entry_id, code, lock, lock_id=lock.id, keypad_id=keypad_id, start=start, end=end
     )
@@ -196,8 +179,40 @@ async def _create_code(call: ServiceCall) -> ServiceResponse:
     return payload
 
 
+async def _make_code(
+    entry: LockBridgeConfigEntry,
+    lock: Lock,
+    keypad_id: str,
+    data: dict[str, Any],
+    start: datetime,
+    end: datetime,
+) -> AccessCode:
+    """Check the PIN against a fresh listing and create the code (under the sync lock)."""
+    taken = {code.pin for code in await _codes(entry, lock, keypad_id)}
+    pin = data.get(ATTR_PIN)
+    if pin is not None and (is_weak(pin) or pin in taken):
+        raise _invalid("pin_refused")
+    if pin is None:
+        pin = _new_pin(entry, taken)
+    zone = entry.runtime_data.coordinator.zone_of(lock)
+    window = validity(start, end, zone)
+    fields = CodeFields(
+        name=truncate(data[ATTR_NAME].strip()),
+        pin=pin,
+        start_date=window.start_date,
+        start_time=window.start_time,
+        end_date=window.end_date,
+        end_time=window.end_time,
+        description=tag(BookingKey(MANUAL_SOURCE, uuid.uuid4().hex[:12])),
+    )
+    try:
+        return await entry.runtime_data.client.create_code(lock.id, keypad_id, fields)
+    except ApiError as err:
+        raise _cloud_error(err) from err
+
+
 def _new_pin(entry: LockBridgeConfigEntry, taken: set[str]) -> str:
-    length = int(option(entry.options, "pin_length"))
+    length = int(option(entry.options, CONF_PIN_LENGTH))
     try:
         return random_pin(length, taken)
     except PinSpaceExhaustedError as err:
@@ -206,23 +221,8 @@ def _new_pin(entry: LockBridgeConfigEntry, taken: set[str]) -> str:
 
 async def _remove_code(call: ServiceCall) -> ServiceResponse:
     entry, lock = _lock_target(call.hass, call.data[ATTR_LOCK])
-    codes = []
-    for keypad in lock.keypads:
-        codes += await _codes(entry, lock, keypad.id)
-    if ATTR_CODE_ID in call.data:
-        matches = [code for code in codes if code.id == call.data[ATTR_CODE_ID]]
-    else:
-        matches = [code for code in codes if code.name == call.data[ATTR_NAME]]
-    if len(matches) != 1:
-        raise _invalid("code_not_found" if not matches else "code_ambiguous", lock=lock.name)
-    code = matches[0]
-    managed = parse_tag(code.description) or legacy_booking(code.description)
-    if managed is None and not call.data[ATTR_FORCE]:
-        raise _invalid("code_not_managed", name=code.name)
-    try:
-        await entry.runtime_data.client.delete_code(code.id)
-    except ApiError as err:
-        raise _cloud_error(err) from err
+    async with entry.runtime_data.coordinator.mutating:
+        code, managed = await _delete_code(entry, lock, call.data)
     payload = code_payload(entry.entry_id, code, lock, lock_id=lock.id, keypad_id=code.keypad_id)
     call.hass.bus.async_fire(
         EVENT_CODE_REMOVED, payload | {"booking_id": str(managed) if managed else None}
@@ -231,22 +231,47 @@ async def _remove_code(call: ServiceCall) -> ServiceResponse:
     return {"code_id": code.id, "name": code.name}
 
 
+async def _delete_code(
+    entry: LockBridgeConfigEntry, lock: Lock, data: dict[str, Any]
+) -> tuple[AccessCode, BookingKey | None]:
+    """Find the one code meant and delete it, if it is ours or forced (under the sync lock)."""
+    codes = []
+    for keypad in lock.keypads:
+        codes += await _codes(entry, lock, keypad.id)
+    if ATTR_CODE_ID in data:
+        matches = [code for code in codes if code.id == data[ATTR_CODE_ID]]
+    else:
+        matches = [code for code in codes if code.name == data[ATTR_NAME]]
+    if len(matches) != 1:
+        raise _invalid("code_not_found" if not matches else "code_ambiguous", lock=lock.name)
+    code = matches[0]
+    managed = parse_tag(code.description) or legacy_booking(code.description)
+    if managed is None and not data[ATTR_FORCE]:
+        raise _invalid("code_not_managed", name=code.name)
+    try:
+        await entry.runtime_data.client.delete_code(code.id)
+    except ApiError as err:
+        raise _cloud_error(err) from err
+    return code, managed
+
+
 async def _regenerate_code(call: ServiceCall) -> ServiceResponse:
     text = call.data[ATTR_BOOKING]
+    key = BookingKey(*text.split(":", 1))
     for entry in _loaded_entries(call.hass):
         coordinator = entry.runtime_data.coordinator
-        code = coordinator.code_for(BookingKey(*text.split(":", 1)))
-        if code is None or coordinator.data is None:
-            continue
-        lock = next(lock for lock in coordinator.data.account.locks if lock.id == code.lock_id)
-        codes = await _codes(entry, lock, code.keypad_id)
-        new = replace(code, pin=_new_pin(entry, {item.pin for item in codes}))
-        try:
-            await entry.runtime_data.client.update_code(new)
-        except ApiError as err:
-            raise _cloud_error(err) from err
-        key = BookingKey(*text.split(":", 1))
-        await coordinator.journal.remember(key, new.pin)
+        async with coordinator.mutating:
+            code = coordinator.code_for(key)
+            lock = coordinator.lock(code.lock_id) if code else None
+            if code is None or lock is None:
+                continue
+            codes = await _codes(entry, lock, code.keypad_id)
+            new = replace(code, pin=_new_pin(entry, {item.pin for item in codes}))
+            try:
+                await entry.runtime_data.client.update_code(new)
+            except ApiError as err:
+                raise _cloud_error(err) from err
+            await coordinator.journal.remember(key, new.pin)
         payload = code_payload(
             entry.entry_id, new, lock, lock_id=lock.id, keypad_id=new.keypad_id
         ) | {"booking_id": text, "reason": "regenerated"}
@@ -306,7 +331,7 @@ async def _sync(call: ServiceCall) -> ServiceResponse:
     entry = call.hass.config_entries.async_get_entry(call.data[ATTR_ENTRY])
     if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
         raise _invalid("entry_not_loaded")
-    coordinator: Any = entry.runtime_data.coordinator
+    coordinator: SyncCoordinator = entry.runtime_data.coordinator
     if call.data[ATTR_DRY_RUN]:
         try:
             data = await coordinator.run(dry_run=True)
