@@ -40,6 +40,12 @@ async def start(hass: HomeAssistant, entry_id: str, kind: str) -> Any:
     )
 
 
+async def start_simple(hass: HomeAssistant, entry_id: str, kind: str) -> Any:
+    return await hass.config_entries.subentries.async_init(
+        (entry_id, kind), context={"source": SOURCE_USER}
+    )
+
+
 async def configure(hass: HomeAssistant, flow_id: str, data: dict[str, Any]) -> Any:
     return await hass.config_entries.subentries.async_configure(flow_id, data)
 
@@ -245,7 +251,7 @@ async def test_hotelrunner_reconfigure_spends_the_running_budget(
 ) -> None:
     entry = await set_up(hass, demo.entry(smoobu=False))
     subentry_id = next(iter(entry.subentries))
-    budget = entry.runtime_data.coordinator.sources[subentry_id].budget  # type: ignore[attr-defined]
+    budget = entry.runtime_data.coordinator.sources[subentry_id].budget
     used = budget.used_today
 
     result = await entry.start_subentry_reconfigure_flow(
@@ -285,7 +291,5 @@ async def test_simple_mode_hides_source_addresses(hass: HomeAssistant, demo: Dem
     entry.add_to_hass(hass)
 
     for kind, hidden in (("smoobu", CONF_SMOOBU_URL), ("hotelrunner", CONF_HOTELRUNNER_URL)):
-        result = await hass.config_entries.subentries.async_init(
-            (entry.entry_id, kind), context={"source": SOURCE_USER}
-        )
+        result = await start_simple(hass, entry.entry_id, kind)
         assert hidden not in result["data_schema"].schema
