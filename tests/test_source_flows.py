@@ -74,7 +74,7 @@ async def test_add_smoobu_with_errors_recovered_then_unit_map(
     )
     assert result["errors"] == {"base": "cannot_connect"}
     with patch(
-        "custom_components.lockbridge.config_flow.SmoobuClient.get_me",
+        "custom_components.lockbridge.api.smoobu.SmoobuClient.get_me",
         side_effect=RuntimeError("boom"),
     ):
         result = await configure(hass, flow_id, good)

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, Platform
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, device_registry as dr
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import TheKeysClient
-from .api.thekeys import DEFAULT_BASE_URL as THEKEYS_URL
-from .const import CONF_THEKEYS_URL, DOMAIN
+from .clients import thekeys_client
+from .const import DOMAIN
 from .coordinator import SyncCoordinator, source_coordinator
 from .engine.apply import Journal
 from .entity import account_device, remove_vanished_locks
@@ -52,16 +49,6 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions (they find their entry from their target)."""
     async_setup_services(hass)
     return True
-
-
-def thekeys_client(hass: HomeAssistant, data: Mapping[str, Any]) -> TheKeysClient:
-    """A The Keys client on Home Assistant's shared session, from entry or flow data."""
-    return TheKeysClient(
-        async_get_clientsession(hass),
-        data[CONF_USERNAME],
-        data[CONF_PASSWORD],
-        base_url=data.get(CONF_THEKEYS_URL) or THEKEYS_URL,
-    )
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -> bool:

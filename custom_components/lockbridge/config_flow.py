@@ -17,7 +17,6 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import callback
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
     NumberSelector,
@@ -34,18 +33,16 @@ from homeassistant.helpers.selector import (
 )
 import voluptuous as vol
 
-from . import thekeys_client
 from .api import (
     Account,
     ApiError,
     AuthenticationError,
-    HotelRunnerClient,
     RequestBudget,
-    SmoobuClient,
 )
 from .api.hotelrunner import DEFAULT_BASE_URL as HOTELRUNNER_URL
 from .api.smoobu import DEFAULT_BASE_URL as SMOOBU_URL
 from .api.thekeys import DEFAULT_BASE_URL as THEKEYS_URL
+from .clients import hotelrunner_client, smoobu_client, thekeys_client
 from .const import (
     CONF_API_KEY,
     CONF_API_SECRET,
@@ -451,12 +448,7 @@ class SmoobuFlow(SourceFlow):
 
     async def check(self, data: dict[str, Any]) -> None:
         """The account behind the key, and its apartments."""
-        client = SmoobuClient(
-            async_get_clientsession(self.hass),
-            data[CONF_API_KEY],
-            data.get(CONF_API_SECRET),
-            base_url=data.get(CONF_SMOOBU_URL) or SMOOBU_URL,
-        )
+        client = smoobu_client(self.hass, data)
         user = await client.get_me()
         apartments = await client.get_apartments()
         self._unique_id = f"smoobu-{user.id}"
@@ -479,13 +471,7 @@ class HotelRunnerFlow(SourceFlow):
     async def check(self, data: dict[str, Any]) -> None:
         """The property's room types (one request of its daily budget)."""
         budget = self._budget(data[CONF_HR_ID])
-        client = HotelRunnerClient(
-            async_get_clientsession(self.hass),
-            data[CONF_TOKEN],
-            data[CONF_HR_ID],
-            base_url=data.get(CONF_HOTELRUNNER_URL) or HOTELRUNNER_URL,
-            budget=budget,
-        )
+        client = hotelrunner_client(self.hass, data, budget)
         rooms = await client.get_rooms()
         hidden = await self.hass.async_add_executor_job(anonymous_id, data[CONF_HR_ID])
         self._unique_id = f"hotelrunner-{hidden}"

@@ -14,7 +14,6 @@ from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -23,27 +22,18 @@ from .api import (
     Account,
     ApiError,
     AuthenticationError,
-    HotelRunnerClient,
     Lock,
     RateLimitedError,
     RequestBudget,
-    SmoobuClient,
     TheKeysClient,
 )
-from .api.hotelrunner import DEFAULT_BASE_URL as HOTELRUNNER_URL
-from .api.smoobu import DEFAULT_BASE_URL as SMOOBU_URL
+from .clients import hotelrunner_client, smoobu_client
 from .const import (
-    CONF_API_KEY,
-    CONF_API_SECRET,
     CONF_GRACE,
     CONF_HORIZON,
     CONF_HOTELRUNNER_INTERVAL,
-    CONF_HOTELRUNNER_URL,
-    CONF_HR_ID,
     CONF_LOCKS_INTERVAL,
     CONF_SMOOBU_INTERVAL,
-    CONF_SMOOBU_URL,
-    CONF_TOKEN,
     DOMAIN,
     FAILURES_BEFORE_PROBLEM,
     LOGGER,
@@ -219,12 +209,7 @@ class SmoobuCoordinator(SourceCoordinator):
     ) -> None:
         minutes = int(option(entry.options, CONF_SMOOBU_INTERVAL))
         super().__init__(hass, entry, subentry, issues, timedelta(minutes=minutes))
-        self.client = SmoobuClient(
-            async_get_clientsession(hass),
-            subentry.data[CONF_API_KEY],
-            subentry.data.get(CONF_API_SECRET) or None,
-            base_url=subentry.data.get(CONF_SMOOBU_URL) or SMOOBU_URL,
-        )
+        self.client = smoobu_client(hass, subentry.data)
 
     async def fetch(self) -> tuple[tuple[Booking, ...], tuple[Rejection, ...]]:
         """Bookings departing since the grace began and arriving within the horizon."""
@@ -264,13 +249,7 @@ class HotelRunnerCoordinator(SourceCoordinator):
         self.budget = RequestBudget()
         self.budget.restore(state.budget(subentry.subentry_id))
         self.budget.on_change = lambda: state.set_budget(subentry.subentry_id, self.budget.export())
-        self.client = HotelRunnerClient(
-            async_get_clientsession(hass),
-            subentry.data[CONF_TOKEN],
-            subentry.data[CONF_HR_ID],
-            base_url=subentry.data.get(CONF_HOTELRUNNER_URL) or HOTELRUNNER_URL,
-            budget=self.budget,
-        )
+        self.client = hotelrunner_client(hass, subentry.data, self.budget)
         self._known = {booking.key: booking for booking in state.bookings(subentry.subentry_id)}
         self._pace(requests=1)
 
