@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant
 
 from .const import CONF_API_KEY, CONF_API_SECRET, CONF_HR_ID, CONF_TOKEN
 from .engine.ownership import parse_tag
+from .models import keypad_value
 from .services import plan_response
 
 if TYPE_CHECKING:
@@ -53,7 +54,11 @@ async def async_get_config_entry_diagnostics(
                 for item in (source.data.rejected if source.data else ())
             ],
             "units": [
-                {"unit_id": unit.key.unit_id, "name": unit.name, "keypad": str(unit.keypad)}
+                {
+                    "unit_id": unit.key.unit_id,
+                    "name": unit.name,
+                    "keypad": keypad_value(unit.keypad) if unit.keypad else None,
+                }
                 for unit in source.units
             ],
         }
