@@ -293,3 +293,27 @@ async def test_simple_mode_hides_source_addresses(hass: HomeAssistant, demo: Dem
     for kind, hidden in (("smoobu", CONF_SMOOBU_URL), ("hotelrunner", CONF_HOTELRUNNER_URL)):
         result = await start_simple(hass, entry.entry_id, kind)
         assert hidden not in result["data_schema"].schema
+
+
+async def test_reconfigure_keeps_a_keypad_that_went_missing(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    demo.hotelrunner_units["HR:1"] = ("Standard Room", "3704/Gone1234")
+    entry = await set_up(hass, demo.entry(smoobu=False))
+    subentry_id = next(iter(entry.subentries))
+
+    result = await entry.start_subentry_reconfigure_flow(
+        hass, subentry_id, show_advanced_options=True
+    )
+    result = await configure(
+        hass,
+        result["flow_id"],
+        {
+            CONF_TOKEN: HR_TOKEN,
+            CONF_HR_ID: HR_ID,
+            CONF_HOTELRUNNER_URL: f"{demo.base_url}/hotelrunner/api/v2/apps",
+        },
+    )
+
+    keypad = next(key for key in result["data_schema"].schema if str(key) == "keypad")
+    assert keypad.default() == "3704/Gone1234"  # not "not managed", which would delete codes
