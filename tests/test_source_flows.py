@@ -50,6 +50,15 @@ async def configure(hass: HomeAssistant, flow_id: str, data: dict[str, Any]) -> 
     return await hass.config_entries.subentries.async_configure(flow_id, data)
 
 
+def hotelrunner_input(demo: Demo) -> dict[str, str]:
+    """The demo property's credentials, as typed into the form."""
+    return {
+        CONF_TOKEN: HR_TOKEN,
+        CONF_HR_ID: HR_ID,
+        CONF_HOTELRUNNER_URL: f"{demo.base_url}/hotelrunner/api/v2/apps",
+    }
+
+
 def unit(keypad: str, check_in: str = "15:00:00", check_out: str = "11:00:00") -> dict[str, str]:
     return {"keypad": keypad, "check_in": check_in, "check_out": check_out}
 
@@ -125,11 +134,7 @@ async def test_add_hotelrunner_maps_room_types(hass: HomeAssistant, demo: Demo) 
     result = await configure(
         hass,
         result["flow_id"],
-        {
-            CONF_TOKEN: HR_TOKEN,
-            CONF_HR_ID: HR_ID,
-            CONF_HOTELRUNNER_URL: f"{demo.base_url}/hotelrunner/api/v2/apps",
-        },
+        hotelrunner_input(demo),
     )
     assert result["description_placeholders"]["unit"] == "Standard Room"
     result = await configure(hass, result["flow_id"], unit("3704/Kh2Vc6Pz"))
@@ -260,11 +265,7 @@ async def test_hotelrunner_reconfigure_spends_the_running_budget(
     result = await configure(
         hass,
         result["flow_id"],
-        {
-            CONF_TOKEN: HR_TOKEN,
-            CONF_HR_ID: HR_ID,
-            CONF_HOTELRUNNER_URL: f"{demo.base_url}/hotelrunner/api/v2/apps",
-        },
+        hotelrunner_input(demo),
     )
 
     assert result["step_id"] == "unit"
@@ -308,11 +309,7 @@ async def test_reconfigure_keeps_a_keypad_that_went_missing(
     result = await configure(
         hass,
         result["flow_id"],
-        {
-            CONF_TOKEN: HR_TOKEN,
-            CONF_HR_ID: HR_ID,
-            CONF_HOTELRUNNER_URL: f"{demo.base_url}/hotelrunner/api/v2/apps",
-        },
+        hotelrunner_input(demo),
     )
 
     keypad = next(key for key in result["data_schema"].schema if str(key) == "keypad")

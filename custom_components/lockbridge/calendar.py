@@ -11,7 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .coordinator import SyncCoordinator
-from .engine.occupancy import UnitStay, current_stay, next_stay
+from .engine.occupancy import UnitStay, focus_stay
 from .entity import UnitEntity, add_unit_entities
 from .models import Unit
 
@@ -52,9 +52,7 @@ class StaysCalendar(UnitEntity, CalendarEntity):
     @property
     def event(self) -> CalendarEvent | None:
         """The stay in progress, else the next one."""
-        now = dt_util.now()
-        stays = self.view.stays
-        stay = current_stay(stays, now) or next_stay(stays, now)
+        stay = focus_stay(self.view.stays, dt_util.now())
         return _event(stay) if stay else None
 
     async def async_get_events(

@@ -26,6 +26,7 @@ from .engine.occupancy import (
     arriving,
     current_stay,
     departing,
+    focus_stay,
     next_stay,
     occupancy,
 )
@@ -82,13 +83,8 @@ class UnitSensorDescription(SensorEntityDescription):
     attributes_fn: Callable[[SyncCoordinator, UnitView, datetime], dict[str, Any]] = lambda *_: {}
 
 
-def _focus(view: UnitView, now: datetime) -> UnitStay | None:
-    """The guest a host thinks of: the one in now, else the next one."""
-    return current_stay(view.stays, now) or next_stay(view.stays, now)
-
-
 def _code_state(coordinator: SyncCoordinator, view: UnitView, now: datetime) -> str:
-    stay = _focus(view, now)
+    stay = focus_stay(view.stays, now)
     if stay is None:
         return "none"
     if coordinator.code_for(stay.booking.key) is None:
@@ -97,7 +93,7 @@ def _code_state(coordinator: SyncCoordinator, view: UnitView, now: datetime) -> 
 
 
 def _code_attributes(coordinator: SyncCoordinator, view: UnitView, now: datetime) -> dict[str, Any]:
-    stay = _focus(view, now)
+    stay = focus_stay(view.stays, now)
     if stay is None:
         return {}
     code = coordinator.code_for(stay.booking.key)
@@ -112,7 +108,7 @@ def _code_attributes(coordinator: SyncCoordinator, view: UnitView, now: datetime
 
 
 def _next_check_out(view: UnitView, now: datetime) -> datetime | None:
-    stay = _focus(view, now)
+    stay = focus_stay(view.stays, now)
     return stay.end if stay else None
 
 

@@ -45,6 +45,12 @@ def next_stay(stays: Iterable[UnitStay], now: datetime) -> UnitStay | None:
     )
 
 
+def focus_stay(stays: Iterable[UnitStay], now: datetime) -> UnitStay | None:
+    """The guest a host thinks of: the one in now, else the next one."""
+    stays = tuple(stays)
+    return current_stay(stays, now) or next_stay(stays, now)
+
+
 def arriving(stays: Iterable[UnitStay], day: date) -> list[UnitStay]:
     """Stays whose arrival date is `day`."""
     return sorted((s for s in stays if s.booking.arrival == day), key=lambda s: s.start)
