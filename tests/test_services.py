@@ -193,12 +193,17 @@ async def test_sync_dry_run_returns_the_plan_and_changes_nothing(
     assert "pin" not in str(plan)
     assert code.name == "renamed in the app"
 
-    plan = await call(hass, "sync", config_entry_id=entry.entry_id)
+    # With one account the entry may be left out, as the Guests dashboard's button does.
+    plan = await call(hass, "sync")
     assert plan["dry_run"] is False
     assert code.name == "smoobu Zoë Müller"
 
     with pytest.raises(ServiceValidationError):
         await call(hass, "sync", config_entry_id="nope")
+    await hass.config_entries.async_unload(entry.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "sync")
+    assert err.value.translation_key == "entry_required"
 
 
 async def test_cloud_failures_become_translated_errors(hass: HomeAssistant, demo: Demo) -> None:

@@ -90,7 +90,7 @@ OVERRIDE_SCHEMA = vol.Schema(
 )
 SYNC_SCHEMA = vol.Schema(
     {
-        vol.Required(ATTR_ENTRY): cv.string,
+        vol.Optional(ATTR_ENTRY): cv.string,
         vol.Optional(ATTR_DRY_RUN, default=False): cv.boolean,
     }
 )
@@ -327,10 +327,21 @@ def plan_response(planned: Plan, *, dry_run: bool, failed: int) -> dict[str, Any
     }
 
 
-async def _sync(call: ServiceCall) -> ServiceResponse:
-    entry = call.hass.config_entries.async_get_entry(call.data[ATTR_ENTRY])
+def _sync_target(hass: HomeAssistant, entry_id: str | None) -> LockBridgeConfigEntry:
+    """The account to sync; it may be left out when there is only one (dashboard buttons)."""
+    if entry_id is None:
+        loaded = _loaded_entries(hass)
+        if len(loaded) != 1:
+            raise _invalid("entry_required")
+        return loaded[0]
+    entry = hass.config_entries.async_get_entry(entry_id)
     if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
         raise _invalid("entry_not_loaded")
+    return entry
+
+
+async def _sync(call: ServiceCall) -> ServiceResponse:
+    entry = _sync_target(call.hass, call.data.get(ATTR_ENTRY))
     coordinator: SyncCoordinator = entry.runtime_data.coordinator
     if call.data[ATTR_DRY_RUN]:
         try:
