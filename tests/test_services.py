@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from homeassistant.core import Event, HomeAssistant
@@ -226,3 +227,19 @@ async def test_cloud_failures_become_translated_errors(hass: HomeAssistant, demo
     assert info.value.translation_key == "sync_failed"
     demo.thekeys.faults.fail_next = 0
     assert failed == []
+
+
+async def test_sync_reads_the_bookings_first(hass: HomeAssistant, demo: Demo) -> None:
+    """A booking moved in Smoobu moves its code at "sync", without waiting for the poll."""
+    await set_up(hass, demo.entry())
+    booking = next(b for b in demo.smoobu.bookings.values() if b["guest-name"] == "Amélie Laurent")
+    code = next(c for c in demo.thekeys.codes(3703) if c.name == "smoobu Amélie Laurent")
+    start, end = code.start, code.end
+    assert start.isoformat() == booking["arrival"]
+    day = timedelta(days=1)
+
+    demo.smoobu.move_booking(booking["id"], arrival=start + day, departure=end + day)
+    await call(hass, "sync")
+
+    moved = next(c for c in demo.thekeys.codes(3703) if c.name == "smoobu Amélie Laurent")
+    assert (moved.start, moved.end) == (start + day, end + day)

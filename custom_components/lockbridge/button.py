@@ -30,9 +30,7 @@ class SyncNowButton(AccountEntity, ButtonEntity):
 
     async def async_press(self) -> None:
         """Refresh every source, then sync."""
-        for source in self.coordinator.sources.values():
-            await source.async_refresh()
-        await self.coordinator.async_refresh()
+        await self.coordinator.sync_now()
 
 
 async def async_setup_entry(

@@ -602,6 +602,12 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
             found.append(f"{len(self.data.applied.failed)} code changes failed")
         return found
 
+    async def sync_now(self) -> None:
+        """Read every source now, then sync: what "Sync now" and the sync action do."""
+        for source in self.sources.values():
+            await source.async_refresh()  # HotelRunner's budget still applies
+        await self.async_refresh()
+
     @callback
     def source_updated(self) -> None:
         """A source answered (or failed): run the sync soon, once for a burst of updates."""

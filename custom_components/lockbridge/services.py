@@ -349,7 +349,7 @@ async def _sync(call: ServiceCall) -> ServiceResponse:
         except ApiError as err:
             raise _cloud_error(err) from err
         return plan_response(data.plan, dry_run=True, failed=0)
-    await coordinator.async_refresh()
+    await coordinator.sync_now()
     if not coordinator.last_update_success:
         raise HomeAssistantError(translation_domain=DOMAIN, translation_key="sync_failed")
     applied = coordinator.data.applied
