@@ -16,8 +16,26 @@ from .thekeys import TheKeysSimulator
 def make_root_app(
     thekeys: TheKeysSimulator, smoobu: SmoobuSimulator, hotelrunner: HotelRunnerSimulator
 ) -> web.Application:
-    """One app serving the three clouds under /thekeys, /smoobu and /hotelrunner."""
+    """One app serving the three clouds under /thekeys, /smoobu and /hotelrunner.
+
+    ``PATCH /_control/smoobu/bookings/{id}`` with ``{"arrival": ..., "departure": ...}`` (ISO
+    dates) moves a booking, as a guest's change on a channel would: the e2e test uses it.
+    """
+
+    async def move_booking(request: web.Request) -> web.Response:
+        body = await request.json()
+        booking_id = int(request.match_info["booking_id"])
+        if booking_id not in smoobu.bookings:
+            raise web.HTTPNotFound
+        smoobu.move_booking(
+            booking_id,
+            arrival=date.fromisoformat(body["arrival"]) if "arrival" in body else None,
+            departure=date.fromisoformat(body["departure"]) if "departure" in body else None,
+        )
+        return web.json_response(smoobu.bookings[booking_id])
+
     root = web.Application()
+    root.router.add_patch("/_control/smoobu/bookings/{booking_id}", move_booking)
     root.add_subapp("/thekeys", thekeys.make_app())
     root.add_subapp("/smoobu", smoobu.make_app())
     root.add_subapp("/hotelrunner", hotelrunner.make_app())

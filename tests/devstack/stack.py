@@ -1,0 +1,349 @@
+"""Start the simulators and Home Assistant, then onboard and configure it through its API."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import suppress
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+import json
+import os
+from pathlib import Path
+import signal
+import socket
+import sys
+from typing import IO, Any, Self
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from aiohttp import web
+
+from custom_components.lockbridge.const import (
+    CONF_API_KEY,
+    CONF_API_SECRET,
+    CONF_HOTELRUNNER_URL,
+    CONF_HR_ID,
+    CONF_KEYPAD,
+    CONF_SMOOBU_URL,
+    CONF_THEKEYS_URL,
+    CONF_TOKEN,
+    DOMAIN,
+    NOT_MANAGED,
+    SUBENTRY_HOTELRUNNER,
+    SUBENTRY_SMOOBU,
+)
+from tests.fakes.__main__ import make_root_app
+from tests.fakes.demo import DemoSet, build_simulators
+
+from .hass_api import Answer, HassApiError, HomeAssistantApi
+
+REPO = Path(__file__).resolve().parents[2]
+DASHBOARD_FILE = REPO / "docs" / "guests-dashboard.yaml"
+DASHBOARD_PATH = "lockbridge-guests"
+RESTART_EXIT_CODE = 100  # Home Assistant exits with it when asked to restart
+_STATE_FILE = ".lockbridge-devstack.json"
+_START_TIMEOUT = 600  # the first start on a slow machine; later ones take seconds
+TIME_ZONE = "Europe/Paris"  # the demo host's, in configuration.yaml too
+
+
+@dataclass(frozen=True)
+class Login:
+    """The demo owner made at onboarding."""
+
+    name: str = "Demo Host"
+    username: str = "demo"
+    password: str = "lockbridge-demo"  # a local demo account on loopback, printed on purpose
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the stack lives and listens; port 0 means any free port."""
+
+    config_dir: Path
+    port: int = 8123
+    sim_port: int = 8124
+    today: date | None = None
+    headless: bool = False
+
+
+class StackError(Exception):
+    """The stack could not start."""
+
+
+CONFIGURATION = """\
+# Written by scripts/develop at every start (tests/devstack/stack.py); edit it there.
+homeassistant:
+  name: LockBridge demo
+  time_zone: {time_zone}
+  country: FR
+  currency: EUR
+  unit_system: metric
+  latitude: 43.6965
+  longitude: 7.2632
+  elevation: 10
+  internal_url: "{url}"
+frontend:
+config:
+http:
+  server_host: 127.0.0.1
+  server_port: {port}
+lovelace:
+  dashboards:
+    {dashboard}:
+      mode: yaml
+      title: Guests
+      icon: mdi:account-key
+      show_in_sidebar: true
+      filename: guests-dashboard.yaml
+logger:
+  default: warning
+  logs:
+    custom_components.lockbridge: info
+"""
+
+
+class Stack:
+    """The simulators (in this process) and Home Assistant (a child process)."""
+
+    def __init__(self, settings: Settings) -> None:
+        """Nothing runs until ``start``."""
+        if settings.port == 0:
+            settings = replace(settings, port=_free_port())
+        if settings.sim_port == 0:
+            settings = replace(settings, sim_port=_free_port())
+        self.settings = settings
+        self.url = f"http://127.0.0.1:{settings.port}"
+        self.sim_url = f"http://127.0.0.1:{settings.sim_port}"
+        self.login = Login()
+        self.demo: DemoSet | None = None
+        self.hass: asyncio.subprocess.Process | None = None
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._output: IO[bytes] | None = None
+        self._api: HomeAssistantApi | None = None
+        self.reused = False
+
+    async def __aenter__(self) -> Self:
+        """Use ``async with`` so that everything stops on the way out."""
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        """Stop Home Assistant first (it may still talk to the simulators), then the rest."""
+        await self.stop_hass()
+        if self._session:
+            await self._session.close()
+        if self._runner:
+            await self._runner.cleanup()
+        if self._output:
+            self._output.close()
+
+    @property
+    def api(self) -> HomeAssistantApi:
+        """A client of the running Home Assistant, logged in once ``start`` has run."""
+        if self._api is None:
+            raise StackError("the stack is not started")
+        return self._api
+
+    async def start(self) -> None:
+        """Serve the simulators, start Home Assistant and set it up as a host would."""
+        self._write_config()
+        await self._serve_simulators()
+        self._session = aiohttp.ClientSession()
+        self._api = HomeAssistantApi(self._session, self.url)
+        await self.start_hass()
+        if await self.api.is_onboarded():
+            try:
+                await self.api.login(self.login.username, self.login.password)
+            except HassApiError as err:
+                raise StackError(
+                    f"{err}. This configuration was not made by the dev stack: remove "
+                    f"{self.settings.config_dir} to start afresh"
+                ) from err
+        else:
+            await self.api.onboard(self.login.name, self.login.username, self.login.password)
+        await self.api.wait_running(_START_TIMEOUT)
+        await self._configure()
+
+    # ---- configuration folder ----
+
+    def _write_config(self) -> None:
+        config = self.settings.config_dir
+        (config / "custom_components").mkdir(parents=True, exist_ok=True)
+        link = config / "custom_components" / DOMAIN
+        if not link.is_symlink():
+            link.symlink_to(REPO / "custom_components" / DOMAIN)
+        dashboard = config / "guests-dashboard.yaml"
+        dashboard.unlink(missing_ok=True)
+        dashboard.symlink_to(DASHBOARD_FILE)  # the README's YAML, exactly
+        (config / "configuration.yaml").write_text(
+            CONFIGURATION.format(
+                url=self.url,
+                port=self.settings.port,
+                dashboard=DASHBOARD_PATH,
+                time_zone=TIME_ZONE,
+            ),
+            encoding="utf-8",
+        )
+
+    # ---- the simulators ----
+
+    async def _serve_simulators(self) -> None:
+        # The host's today, not the machine's: they differ for an hour or two around midnight.
+        today = self.settings.today or datetime.now(ZoneInfo(TIME_ZONE)).date()
+        thekeys, smoobu, hotelrunner, self.demo = build_simulators(today)
+        self._runner = web.AppRunner(make_root_app(thekeys, smoobu, hotelrunner))
+        await self._runner.setup()
+        try:
+            await web.TCPSite(self._runner, "127.0.0.1", self.settings.sim_port).start()
+        except OSError as err:
+            raise StackError(f"port {self.settings.sim_port} is taken: {err.strerror}") from err
+
+    # ---- Home Assistant ----
+
+    async def start_hass(self) -> None:
+        """Start Home Assistant (offline, no pip) and wait for its HTTP server."""
+        config = self.settings.config_dir
+        if self._output is None:  # the console stays for the banner; the log has it all
+            self._output = (config / "hass.out").open("ab")
+        self.hass = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.devstack.offline",
+            "-c",
+            str(config),
+            "--skip-pip",  # everything is in .venv; a pip install would reach the internet
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=self._output,
+            stderr=self._output,
+            start_new_session=True,  # Ctrl-C reaches us only; we stop it in order
+        )
+        up = asyncio.create_task(self.api.wait_up(_START_TIMEOUT))
+        exited = asyncio.create_task(self.hass.wait())
+        await asyncio.wait({up, exited}, return_when=asyncio.FIRST_COMPLETED)
+        if exited.done():
+            up.cancel()
+            raise StackError(
+                f"Home Assistant exited with code {exited.result()}; see "
+                f"{config / 'home-assistant.log'}"
+            )
+        exited.cancel()
+        await up
+
+    async def stop_hass(self) -> int | None:
+        """Stop Home Assistant gracefully (SIGTERM), killing it after a minute."""
+        if self.hass is None or self.hass.returncode is not None:
+            return self.hass.returncode if self.hass else None
+        self.hass.send_signal(signal.SIGTERM)
+        try:
+            async with asyncio.timeout(60):
+                return await self.hass.wait()
+        except TimeoutError:
+            with suppress(ProcessLookupError):
+                os.killpg(self.hass.pid, signal.SIGKILL)
+            return await self.hass.wait()
+
+    # ---- LockBridge, through the config flows ----
+
+    async def _configure(self) -> None:
+        """Add the account and both sources, unless a previous run left them in place."""
+        state_file = self.settings.config_dir / _STATE_FILE
+        previous = json.loads(state_file.read_text()) if state_file.exists() else {}
+        entries = await self.api.entries(DOMAIN)
+        if (
+            previous.get("simulators") == self.sim_url
+            and len(entries) == 1
+            and entries[0]["num_subentries"] == 2
+        ):
+            self.reused = True
+        else:
+            for entry in entries:
+                await self.api.remove_entry(entry["entry_id"])
+            await self._add_lockbridge()
+            state_file.write_text(json.dumps({"simulators": self.sim_url}))
+        await self._wait_loaded()
+
+    async def _add_lockbridge(self) -> None:
+        demo = self._demo()
+        created = await self.api.run_flow(
+            "flow",
+            DOMAIN,
+            _answers(
+                username=demo.thekeys_username,
+                password=demo.thekeys_password,
+                **{CONF_THEKEYS_URL: f"{self.sim_url}/thekeys"},
+            ),
+        )
+        entry_id = created["result"]["entry_id"]
+        await self.api.run_flow(
+            "subentries/flow",
+            [entry_id, SUBENTRY_SMOOBU],
+            _answers(
+                **{
+                    CONF_API_KEY: demo.smoobu_api_key,
+                    CONF_API_SECRET: demo.smoobu_api_secret,
+                    CONF_SMOOBU_URL: f"{self.sim_url}/smoobu",
+                }
+            ),
+        )
+        await self.api.run_flow(
+            "subentries/flow",
+            [entry_id, SUBENTRY_HOTELRUNNER],
+            _answers(
+                **{
+                    CONF_TOKEN: demo.hotelrunner_token,
+                    CONF_HR_ID: demo.hotelrunner_hr_id,
+                    CONF_HOTELRUNNER_URL: f"{self.sim_url}/hotelrunner/api/v2/apps",
+                }
+            ),
+        )
+
+    async def _wait_loaded(self) -> None:
+        """Wait for the entry and one calendar per demo unit (the reload after a source)."""
+        units = len(self._demo().smoobu_apartments) + len(self._demo().hotelrunner_rooms)
+        async with asyncio.timeout(120):
+            while True:
+                entries = await self.api.entries(DOMAIN)
+                calendars = [e for e in await self.api.states() if e.startswith("calendar.")]
+                if entries and entries[0]["state"] == "loaded" and len(calendars) >= units:
+                    return
+                await asyncio.sleep(0.5)
+
+    def _demo(self) -> DemoSet:
+        if self.demo is None:
+            raise StackError("the simulators are not running")
+        return self.demo
+
+
+def _answers(**values: str) -> Answer:
+    """Answer the account and source forms with ``values``, and every unit form as a host would.
+
+    A unit gets the keypad whose label names it (the demo's locks are named after their units),
+    and the default check-in and check-out times.
+    """
+
+    def answer(step_id: str, form: dict[str, Any]) -> dict[str, Any]:
+        fields = form["data_schema"]
+        data = {field["name"]: field["default"] for field in fields if "default" in field}
+        if step_id != "unit":
+            return data | {key: value for key, value in values.items() if _has(fields, key)}
+        unit = form["description_placeholders"]["unit"]
+        keypad = next(field for field in fields if field["name"] == CONF_KEYPAD)
+        options = keypad["selector"]["select"]["options"]
+        data[CONF_KEYPAD] = next(
+            (option["value"] for option in options if unit in option["label"]), NOT_MANAGED
+        )
+        return data
+
+    return answer
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _has(fields: list[dict[str, Any]], key: str) -> bool:
+    return any(field["name"] == key for field in fields)

@@ -1,0 +1,150 @@
+"""End to end: the demo stack as a host meets it, through Home Assistant's API and its web UI."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from PIL import Image, ImageStat
+from playwright.async_api import async_playwright
+
+from custom_components.lockbridge.api.thekeys import TheKeysClient
+from custom_components.lockbridge.const import DOMAIN
+from tests.devstack.hass_api import HomeAssistantApi
+from tests.devstack.offline import REFUSED_LOG
+from tests.devstack.stack import REPO, TIME_ZONE
+
+from .conftest import CHROMIUM
+
+SCREENSHOT = REPO / "docs" / "guests-dashboard.png"
+# Chromium on a closed network: no background calls home (they would only be refused).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PARIS = ZoneInfo(TIME_ZONE)
+GARDEN_LOCK, DELUXE_LOCK, OLD_TOWN_LOCK = 3702, 3705, 3703
+
+
+def thekeys(session: aiohttp.ClientSession, stack: dict[str, Any]) -> TheKeysClient:
+    """The Keys simulator, read through its cloud API as the integration reads it."""
+    return TheKeysClient(
+        session, "+33612345678", "tk-secret-password", base_url=f"{stack['sim_url']}/thekeys"
+    )
+
+
+async def test_the_stack_is_offline_and_points_at_the_simulators(
+    stack: dict[str, Any], api: HomeAssistantApi
+) -> None:
+    (entry,) = await api.entries(DOMAIN)
+    diagnostics = await api.request("GET", f"/api/diagnostics/config_entry/{entry['entry_id']}")
+    text = str(diagnostics["data"])
+    urls = [f"{stack['sim_url']}/thekeys", f"{stack['sim_url']}/smoobu"]
+    urls.append(f"{stack['sim_url']}/hotelrunner/api/v2/apps")
+    assert all(url in text for url in urls), text
+    refused = Path(stack["config_dir"]) / REFUSED_LOG
+    assert not refused.exists(), refused.read_text()
+
+
+async def test_guests_and_their_codes_show_in_home_assistant(
+    stack: dict[str, Any], api: HomeAssistantApi
+) -> None:
+    states = await api.states()
+    # Hiroshi is in the Garden Studio all of the demo day, whatever the hour.
+    assert states["sensor.garden_studio_current_guest"]["state"] == "Hiroshi Tanaka"
+    code = states["sensor.garden_studio_access_code"]
+    assert code["state"] == "active"
+    arrivals = states[next(e for e in states if e.endswith("_arrivals_today"))]
+    assert {g["guest"] for g in arrivals["attributes"]["guests"]} == {"Zoë Müller", "Ayşe Yılmaz"}
+    async with aiohttp.ClientSession() as session:
+        on_keypad = await thekeys(session, stack).list_codes(GARDEN_LOCK)
+    assert {(c.name, c.pin) for c in on_keypad} >= {
+        ("smoobu Hiroshi Tanaka", code["attributes"]["pin"]),
+        ("Emergency", "91357024"),  # the owner's code, left alone
+    }
+
+
+async def test_create_code_puts_it_on_the_keypad(
+    stack: dict[str, Any], api: HomeAssistantApi
+) -> None:
+    start = datetime.now(PARIS).replace(microsecond=0) + timedelta(days=2)
+    created = await api.call(
+        DOMAIN,
+        "create_code",
+        lock="lock.villa_deluxe_suite",
+        name="Plumber",
+        start=start.isoformat(),
+        end=(start + timedelta(hours=4)).isoformat(),
+    )
+    async with aiohttp.ClientSession() as session:
+        on_keypad = await thekeys(session, stack).list_codes(DELUXE_LOCK)
+    (plumber,) = [c for c in on_keypad if c.name == "Plumber"]
+    assert plumber.pin == created["pin"]
+    assert plumber.start_date == start.date()
+
+
+async def test_a_moved_booking_moves_its_code(stack: dict[str, Any], api: HomeAssistantApi) -> None:
+    before = (await api.states())["sensor.old_town_flat_access_code"]["attributes"]
+    booking_id = before["booking_id"].removeprefix("smoobu:")
+    day = timedelta(days=1)
+    arrival = datetime.fromisoformat(before["valid_from"]) + day
+    departure = datetime.fromisoformat(before["valid_to"]) + day
+    async with api.session.patch(  # a guest's change on the channel, reaching Smoobu
+        f"{stack['sim_url']}/_control/smoobu/bookings/{booking_id}",
+        json={"arrival": arrival.date().isoformat(), "departure": departure.date().isoformat()},
+    ) as response:
+        assert response.status == 200
+
+    await api.call(DOMAIN, "sync")  # as the dashboard's "Sync now" button does
+
+    after = (await api.states())["sensor.old_town_flat_access_code"]["attributes"]
+    assert (after["valid_from"], after["valid_to"]) == (arrival.isoformat(), departure.isoformat())
+    assert after["pin"] == before["pin"]
+    async with aiohttp.ClientSession() as session:
+        on_keypad = await thekeys(session, stack).list_codes(OLD_TOWN_LOCK)
+    (code,) = [c for c in on_keypad if c.pin == before["pin"]]
+    assert (code.start_date, code.end_date) == (arrival.date(), departure.date())
+
+
+async def test_the_guests_dashboard_in_chromium(
+    stack: dict[str, Any], api: HomeAssistantApi
+) -> None:
+    states = await api.states()
+    in_now = [
+        s["attributes"]
+        for e, s in states.items()
+        if e.endswith("_access_code") and s["state"] == "active"
+    ]
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = await browser.new_page(
+            viewport={"width": 1600, "height": 1000}, timezone_id=TIME_ZONE, locale="en-GB"
+        )
+        await page.goto(stack["dashboard"])
+        # Home Assistant's own login page.
+        await page.locator("input[name=username]").fill(stack["username"])
+        await page.locator("input[name=password]").fill(stack["password"])
+        await page.get_by_role("button", name="Log in").click()
+
+        for guest in in_now:
+            row = page.get_by_role("row").filter(has_text=guest["guest"])
+            await row.get_by_text(guest["pin"]).wait_for(timeout=60_000)
+        await page.get_by_text("Arrivals").wait_for()
+        for arriving in ("Zoë Müller", "Ayşe Yılmaz"):
+            assert await page.get_by_text(arriving).first.is_visible()
+        await page.locator(".fc-event:visible").first.wait_for()  # the calendar's stays
+        await page.wait_for_timeout(1000)  # let the last cards settle
+        await page.screenshot(path=SCREENSHOT, full_page=True)
+        await browser.close()
+
+    with Image.open(SCREENSHOT) as shot:
+        assert shot.width == 1600
+        assert max(ImageStat.Stat(shot.convert("L")).stddev) > 20  # not a blank page

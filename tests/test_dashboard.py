@@ -1,0 +1,69 @@
+"""The Guests dashboard: its templates rendered in Home Assistant on the demo, and the README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.template import Template
+from homeassistant.util.yaml import load_yaml_dict
+import pytest
+
+from tests.demo_stack import Demo, set_up
+
+ROOT = Path(__file__).parent.parent
+DASHBOARD = ROOT / "docs" / "guests-dashboard.yaml"
+
+
+@pytest.fixture(autouse=True)
+def custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load LockBridge from custom_components."""
+
+
+def cards(config: dict[str, Any]) -> list[dict[str, Any]]:
+    return [card for view in config["views"] for s in view["sections"] for card in s["cards"]]
+
+
+async def test_the_dashboard_shows_the_demo_guests_codes_and_locks(
+    hass: HomeAssistant, demo: Demo, steady_pins: None
+) -> None:
+    await set_up(hass, demo.entry())
+    config = load_yaml_dict(DASHBOARD)  # as Home Assistant reads a YAML dashboard
+    today, upcoming, units, locks, sync = [
+        Template(card["content"], hass).async_render()
+        for card in cards(config)
+        if card["type"] == "markdown"
+    ]
+    garden = hass.states.get("sensor.garden_studio_access_code")
+    assert garden is not None
+
+    # 10:00 in Paris: Lars leaves at 12:00, Zoë and Ayşe arrive at 15:00.
+    assert "**Arrivals**\n- 15:00 **Zoë Müller**, Seaside Loft" in today
+    assert "- 15:00 **Ayşe Yılmaz**, Standard Room" in today
+    assert "**Departures**\n- 12:00 **Lars Johansson**, Seaside Loft" in today
+    # Zoë's PIN waits until Lars's code ends; Ayşe's room is free, so hers shows.
+    assert "- **Zoë Müller**, Seaside Loft: Mon 23 Nov → Fri 27 Nov, Airbnb\n" in upcoming
+    ayse = hass.states.get("sensor.standard_room_access_code")
+    assert ayse is not None
+    assert ayse.state == "scheduled"
+    assert (
+        f"Standard Room: Mon 23 Nov → Wed 25 Nov, Booking.com, PIN `{ayse.attributes['pin']}`"
+        in (upcoming)
+    )
+    pin = garden.attributes["pin"]
+    assert (
+        f"| Garden Studio | **Hiroshi Tanaka** | `{pin}` | 21 Nov 15:00 → 26 Nov 12:00 |" in units
+    )
+    assert "| Deluxe Suite | *free* | | |" in units
+    assert "| Garden Studio - Entrée jardin | Locked | 6 % | 3 |" in locks
+    assert "Bookings and keypads agree." in sync
+    assert "HotelRunner: 249 of 250 requests left today." in sync
+
+
+def test_the_readme_shows_the_dashboard_as_installed() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"```yaml\n{DASHBOARD.read_text(encoding='utf-8')}```" in readme
+    assert "![The Guests dashboard](docs/guests-dashboard.png)" in readme
+    buttons = [c for c in cards(load_yaml_dict(DASHBOARD)) if c["type"] == "button"]
+    assert buttons[0]["tap_action"]["perform_action"] == "lockbridge.sync"
