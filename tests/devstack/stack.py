@@ -169,12 +169,9 @@ class Stack:
     def _write_config(self) -> None:
         config = self.settings.config_dir
         (config / "custom_components").mkdir(parents=True, exist_ok=True)
-        link = config / "custom_components" / DOMAIN
-        if not link.is_symlink():
-            link.symlink_to(REPO / "custom_components" / DOMAIN)
-        dashboard = config / "guests-dashboard.yaml"
-        dashboard.unlink(missing_ok=True)
-        dashboard.symlink_to(DASHBOARD_FILE)  # the README's YAML, exactly
+        # Links, remade each run in case the checkout moved: edits show after a restart.
+        _link(config / "custom_components" / DOMAIN, REPO / "custom_components" / DOMAIN)
+        _link(config / "guests-dashboard.yaml", DASHBOARD_FILE)  # the README's YAML, exactly
         (config / "configuration.yaml").write_text(
             CONFIGURATION.format(
                 url=self.url,
@@ -203,6 +200,8 @@ class Stack:
     async def start_hass(self) -> None:
         """Start Home Assistant (offline, no pip) and wait for its HTTP server."""
         config = self.settings.config_dir
+        if not _is_free(self.settings.port):  # else we would talk to whatever holds it
+            raise StackError(f"port {self.settings.port} is taken")
         if self._output is None:  # the console stays for the banner; the log has it all
             self._output = (config / "hass.out").open("ab")
         self.hass = await asyncio.create_subprocess_exec(
@@ -302,13 +301,17 @@ class Stack:
     async def _wait_loaded(self) -> None:
         """Wait for the entry and one calendar per demo unit (the reload after a source)."""
         units = len(self._demo().smoobu_apartments) + len(self._demo().hotelrunner_rooms)
-        async with asyncio.timeout(120):
-            while True:
-                entries = await self.api.entries(DOMAIN)
-                calendars = [e for e in await self.api.states() if e.startswith("calendar.")]
-                if entries and entries[0]["state"] == "loaded" and len(calendars) >= units:
-                    return
-                await asyncio.sleep(0.5)
+        try:
+            async with asyncio.timeout(120):
+                while True:
+                    entries = await self.api.entries(DOMAIN)
+                    calendars = [e for e in await self.api.states() if e.startswith("calendar.")]
+                    if entries and entries[0]["state"] == "loaded" and len(calendars) >= units:
+                        return
+                    await asyncio.sleep(0.5)
+        except TimeoutError:
+            log = self.settings.config_dir / "home-assistant.log"
+            raise StackError(f"LockBridge did not load in 2 minutes; see {log}") from None
 
     def _demo(self) -> DemoSet:
         if self.demo is None:
@@ -337,6 +340,22 @@ def _answers(**values: str) -> Answer:
         return data
 
     return answer
+
+
+def _link(link: Path, target: Path) -> None:
+    link.unlink(missing_ok=True)
+    link.symlink_to(target)
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        # As Home Assistant binds: closed connections lingering in TIME_WAIT do not count.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def _free_port() -> int:
