@@ -1,10 +1,9 @@
-"""A small client of Home Assistant's REST and websocket API, as the frontend uses it."""
+"""A small client of Home Assistant's REST API, used as the frontend uses it."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-import itertools
 import json
 from typing import Any
 
@@ -174,21 +173,3 @@ class HomeAssistantApi:
             "POST", f"/api/services/{domain}/{service}?return_response", json=data
         )
         return result["service_response"]
-
-    async def websocket(self, command: dict[str, Any]) -> Any:
-        """Send one websocket command and return its result."""
-        async with self.session.ws_connect(self.base_url + "/api/websocket") as socket:
-            await socket.receive_json()  # auth_required
-            await socket.send_json({"type": "auth", "access_token": self.token})
-            if (await socket.receive_json())["type"] != "auth_ok":
-                raise HassApiError("websocket authentication refused")
-            message_id = next(_ids)
-            await socket.send_json({"id": message_id, **command})
-            while (reply := await socket.receive_json())["id"] != message_id:
-                pass  # pragma: no cover - nothing else is subscribed
-            if not reply["success"]:
-                raise HassApiError(f"{command['type']}: {reply['error']}")
-            return reply["result"]
-
-
-_ids = itertools.count(1)
