@@ -44,6 +44,8 @@ RESTART_EXIT_CODE = 100  # Home Assistant exits with it when asked to restart
 _STATE_FILE = ".lockbridge-devstack.json"
 _START_TIMEOUT = 600  # the first start on a slow machine; later ones take seconds
 TIME_ZONE = "Europe/Paris"  # the demo host's, in configuration.yaml too
+#: Onboarding adds these; they need the internet, so the offline stack removes them.
+ONLINE_ONLY = ("google_translate", "met", "radio_browser")
 
 
 @dataclass(frozen=True)
@@ -247,6 +249,9 @@ class Stack:
 
     async def _configure(self) -> None:
         """Add the account and both sources, unless a previous run left them in place."""
+        for domain in ONLINE_ONLY:
+            for entry in await self.api.entries(domain):
+                await self.api.remove_entry(entry["entry_id"])
         state_file = self.settings.config_dir / _STATE_FILE
         previous = json.loads(state_file.read_text()) if state_file.exists() else {}
         entries = await self.api.entries(DOMAIN)
