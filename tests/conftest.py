@@ -8,6 +8,7 @@ import json
 import logging
 import random
 import traceback
+import warnings
 from unittest.mock import patch
 from urllib.parse import quote
 
@@ -16,10 +17,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from freezegun.api import FrozenDateTimeFactory
 import pytest
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 # Imported at module level so our package wins over the harness's own custom_components.
 import custom_components.lockbridge  # noqa: F401
 from custom_components.lockbridge.api import ApiError
+from custom_components.lockbridge.const import CONF_SERVER
 from tests import demo_stack
 from tests.demo_stack import Demo
 from tests.fakes import HotelRunnerSimulator, SmoobuSimulator, TheKeysSimulator
@@ -38,6 +42,17 @@ GUEST_CONTACTS = ["zoe@example.com", "+49 151 2345678", "ayse@example.com", "+90
 
 #: Values that must never appear in a log line or an exception message.
 SECRETS = [TK_PASSWORD, SMOOBU_KEY, SMOOBU_SECRET, HR_TOKEN, HR_ID, *GUEST_CONTACTS]
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Home Assistant's snapshot format: syrupy's own fixture would win over the harness's."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+def server(url_key: str, url: str) -> dict[str, dict[str, str]]:
+    """A cloud's address as a config form takes it: in its folded "server" section."""
+    return {CONF_SERVER: {url_key: url}}
 
 
 def _contacts(value: object) -> list[str]:
@@ -125,6 +140,39 @@ def no_secrets_in_logs(
             if record.exc_info and record.exc_info[1] is not None:
                 text += exception_text(record.exc_info[1])
             assert_no_secret(text, secrets)
+            assert not is_our_deprecation(record, text), text
+
+
+def is_our_deprecation(record: logging.LogRecord, text: str) -> bool:
+    """Home Assistant's report of a deprecated (or soon refused) call made by LockBridge.
+
+    Home Assistant reports each (integration, call) once per process, so the first test
+    that makes the call fails.
+    """
+    if record.levelno < logging.WARNING or "lockbridge" not in text:
+        return False
+    return record.name == "homeassistant.helpers.frame" or "deprecated" in text.lower()
+
+
+_DEPRECATIONS: list[str] = []
+
+
+def pytest_warning_recorded(
+    warning_message: warnings.WarningMessage, when: str, nodeid: str, location: object
+) -> None:
+    """Python deprecation warnings raised from, or about, LockBridge fail the run."""
+    text = f"{warning_message.filename}: {warning_message.message}"
+    if "lockbridge" in text and issubclass(
+        warning_message.category, DeprecationWarning | PendingDeprecationWarning | FutureWarning
+    ):
+        _DEPRECATIONS.append(f"{nodeid or when}: {text}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Turn the deprecation warnings collected above into a failed run."""
+    if _DEPRECATIONS:
+        print("\nDeprecation warnings from LockBridge:", *_DEPRECATIONS, sep="\n  ")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 async def serve(app: web.Application) -> TestServer:

@@ -7,13 +7,13 @@ from unittest.mock import patch
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, section
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.lockbridge.config_flow import normalise_phone
-from custom_components.lockbridge.const import CONF_THEKEYS_URL, DOMAIN
-from tests.conftest import TK_PASSWORD, TK_USERNAME
+from custom_components.lockbridge.const import CONF_SERVER, CONF_THEKEYS_URL, DOMAIN
+from tests.conftest import TK_PASSWORD, TK_USERNAME, server
 
 
 @pytest.fixture(autouse=True)
@@ -21,10 +21,8 @@ def custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load LockBridge from custom_components."""
 
 
-async def start(hass: HomeAssistant, advanced: bool = True) -> str:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": advanced}
-    )
+async def start(hass: HomeAssistant) -> str:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
     return result["flow_id"]
@@ -38,7 +36,7 @@ async def test_user_step_creates_entry(hass: HomeAssistant, thekeys_url: str) ->
         {
             CONF_USERNAME: "+33 6 11 22 33 44",
             CONF_PASSWORD: TK_PASSWORD,
-            CONF_THEKEYS_URL: thekeys_url,
+            **server(CONF_THEKEYS_URL, thekeys_url),
         },
     )
 
@@ -52,18 +50,45 @@ async def test_user_step_creates_entry(hass: HomeAssistant, thekeys_url: str) ->
     assert result["result"].unique_id == "42"
 
 
-async def test_simple_mode_hides_the_server_address(hass: HomeAssistant) -> None:
+async def test_the_server_address_is_folded_away_and_not_stored_by_default(
+    hass: HomeAssistant, thekeys_url: str
+) -> None:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
 
     assert result["data_schema"] is not None
-    assert CONF_THEKEYS_URL not in result["data_schema"].schema
+    schema = result["data_schema"].schema
+    assert set(schema) == {CONF_USERNAME, CONF_PASSWORD, CONF_SERVER}
+    assert isinstance(schema[CONF_SERVER], section)
+    assert schema[CONF_SERVER].options == {"collapsed": True}
+    assert set(schema[CONF_SERVER].schema.schema) == {CONF_THEKEYS_URL}
+
+    # The section comes back with the default address when the host leaves it alone; it
+    # is not stored, so a later change of the default reaches the entry.
+    with (
+        patch("custom_components.lockbridge.config_flow.THEKEYS_URL", thekeys_url),
+        patch("custom_components.lockbridge.clients.THEKEYS_URL", thekeys_url),
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {
+                CONF_USERNAME: TK_USERNAME,
+                CONF_PASSWORD: TK_PASSWORD,
+                **server(CONF_THEKEYS_URL, thekeys_url + "/"),
+            },
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {CONF_USERNAME: TK_USERNAME, CONF_PASSWORD: TK_PASSWORD}
 
 
 async def test_errors_are_shown_and_recoverable(
     hass: HomeAssistant, thekeys_url: str, thekeys_sim, unused_tcp_port: int
 ) -> None:
     flow_id = await start(hass)
-    good = {CONF_USERNAME: TK_USERNAME, CONF_PASSWORD: TK_PASSWORD, CONF_THEKEYS_URL: thekeys_url}
+    good = {
+        CONF_USERNAME: TK_USERNAME,
+        CONF_PASSWORD: TK_PASSWORD,
+        **server(CONF_THEKEYS_URL, thekeys_url),
+    }
 
     result = await hass.config_entries.flow.async_configure(
         flow_id, {**good, CONF_USERNAME: "0611223344"}
@@ -76,7 +101,7 @@ async def test_errors_are_shown_and_recoverable(
     assert result["errors"] == {"base": "invalid_auth"}
 
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {**good, CONF_THEKEYS_URL: f"http://127.0.0.1:{unused_tcp_port}"}
+        flow_id, {**good, **server(CONF_THEKEYS_URL, f"http://127.0.0.1:{unused_tcp_port}")}
     )
     assert result["errors"] == {"base": "cannot_connect"}
 
@@ -97,7 +122,11 @@ async def test_same_account_twice_aborts(hass: HomeAssistant, thekeys_url: str) 
 
     result = await hass.config_entries.flow.async_configure(
         flow_id,
-        {CONF_USERNAME: TK_USERNAME, CONF_PASSWORD: TK_PASSWORD, CONF_THEKEYS_URL: thekeys_url},
+        {
+            CONF_USERNAME: TK_USERNAME,
+            CONF_PASSWORD: TK_PASSWORD,
+            **server(CONF_THEKEYS_URL, thekeys_url),
+        },
     )
 
     assert result["type"] is FlowResultType.ABORT

@@ -7,15 +7,13 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_LOCK, SERVICE_UNLOCK, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    async_fire_time_changed,
-    snapshot_platform,
-)
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.lockbridge import PLATFORMS
@@ -61,19 +59,63 @@ async def test_every_stay_gets_one_code_and_foreign_codes_stay(
     assert len([c for c in demo.thekeys.codes() if parse_tag(c.description)]) == 9
 
 
+def entities_of(hass: HomeAssistant, entry: ConfigEntry) -> dict[str, dict[str, Any]]:
+    """What LockBridge registered and shows, entity by entity, with the device it is on.
+
+    Our own view rather than the registries' serialised entries, whose format changes
+    between Home Assistant releases: the same snapshot holds on every version we support.
+    """
+    entities, devices = er.async_get(hass), dr.async_get(hass)
+
+    def subentry(subentry_id: str | None) -> str | None:
+        return entry.subentries[subentry_id].title if subentry_id else None
+
+    def device(device_id: str | None) -> dict[str, Any] | None:
+        found = devices.async_get(device_id) if device_id else None
+        if found is None:
+            return None
+        via = devices.async_get(found.via_device_id) if found.via_device_id else None
+        return {
+            "name": found.name,
+            "manufacturer": found.manufacturer,
+            "model": found.model,
+            "entry_type": found.entry_type,
+            "subentry": subentry(found.config_subentry_id),
+            "via": via.name if via else None,
+        }
+
+    view = {}
+    for item in sorted(
+        er.async_entries_for_config_entry(entities, entry.entry_id), key=lambda e: e.entity_id
+    ):
+        state = hass.states.get(item.entity_id)
+        view[item.entity_id] = {
+            "unique_id": item.unique_id,
+            "translation_key": item.translation_key,
+            "device_class": item.original_device_class,
+            "entity_category": item.entity_category,
+            "unit": item.unit_of_measurement,
+            "disabled_by": item.disabled_by,
+            "subentry": subentry(item.config_subentry_id),
+            "device": device(item.device_id),
+            "state": state.state if state else None,
+            "attributes": dict(state.attributes) if state else None,
+        }
+    return view
+
+
 @pytest.mark.parametrize("platform", list(PLATFORMS))
 async def test_entities_snapshot(
     hass: HomeAssistant,
     demo: Demo,
     steady_pins: None,
-    entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
     platform: Platform,
 ) -> None:
     with patch("custom_components.lockbridge.PLATFORMS", [platform]):
         entry = await set_up(hass, demo.entry())
 
-    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+    assert entities_of(hass, entry) == snapshot
 
 
 async def test_a_day_moves_guests_occupancy_and_codes(
@@ -171,17 +213,19 @@ async def test_lock_without_gateway_says_so(hass: HomeAssistant, demo: Demo) -> 
 async def test_locks_appear_and_vanish_without_reload(
     hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
 ) -> None:
-    await set_up(hass, demo.entry())
+    entry = await set_up(hass, demo.entry())
     devices = dr.async_get(hass)
 
     demo.thekeys.add_lock(3799, "Shed", keypads=[("KsZz99Yy", "Shed keypad")])
     await later(hass, freezer, paris(23, 10, 6))
     assert hass.states.get("lock.shed") is not None
-    assert devices.async_get_device({(DOMAIN, "3799")}) is not None
+    shed = devices.async_get_device_by_identifier((DOMAIN, "3799"), entry.entry_id)
+    assert shed is not None
+    assert shed.via_device_id == entry.runtime_data.coordinator.account_device_id
 
     del demo.thekeys._locks[3799]  # the lock is sold
     await later(hass, freezer, paris(23, 10, 12))
-    assert devices.async_get_device({(DOMAIN, "3799")}) is None
+    assert devices.async_get_device_by_identifier((DOMAIN, "3799"), entry.entry_id) is None
 
 
 async def test_sync_now_reads_the_sources_and_syncs(hass: HomeAssistant, demo: Demo) -> None:
@@ -194,3 +238,73 @@ async def test_sync_now_reads_the_sources_and_syncs(hass: HomeAssistant, demo: D
 
     assert any(c.name == "smoobu Nina Petrova" for c in demo.thekeys.codes(3703))
     assert the_state(hass, "sensor.old_town_flat_next_guest").state == "Nina Petrova"
+
+
+ACCOUNT_ENTITIES = (
+    "binary_sensor.33611223344_sync_problem",
+    "sensor.33611223344_arrivals_today",
+    "sensor.33611223344_departures_today",
+    "sensor.33611223344_last_sync",
+    "button.33611223344_sync_now",
+)
+
+
+def assert_account_entities_shown(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Every account entity has a state and sits on the account device, in no subentry."""
+    entities, devices = er.async_get(hass), dr.async_get(hass)
+    account = entry.runtime_data.coordinator.account_device_id
+    device = devices.async_get(account)
+    assert device is not None
+    assert device.config_subentry_id is None
+    for entity_id in ACCOUNT_ENTITIES:
+        state = the_state(hass, entity_id)
+        # A button has no state until it is pressed; the rest show what the sync found.
+        unset = {"unavailable"} if entity_id.startswith("button.") else {"unavailable", "unknown"}
+        assert state.state not in unset, entity_id
+        item = entities.async_get(entity_id)
+        assert item is not None
+        assert (item.device_id, item.config_subentry_id) == (account, None), entity_id
+
+
+async def test_account_entities_stay_on_the_account_device_with_both_sources(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    entry = await set_up(hass, demo.entry())
+    assert {sub.subentry_type for sub in entry.subentries.values()} == {"smoobu", "hotelrunner"}
+
+    assert_account_entities_shown(hass, entry)
+    assert the_state(hass, "sensor.33611223344_arrivals_today").state == "2"
+    # The HotelRunner budget is on its source's own device, which goes through the account.
+    left = er.async_get(hass).async_get("sensor.hotelrunner_requests_left_today")
+    assert left is not None
+    source = dr.async_get(hass).async_get(left.device_id or "")
+    assert source is not None
+    assert source.config_subentry_id == left.config_subentry_id is not None
+    assert source.via_device_id == entry.runtime_data.coordinator.account_device_id
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert_account_entities_shown(hass, entry)
+
+
+async def test_an_account_device_left_in_a_subentry_is_taken_back(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    """Before 2026.8 the account device was in the HotelRunner subentry too; kept there only."""
+    entry = demo.entry()
+    entry.add_to_hass(hass)
+    hotelrunner = next(
+        sub.subentry_id for sub in entry.subentries.values() if sub.subentry_type == "hotelrunner"
+    )
+    devices = dr.async_get(hass)
+    old = devices.async_get_or_create(
+        config_entry_id=entry.entry_id,
+        config_subentry_id=hotelrunner,
+        identifiers={(DOMAIN, "42")},
+        name=entry.title,
+    )
+
+    entry = await set_up(hass, entry)
+
+    assert entry.runtime_data.coordinator.account_device_id == old.id  # same device, history kept
+    assert_account_entities_shown(hass, entry)

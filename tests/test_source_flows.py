@@ -8,7 +8,7 @@ from unittest.mock import patch
 from homeassistant.config_entries import SOURCE_USER, ConfigSubentryData
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, section
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -18,6 +18,7 @@ from custom_components.lockbridge.const import (
     CONF_HOTELRUNNER_URL,
     CONF_HR_ID,
     CONF_PIN_LENGTH,
+    CONF_SERVER,
     CONF_SMOOBU_URL,
     CONF_THEKEYS_URL,
     CONF_TOKEN,
@@ -25,7 +26,15 @@ from custom_components.lockbridge.const import (
     DOMAIN,
 )
 from custom_components.lockbridge.engine.ownership import parse_tag
-from tests.conftest import HR_ID, HR_TOKEN, SMOOBU_KEY, SMOOBU_SECRET, TK_PASSWORD, StubCloud
+from tests.conftest import (
+    HR_ID,
+    HR_TOKEN,
+    SMOOBU_KEY,
+    SMOOBU_SECRET,
+    TK_PASSWORD,
+    StubCloud,
+    server,
+)
 from tests.demo_stack import Demo, set_up, the_state
 
 
@@ -36,12 +45,6 @@ def custom_integrations(enable_custom_integrations: None) -> None:
 
 async def start(hass: HomeAssistant, entry_id: str, kind: str) -> Any:
     return await hass.config_entries.subentries.async_init(
-        (entry_id, kind), context={"source": SOURCE_USER, "show_advanced_options": True}
-    )
-
-
-async def start_simple(hass: HomeAssistant, entry_id: str, kind: str) -> Any:
-    return await hass.config_entries.subentries.async_init(
         (entry_id, kind), context={"source": SOURCE_USER}
     )
 
@@ -50,12 +53,12 @@ async def configure(hass: HomeAssistant, flow_id: str, data: dict[str, Any]) -> 
     return await hass.config_entries.subentries.async_configure(flow_id, data)
 
 
-def hotelrunner_input(demo: Demo) -> dict[str, str]:
+def hotelrunner_input(demo: Demo) -> dict[str, Any]:
     """The demo property's credentials, as typed into the form."""
     return {
         CONF_TOKEN: HR_TOKEN,
         CONF_HR_ID: HR_ID,
-        CONF_HOTELRUNNER_URL: f"{demo.base_url}/hotelrunner/api/v2/apps",
+        **server(CONF_HOTELRUNNER_URL, f"{demo.base_url}/hotelrunner/api/v2/apps"),
     }
 
 
@@ -70,7 +73,7 @@ async def test_add_smoobu_with_errors_recovered_then_unit_map(
     good = {
         CONF_API_KEY: SMOOBU_KEY,
         CONF_API_SECRET: SMOOBU_SECRET,
-        CONF_SMOOBU_URL: f"{demo.base_url}/smoobu",
+        **server(CONF_SMOOBU_URL, f"{demo.base_url}/smoobu"),
     }
     result = await start(hass, entry.entry_id, "smoobu")
     assert result["step_id"] == "user"
@@ -79,7 +82,7 @@ async def test_add_smoobu_with_errors_recovered_then_unit_map(
     result = await configure(hass, flow_id, {**good, CONF_API_KEY: "wrong"})
     assert result["errors"] == {"base": "invalid_auth"}
     result = await configure(
-        hass, flow_id, {**good, CONF_SMOOBU_URL: f"http://127.0.0.1:{unused_tcp_port}"}
+        hass, flow_id, {**good, **server(CONF_SMOOBU_URL, f"http://127.0.0.1:{unused_tcp_port}")}
     )
     assert result["errors"] == {"base": "cannot_connect"}
     with patch(
@@ -151,17 +154,18 @@ async def test_reconfigure_a_source(hass: HomeAssistant, demo: Demo) -> None:
     entry = await set_up(hass, demo.entry(hotelrunner=False))
     subentry_id = next(iter(entry.subentries))
 
-    result = await entry.start_subentry_reconfigure_flow(
-        hass, subentry_id, show_advanced_options=True
-    )
+    result = await entry.start_subentry_reconfigure_flow(hass, subentry_id)
     assert result["step_id"] == "reconfigure"
+    folded = result["data_schema"].schema[CONF_SERVER].schema.schema
+    (url_field,) = folded
+    assert url_field.description == {"suggested_value": f"{demo.base_url}/smoobu"}
     result = await configure(
         hass,
         result["flow_id"],
         {
             CONF_API_KEY: SMOOBU_KEY,
             CONF_API_SECRET: SMOOBU_SECRET,
-            CONF_SMOOBU_URL: f"{demo.base_url}/smoobu",
+            **server(CONF_SMOOBU_URL, f"{demo.base_url}/smoobu"),
         },
     )
     defaults = {
@@ -193,13 +197,11 @@ async def test_reconfigure_refuses_another_account(hass: HomeAssistant, demo: De
     entry.add_to_hass(hass)
     subentry_id = next(iter(entry.subentries))
 
-    result = await entry.start_subentry_reconfigure_flow(
-        hass, subentry_id, show_advanced_options=True
-    )
+    result = await entry.start_subentry_reconfigure_flow(hass, subentry_id)
     result = await configure(
         hass,
         result["flow_id"],
-        {CONF_API_KEY: SMOOBU_KEY, CONF_SMOOBU_URL: f"{demo.base_url}/smoobu"},
+        {CONF_API_KEY: SMOOBU_KEY, **server(CONF_SMOOBU_URL, f"{demo.base_url}/smoobu")},
     )
     assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "wrong_account")
 
@@ -214,24 +216,32 @@ async def test_source_without_units_aborts(
 
     result = await start(hass, entry.entry_id, "smoobu")
     result = await configure(
-        hass, result["flow_id"], {CONF_API_KEY: SMOOBU_KEY, CONF_SMOOBU_URL: stub_url}
+        hass, result["flow_id"], {CONF_API_KEY: SMOOBU_KEY, **server(CONF_SMOOBU_URL, stub_url)}
     )
     assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "no_units")
 
 
 async def test_reconfigure_the_account(hass: HomeAssistant, demo: Demo) -> None:
     entry = await set_up(hass, demo.entry(smoobu=False, hotelrunner=False))
-    result = await entry.start_reconfigure_flow(hass, show_advanced_options=True)
+    result = await entry.start_reconfigure_flow(hass)
     url = f"{demo.base_url}/thekeys"
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_USERNAME: "+33 6 11 22 33 44", CONF_PASSWORD: "wrong", CONF_THEKEYS_URL: url},
+        {
+            CONF_USERNAME: "+33 6 11 22 33 44",
+            CONF_PASSWORD: "wrong",
+            **server(CONF_THEKEYS_URL, url),
+        },
     )
     assert result["errors"] == {"base": "invalid_auth"}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_USERNAME: "+33 6 11 22 33 44", CONF_PASSWORD: TK_PASSWORD, CONF_THEKEYS_URL: url},
+        {
+            CONF_USERNAME: "+33 6 11 22 33 44",
+            CONF_PASSWORD: TK_PASSWORD,
+            **server(CONF_THEKEYS_URL, url),
+        },
     )
     assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "reconfigure_successful")
 
@@ -259,9 +269,7 @@ async def test_hotelrunner_reconfigure_spends_the_running_budget(
     budget = entry.runtime_data.coordinator.sources[subentry_id].budget
     used = budget.used_today
 
-    result = await entry.start_subentry_reconfigure_flow(
-        hass, subentry_id, show_advanced_options=True
-    )
+    result = await entry.start_subentry_reconfigure_flow(hass, subentry_id)
     result = await configure(
         hass,
         result["flow_id"],
@@ -281,19 +289,23 @@ async def test_keypads_unreadable_aborts(hass: HomeAssistant, demo: Demo) -> Non
     result = await configure(
         hass,
         result["flow_id"],
-        {CONF_API_KEY: SMOOBU_KEY, CONF_SMOOBU_URL: f"{demo.base_url}/smoobu"},
+        {CONF_API_KEY: SMOOBU_KEY, **server(CONF_SMOOBU_URL, f"{demo.base_url}/smoobu")},
     )
 
     assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "cannot_connect")
 
 
-async def test_simple_mode_hides_source_addresses(hass: HomeAssistant, demo: Demo) -> None:
+async def test_source_addresses_are_folded_away(hass: HomeAssistant, demo: Demo) -> None:
     entry = demo.entry(smoobu=False, hotelrunner=False)
     entry.add_to_hass(hass)
 
-    for kind, hidden in (("smoobu", CONF_SMOOBU_URL), ("hotelrunner", CONF_HOTELRUNNER_URL)):
-        result = await start_simple(hass, entry.entry_id, kind)
-        assert hidden not in result["data_schema"].schema
+    for kind, url_key in (("smoobu", CONF_SMOOBU_URL), ("hotelrunner", CONF_HOTELRUNNER_URL)):
+        result = await start(hass, entry.entry_id, kind)
+        schema = result["data_schema"].schema
+        assert url_key not in schema
+        assert isinstance(schema[CONF_SERVER], section)
+        assert schema[CONF_SERVER].options == {"collapsed": True}
+        assert set(schema[CONF_SERVER].schema.schema) == {url_key}
 
 
 async def test_reconfigure_keeps_a_keypad_that_went_missing(
@@ -303,9 +315,7 @@ async def test_reconfigure_keeps_a_keypad_that_went_missing(
     entry = await set_up(hass, demo.entry(smoobu=False))
     subentry_id = next(iter(entry.subentries))
 
-    result = await entry.start_subentry_reconfigure_flow(
-        hass, subentry_id, show_advanced_options=True
-    )
+    result = await entry.start_subentry_reconfigure_flow(hass, subentry_id)
     result = await configure(
         hass,
         result["flow_id"],

@@ -91,7 +91,7 @@ async def test_hotelrunner_never_polled_beyond_budget(
     assert all(sent[i + 5] - sent[i] >= 60 for i in range(len(sent) - 5))
     assert all(sent[i + 250] - sent[i] >= 86_400 for i in range(len(sent) - 250))
     assert len(sent) - start >= 200  # and it still polls as often as the budget allows
-    left = the_state(hass, "sensor.33611223344_hotelrunner_requests_left_today")
+    left = the_state(hass, "sensor.hotelrunner_requests_left_today")
     assert (
         int(left.state)
         == entry.runtime_data.coordinator.sources[

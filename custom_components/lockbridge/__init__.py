@@ -16,7 +16,7 @@ from .clients import thekeys_client
 from .const import DOMAIN
 from .coordinator import SyncCoordinator, source_coordinator
 from .engine.apply import Journal
-from .entity import account_device, remove_vanished_locks
+from .entity import register_devices, remove_vanished_locks
 from .models import SOURCE_OF_SUBENTRY
 from .repairs import Issues
 from .services import async_setup_services
@@ -80,8 +80,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -
     )
     entry.runtime_data = LockBridgeData(client, coordinator, state, issues)
     entry.async_on_unload(entry.add_update_listener(_async_reload))
-    # The account device first: locks and units name it as the device they go through.
-    dr.async_get(hass).async_get_or_create(config_entry_id=entry.entry_id, **account_device(entry))
+    register_devices(hass, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

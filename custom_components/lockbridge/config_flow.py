@@ -17,6 +17,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     BooleanSelector,
     NumberSelector,
@@ -31,7 +32,13 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
     TimeSelector,
 )
-import voluptuous as vol
+
+if TYPE_CHECKING:
+    # Home Assistant types its forms with probatio (2026.9+), which it also installs as
+    # `voluptuous`; at run time the import below is probatio there and voluptuous on 2026.8.
+    import probatio as vol
+else:
+    import voluptuous as vol
 
 from .api import (
     Account,
@@ -60,6 +67,7 @@ from .const import (
     CONF_NAME_PREFIX,
     CONF_PIN_LENGTH,
     CONF_PIN_METHOD,
+    CONF_SERVER,
     CONF_SMOOBU_INTERVAL,
     CONF_SMOOBU_URL,
     CONF_THEKEYS_URL,
@@ -99,6 +107,26 @@ def _password() -> TextSelector:
 
 def _url() -> TextSelector:
     return TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+
+
+def _server_section(url_key: str, default: str) -> dict[vol.Marker, Any]:
+    """The cloud's address, folded away: only a test setup (the simulator) changes it."""
+    fields = vol.Schema({vol.Required(url_key, default=default): _url()})
+    return {vol.Required(CONF_SERVER): section(fields, {"collapsed": True})}
+
+
+def _unfold_server(answer: Mapping[str, Any], url_key: str, default: str) -> dict[str, Any]:
+    """A form's answer with the server section unfolded; the default address is not stored."""
+    data = {key: value for key, value in answer.items() if key != CONF_SERVER}
+    url = str((answer.get(CONF_SERVER) or {}).get(url_key) or "").strip()
+    if url and url.rstrip("/") != default.rstrip("/"):
+        data[url_key] = url
+    return data
+
+
+def _server_suggestion(data: Mapping[str, Any], url_key: str, default: str) -> dict[str, Any]:
+    """The stored address as the section's suggested value."""
+    return {CONF_SERVER: {url_key: data.get(url_key) or default}}
 
 
 def _number(low: int, high: int, unit: str | None = None) -> NumberSelector:
@@ -150,8 +178,8 @@ class LockBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
         fields[vol.Required(CONF_PASSWORD)] = TextSelector(
             TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
         )
-        if self.show_advanced_options and not password_only:
-            fields[vol.Optional(CONF_THEKEYS_URL, default=THEKEYS_URL)] = _url()
+        if not password_only:
+            fields.update(_server_section(CONF_THEKEYS_URL, THEKEYS_URL))
         return vol.Schema(fields)
 
     async def _account_step(
@@ -160,7 +188,9 @@ class LockBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
         """Check a phone and password; return the data, the account's unique id, errors."""
         if user_input is None:
             return None, None, {}
-        data = {**base, **user_input}
+        if CONF_SERVER in user_input:  # the form that shows the address decides it
+            base = {key: value for key, value in base.items() if key != CONF_THEKEYS_URL}
+        data = {**base, **_unfold_server(user_input, CONF_THEKEYS_URL, THEKEYS_URL)}
         if (phone := normalise_phone(data[CONF_USERNAME])) is None:
             return None, None, {CONF_USERNAME: "invalid_phone"}
         data[CONF_USERNAME] = phone
@@ -223,7 +253,13 @@ class LockBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                self._schema(), user_input or {**entry.data, CONF_PASSWORD: ""}
+                self._schema(),
+                user_input
+                or {
+                    **entry.data,
+                    CONF_PASSWORD: "",
+                    **_server_suggestion(entry.data, CONF_THEKEYS_URL, THEKEYS_URL),
+                },
             ),
             errors=errors,
         )
@@ -293,10 +329,7 @@ class SourceFlow(ConfigSubentryFlow):
     # -- steps -------------------------------------------------------------------------
 
     def _schema(self) -> vol.Schema:
-        schema = self.credentials_schema()
-        if self.show_advanced_options:
-            schema = schema.extend({vol.Optional(self.url_key, default=self.default_url): _url()})
-        return schema
+        return self.credentials_schema().extend(_server_section(self.url_key, self.default_url))
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Credentials of a new source."""
@@ -315,9 +348,8 @@ class SourceFlow(ConfigSubentryFlow):
     ) -> SubentryFlowResult:
         errors: dict[str, str] = {}
         if user_input is not None:
-            # A custom server address stays when the form did not show it (simple mode).
-            data = {k: v for k, v in current.items() if k == self.url_key}
-            data |= {key: value for key, value in user_input.items() if value not in ("", None)}
+            answer = _unfold_server(user_input, self.url_key, self.default_url)
+            data = {key: value for key, value in answer.items() if value not in ("", None)}
             try:
                 await self.check(data)
             except AuthenticationError:
@@ -340,7 +372,7 @@ class SourceFlow(ConfigSubentryFlow):
                     return self.async_abort(reason="cannot_connect")
                 return await self.async_step_unit()
         # Secrets are never sent back to the browser: they are entered again.
-        suggested = user_input or {k: v for k, v in current.items() if k == self.url_key}
+        suggested = user_input or _server_suggestion(current, self.url_key, self.default_url)
         return self.async_show_form(
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(self._schema(), suggested),

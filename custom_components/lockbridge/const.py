@@ -8,8 +8,10 @@ from typing import Final
 DOMAIN: Final = "lockbridge"
 LOGGER = logging.getLogger(__package__)
 
-#: The Keys cloud address; overridable in advanced mode (the simulators use this).
+#: The Keys cloud address; changed in the forms' folded "Server" section (the simulators use it).
 CONF_THEKEYS_URL: Final = "thekeys_url"
+#: The form section that holds a cloud's server address (folded away).
+CONF_SERVER: Final = "server"
 
 # --- booking-source subentries --------------------------------------------------------
 SUBENTRY_SMOOBU: Final = "smoobu"

@@ -119,6 +119,8 @@ class SourceCoordinator(DataUpdateCoordinator[SourceData]):
         self.failures = 0
         self.last_error: str | None = None
         self._reported: set[Rejection] = set()
+        #: The source's device in the registry, set up before its units' (entity.py).
+        self.device_id = ""
 
     @property
     def options(self) -> Mapping[str, Any]:
@@ -363,6 +365,8 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
         self.state = state
         self.issues = issues
         self.sources: dict[str, SourceCoordinator] = {}
+        #: The account's device in the registry, set up before the entities (entity.py).
+        self.account_device_id = ""
         self.failures = 0
         #: PIN randomness and retry waits (tests pin them down).
         self.randbelow = secrets.randbelow
@@ -582,8 +586,9 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
         )
 
     def device_identifiers(self) -> set[tuple[str, str]]:
-        """The devices that still exist: the account, its locks, the managed units."""
+        """The devices that still exist: the account, its sources and locks, the managed units."""
         found = {(DOMAIN, self.config_entry.unique_id or self.config_entry.entry_id)}
+        found.update((DOMAIN, str(source.subentry.unique_id)) for source in self.sources.values())
         found.update((DOMAIN, unit.unique_id) for unit in self.units)
         if self.data is not None:
             found.update((DOMAIN, str(lock.id)) for lock in self.data.account.locks)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
@@ -13,8 +14,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import Lock
-from .const import DOMAIN
-from .coordinator import SyncCoordinator, UnitView
+from .const import DOMAIN, SUBENTRY_HOTELRUNNER
+from .coordinator import SourceCoordinator, SyncCoordinator, UnitView
 from .engine.bookings import HOTELRUNNER
 from .models import Unit
 
@@ -28,7 +29,7 @@ def account_id(entry: LockBridgeConfigEntry) -> str:
 
 
 def account_device(entry: LockBridgeConfigEntry) -> DeviceInfo:
-    """The account's device: sync status, arrivals, departures."""
+    """The account's device: sync status, arrivals, departures. It has no subentry."""
     return DeviceInfo(
         identifiers={(DOMAIN, account_id(entry))},
         name=entry.title,
@@ -36,6 +37,47 @@ def account_device(entry: LockBridgeConfigEntry) -> DeviceInfo:
         model="Account",
         entry_type=DeviceEntryType.SERVICE,
     )
+
+
+def source_device(subentry: ConfigSubentry, via_device_id: str) -> DeviceInfo:
+    """A booking source's device, in its subentry: its units go through it."""
+    hotelrunner = subentry.subentry_type == SUBENTRY_HOTELRUNNER
+    return DeviceInfo(
+        identifiers={(DOMAIN, str(subentry.unique_id))},
+        name=subentry.title,
+        manufacturer="HotelRunner" if hotelrunner else "Smoobu",
+        model="Booking source",
+        entry_type=DeviceEntryType.SERVICE,
+        via_device_id=via_device_id,
+    )
+
+
+@callback
+def register_devices(hass: HomeAssistant, coordinator: SyncCoordinator) -> None:
+    """The account device, then one device per source, before any entity names them.
+
+    Since Home Assistant 2026.8 a device belongs to one subentry at most. Installs from
+    before had the account device in the HotelRunner subentry too, and the registry's
+    migration kept it there only: it goes back to the entry itself.
+    """
+    registry = dr.async_get(hass)
+    entry = coordinator.config_entry
+    info = account_device(entry)
+    for identifier in info["identifiers"]:
+        device = registry.async_get_device_by_identifier(identifier, entry.entry_id)
+        if device is not None and device.config_subentry_id is not None:
+            registry.async_update_device(device.id, new_config_subentry_id=None)
+    account = registry.async_get_or_create(
+        config_entry_id=entry.entry_id, config_subentry_id=None, **info
+    )
+    coordinator.account_device_id = account.id
+    for source in coordinator.sources.values():
+        device = registry.async_get_or_create(
+            config_entry_id=entry.entry_id,
+            config_subentry_id=source.subentry.subentry_id,
+            **source_device(source.subentry, account.id),
+        )
+        source.device_id = device.id
 
 
 class LockBridgeEntity(CoordinatorEntity[SyncCoordinator]):
@@ -57,6 +99,16 @@ class AccountEntity(LockBridgeEntity):
         self._attr_unique_id = f"{account_id(entry)}_{key}"
         self._attr_device_info = account_device(entry)
 
+
+class SourceEntity(LockBridgeEntity):
+    """An entity of a booking source's device, added with the source's subentry."""
+
+    def __init__(self, coordinator: SyncCoordinator, source: SourceCoordinator, key: str) -> None:
+        super().__init__(coordinator, key)
+        self.source = source
+        self._attr_unique_id = f"{source.subentry.unique_id}_{key}"
+        self._attr_device_info = source_device(source.subentry, coordinator.account_device_id)
+
     @property
     def available(self) -> bool:
         """Account entities show the last sync even when the latest failed."""
@@ -77,7 +129,7 @@ class LockDeviceEntity(LockBridgeEntity):
             model=lock.model or "Smart lock",
             serial_number=lock.serial,
             sw_version=lock.firmware,
-            via_device=(DOMAIN, account_id(coordinator.config_entry)),
+            via_device_id=coordinator.account_device_id,
         )
 
     @property
@@ -103,7 +155,7 @@ class UnitEntity(LockBridgeEntity):
             name=unit.name,
             manufacturer="HotelRunner" if unit.key.source == HOTELRUNNER else "Smoobu",
             model="Room type" if unit.key.source == HOTELRUNNER else "Apartment",
-            via_device=(DOMAIN, account_id(coordinator.config_entry)),
+            via_device_id=coordinator.sources[unit.subentry_id].device_id,
         )
 
     @property
@@ -156,4 +208,4 @@ def remove_vanished_locks(hass: HomeAssistant, coordinator: SyncCoordinator) -> 
     registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         if not device.identifiers & present:
-            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+            registry.async_remove_device(device.id)

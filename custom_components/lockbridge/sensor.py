@@ -34,6 +34,7 @@ from .engine.ownership import parse_tag
 from .entity import (
     AccountEntity,
     LockDeviceEntity,
+    SourceEntity,
     UnitEntity,
     add_lock_entities,
     add_unit_entities,
@@ -332,17 +333,16 @@ class LastSyncSensor(AccountEntity, SensorEntity):
         }
 
 
-class RequestsLeftSensor(AccountEntity, SensorEntity):
+class RequestsLeftSensor(SourceEntity, SensorEntity):
     """HotelRunner requests still allowed in the rolling day."""
 
     _attr_entity_category = EntityCategory.DIAGNOSTIC
     _attr_native_unit_of_measurement = "requests"
+    source: HotelRunnerCoordinator
 
     def __init__(self, coordinator: SyncCoordinator, source: HotelRunnerCoordinator) -> None:
-        super().__init__(coordinator, "hotelrunner_requests_left")
-        self.source = source
-        self._attr_unique_id = f"{source.subentry.unique_id}_requests_left"
-        self._attr_translation_placeholders = {"source": source.subentry.title}
+        super().__init__(coordinator, source, "hotelrunner_requests_left")
+        self._attr_unique_id = f"{source.subentry.unique_id}_requests_left"  # as first released
 
     @property
     def native_value(self) -> int:

@@ -12,7 +12,6 @@ from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, Supp
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.util import dt as dt_util
-import voluptuous as vol
 
 from .api import AccessCode, ApiError, CodeFields, Lock
 from .const import (
@@ -38,7 +37,13 @@ from .events import code_payload
 from .models import option
 
 if TYPE_CHECKING:
+    # Home Assistant types its action schemas with probatio (2026.9+), which it also installs
+    # as `voluptuous`; at run time the import below is probatio there and voluptuous on 2026.8.
+    import probatio as vol
+
     from . import LockBridgeConfigEntry
+else:
+    import voluptuous as vol
 
 ATTR_LOCK = "lock"
 ATTR_KEYPAD = "keypad"

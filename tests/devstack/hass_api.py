@@ -138,15 +138,9 @@ class HomeAssistantApi:
     async def run_flow(
         self, kind: str, handler: str | list[str], answer: Answer, *, limit: int = 20
     ) -> dict[str, Any]:
-        """Drive a config flow (``kind`` "flow") or subentry flow ("subentries/flow") to its end.
-
-        The flow is started in advanced mode, as with "Advanced mode" on in the user's profile,
-        so that the server addresses can point at the simulators.
-        """
+        """Drive a config flow (``kind`` "flow") or subentry flow ("subentries/flow") to its end."""
         path = f"/api/config/config_entries/{kind}"
-        result = await self.request(
-            "POST", path, json={"handler": handler, "show_advanced_options": True}
-        )
+        result = await self.request("POST", path, json={"handler": handler})
         for _ in range(limit):
             if result["type"] != "form":
                 break

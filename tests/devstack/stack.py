@@ -24,6 +24,7 @@ from custom_components.lockbridge.const import (
     CONF_HOTELRUNNER_URL,
     CONF_HR_ID,
     CONF_KEYPAD,
+    CONF_SERVER,
     CONF_SMOOBU_URL,
     CONF_THEKEYS_URL,
     CONF_TOKEN,
@@ -276,7 +277,7 @@ class Stack:
             _answers(
                 username=demo.thekeys_username,
                 password=demo.thekeys_password,
-                **{CONF_THEKEYS_URL: f"{self.sim_url}/thekeys"},
+                **{CONF_SERVER: {CONF_THEKEYS_URL: f"{self.sim_url}/thekeys"}},
             ),
         )
         entry_id = created["result"]["entry_id"]
@@ -287,7 +288,7 @@ class Stack:
                 **{
                     CONF_API_KEY: demo.smoobu_api_key,
                     CONF_API_SECRET: demo.smoobu_api_secret,
-                    CONF_SMOOBU_URL: f"{self.sim_url}/smoobu",
+                    CONF_SERVER: {CONF_SMOOBU_URL: f"{self.sim_url}/smoobu"},
                 }
             ),
         )
@@ -298,7 +299,7 @@ class Stack:
                 **{
                     CONF_TOKEN: demo.hotelrunner_token,
                     CONF_HR_ID: demo.hotelrunner_hr_id,
-                    CONF_HOTELRUNNER_URL: f"{self.sim_url}/hotelrunner/api/v2/apps",
+                    CONF_SERVER: {CONF_HOTELRUNNER_URL: f"{self.sim_url}/hotelrunner/api/v2/apps"},
                 }
             ),
         )
@@ -324,7 +325,7 @@ class Stack:
         return self.demo
 
 
-def _answers(**values: str) -> Answer:
+def _answers(**values: Any) -> Answer:
     """Answer the account and source forms with ``values``, and every unit form as a host would.
 
     A unit gets the keypad whose label names it (the demo's locks are named after their units),
