@@ -87,9 +87,6 @@ homeassistant:
   internal_url: "{url}"
 frontend:
 config:
-http:
-  server_host: 127.0.0.1
-  server_port: {port}
 lovelace:
   dashboards:
     {dashboard}:
@@ -178,12 +175,14 @@ class Stack:
         (config / "configuration.yaml").write_text(
             CONFIGURATION.format(
                 url=self.url,
-                port=self.settings.port,
                 dashboard=DASHBOARD_PATH,
                 time_zone=TIME_ZONE,
             ),
             encoding="utf-8",
         )
+        storage = config / ".storage"
+        storage.mkdir(exist_ok=True)
+        (storage / "http").write_text(json.dumps(http_store(self.settings.port)), "utf-8")
 
     # ---- the simulators ----
 
@@ -323,6 +322,33 @@ class Stack:
         if self.demo is None:
             raise StackError("the simulators are not running")
         return self.demo
+
+
+def http_store(port: int) -> dict[str, Any]:
+    """Home Assistant's HTTP settings, loopback on ``port``, as its own store keeps them.
+
+    Since 2026.10 `http:` in YAML is deprecated: it is migrated once, as a trial that the
+    UI asks to confirm and that reverts (with a restart) five minutes later. The settings are
+    written as the confirmed ones instead, at every start, since the port may change.
+    """
+    from homeassistant.components.http import config as http  # noqa: PLC0415  # newest only
+
+    settings = http.HTTP_STORAGE_SCHEMA({"server_host": ["127.0.0.1"], "server_port": port})
+    return {
+        "version": http.STORAGE_VERSION,
+        "minor_version": http.STORAGE_MINOR_VERSION,
+        "key": http.STORAGE_KEY,
+        "data": {
+            "stable": {
+                **settings,
+                "created_at": datetime.now(ZoneInfo("UTC")).isoformat(),
+                "error": None,
+                "error_message": None,
+            },
+            "pending": None,
+            "yaml_migration_done": True,
+        },
+    }
 
 
 def _answers(**values: Any) -> Answer:
