@@ -8,9 +8,9 @@ import json
 import logging
 import random
 import traceback
-import warnings
 from unittest.mock import patch
 from urllib.parse import quote
+import warnings
 
 import aiohttp
 from aiohttp import web

@@ -59,22 +59,29 @@ async def test_every_stay_gets_one_code_and_foreign_codes_stay(
     assert len([c for c in demo.thekeys.codes() if parse_tag(c.description)]) == 9
 
 
+def main_device(hass: HomeAssistant, device_id: str | None) -> dr.DeviceEntry | None:
+    """A device of ours (Home Assistant 2026.9 added child devices; we make none)."""
+    found = dr.async_get(hass).async_get(device_id) if device_id else None
+    assert found is None or isinstance(found, dr.DeviceEntry)
+    return found
+
+
 def entities_of(hass: HomeAssistant, entry: ConfigEntry) -> dict[str, dict[str, Any]]:
     """What LockBridge registered and shows, entity by entity, with the device it is on.
 
     Our own view rather than the registries' serialised entries, whose format changes
     between Home Assistant releases: the same snapshot holds on every version we support.
     """
-    entities, devices = er.async_get(hass), dr.async_get(hass)
+    entities = er.async_get(hass)
 
     def subentry(subentry_id: str | None) -> str | None:
         return entry.subentries[subentry_id].title if subentry_id else None
 
     def device(device_id: str | None) -> dict[str, Any] | None:
-        found = devices.async_get(device_id) if device_id else None
+        found = main_device(hass, device_id)
         if found is None:
             return None
-        via = devices.async_get(found.via_device_id) if found.via_device_id else None
+        via = main_device(hass, found.via_device_id)
         return {
             "name": found.name,
             "manufacturer": found.manufacturer,
@@ -277,7 +284,7 @@ async def test_account_entities_stay_on_the_account_device_with_both_sources(
     # The HotelRunner budget is on its source's own device, which goes through the account.
     left = er.async_get(hass).async_get("sensor.hotelrunner_requests_left_today")
     assert left is not None
-    source = dr.async_get(hass).async_get(left.device_id or "")
+    source = main_device(hass, left.device_id)
     assert source is not None
     assert source.config_subentry_id == left.config_subentry_id is not None
     assert source.via_device_id == entry.runtime_data.coordinator.account_device_id
@@ -307,4 +314,32 @@ async def test_an_account_device_left_in_a_subentry_is_taken_back(
     entry = await set_up(hass, entry)
 
     assert entry.runtime_data.coordinator.account_device_id == old.id  # same device, history kept
+    assert_account_entities_shown(hass, entry)
+
+
+async def test_removing_a_source_removes_its_devices_and_leaves_the_account(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    entry = await set_up(hass, demo.entry())
+    hotelrunner = next(
+        sub.subentry_id for sub in entry.subentries.values() if sub.subentry_type == "hotelrunner"
+    )
+    devices = dr.async_get(hass)
+    in_source = {
+        device.id
+        for device in dr.async_entries_for_config_entry(devices, entry.entry_id)
+        if device.config_subentry_id == hotelrunner
+    }
+    # The source's own device and its two room types.
+    assert {device.name for d in in_source if (device := main_device(hass, d))} == {
+        "HotelRunner",
+        "Standard Room",
+        "Deluxe Suite",
+    }
+
+    assert hass.config_entries.async_remove_subentry(entry, hotelrunner)
+    await hass.async_block_till_done()
+
+    assert not any(devices.async_get(device_id) for device_id in in_source)
+    assert hass.states.get("sensor.hotelrunner_requests_left_today") is None
     assert_account_entities_shown(hass, entry)

@@ -7,6 +7,8 @@ from typing import Any
 
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.service import async_get_all_descriptions
+from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 
@@ -243,3 +245,14 @@ async def test_sync_reads_the_bookings_first(hass: HomeAssistant, demo: Demo) ->
 
     moved = next(c for c in demo.thekeys.codes(3703) if c.name == "smoobu Amélie Laurent")
     assert (moved.start, moved.end) == (start + day, end + day)
+
+
+async def test_the_pin_field_states_the_policy_bounds(hass: HomeAssistant, demo: Demo) -> None:
+    await set_up(hass, demo.entry())
+
+    descriptions = await async_get_all_descriptions(hass)
+    create = descriptions[DOMAIN]["create_code"]
+    assert create["description_placeholders"] == {"min_length": "4", "max_length": "8"}
+    translations = await async_get_translations(hass, "fr", "services", [DOMAIN])
+    text = translations[f"component.{DOMAIN}.services.create_code.fields.pin.description"]
+    assert text.format_map(create["description_placeholders"]).startswith("4 à 8 chiffres.")

@@ -371,6 +371,8 @@ def async_setup_services(hass: HomeAssistant) -> None:
         _create_code,
         schema=CREATE_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
+        # The form's text says the PIN policy's own bounds, in every language.
+        description_placeholders={"min_length": str(MIN_LENGTH), "max_length": str(MAX_LENGTH)},
     )
     hass.services.async_register(
         DOMAIN,
