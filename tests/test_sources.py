@@ -182,3 +182,49 @@ async def test_a_broken_booking_is_logged_once_and_harms_nothing(
     skipped = [r for r in caplog.records if "skipped (departure_not_after_arrival)" in r.message]
     assert len(skipped) == 1
     assert len(ours(demo)) == 5  # every other stay has its code
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "quiet_minutes"),
+    [
+        ("1200", 20),  # Smoobu asks for 20 minutes: no poll before, one right after
+        ("999999999", 60),  # a header that would stop polling for 31 years: an hour at most
+    ],
+)
+async def test_smoobu_rate_limit_holds_polling_as_long_as_asked_within_bounds(
+    hass: HomeAssistant,
+    demo: Demo,
+    freezer: FrozenDateTimeFactory,
+    retry_after: str,
+    quiet_minutes: int,
+) -> None:
+    await set_up(hass, demo.entry(hotelrunner=False))
+    demo.smoobu.faults.rate_limit_next, demo.smoobu.faults.retry_after = 1, retry_after
+    await tick(hass, freezer, 5.1)  # the poll that meets the 429
+    assert demo.smoobu.faults.rate_limit_next == 0
+    demo.smoobu.clear_log()
+
+    for _ in range(quiet_minutes // 5 - 1):
+        await tick(hass, freezer, 5)
+    assert demo.smoobu.count("/reservations") == 0  # the usual 5-minute poll waits
+
+    await tick(hass, freezer, 5.5)
+    assert demo.smoobu.count("/reservations") >= 1
+    assert the_state(hass, PROBLEM).state == "off"
+
+
+async def test_the_keys_down_shows_as_a_sync_problem_not_as_unavailable(
+    hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
+) -> None:
+    await set_up(hass, demo.entry(hotelrunner=False))
+    last_sync = the_state(hass, "sensor.33611223344_last_sync").state
+    demo.thekeys.faults.fail_next = 10_000
+
+    for _ in range(3):
+        await tick(hass, freezer, 5.1)
+
+    problem = the_state(hass, PROBLEM)
+    assert problem.state == "on"
+    assert problem.attributes["problems"] == ["The Keys: 3 failed syncs in a row"]
+    assert the_state(hass, "sensor.33611223344_last_sync").state == last_sync  # still shown
+    assert the_state(hass, "sensor.33611223344_arrivals_today").state == "1"  # Zoë, at 15:00

@@ -60,6 +60,9 @@ DEFAULTS: Final[dict[str, object]] = {
 
 #: A source that failed this many polls in a row raises "sync problem".
 FAILURES_BEFORE_PROBLEM: Final = 3
+#: The longest a source's "retry after" may hold its polling: a bad or epoch-confused header
+#: must not stop a source for days.
+MAX_SOURCE_RETRY_AFTER: Final = 3600.0
 
 # --- events -----------------------------------------------------------------------------
 EVENT_CODE_CREATED: Final = "lockbridge_code_created"

@@ -37,6 +37,7 @@ from .const import (
     DOMAIN,
     FAILURES_BEFORE_PROBLEM,
     LOGGER,
+    MAX_SOURCE_RETRY_AFTER,
     SUBENTRY_HOTELRUNNER,
 )
 from .engine.apply import Applier, ApplyResult, Journal, codes_after, read_codes
@@ -172,7 +173,9 @@ class SourceCoordinator(DataUpdateCoordinator[SourceData]):
                 translation_domain=DOMAIN,
                 translation_key="source_rate_limited",
                 translation_placeholders={"source": self.subentry.title},
-                retry_after=err.retry_after,
+                retry_after=min(err.retry_after, MAX_SOURCE_RETRY_AFTER)
+                if err.retry_after
+                else None,
             ) from err
         except ApiError as err:
             self._failed(err)
@@ -441,6 +444,10 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
             ) from err
         except ApiError as err:
             self.failures += 1
+            if self.failures >= FAILURES_BEFORE_PROBLEM:
+                # A coordinator tells its entities about the first failure of a run only:
+                # "sync problem" must turn on at the third.
+                self.async_update_listeners()
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="cannot_connect",

@@ -99,6 +99,11 @@ class AccountEntity(LockBridgeEntity):
         self._attr_unique_id = f"{account_id(entry)}_{key}"
         self._attr_device_info = account_device(entry)
 
+    @property
+    def available(self) -> bool:
+        """Account entities show the last sync even when the latest failed."""
+        return self.coordinator.data is not None
+
 
 class SourceEntity(LockBridgeEntity):
     """An entity of a booking source's device, added with the source's subentry."""
@@ -111,8 +116,8 @@ class SourceEntity(LockBridgeEntity):
 
     @property
     def available(self) -> bool:
-        """Account entities show the last sync even when the latest failed."""
-        return self.coordinator.data is not None
+        """What the source's own state says is known whether or not the last sync worked."""
+        return True
 
 
 class LockDeviceEntity(LockBridgeEntity):

@@ -59,6 +59,20 @@ async def test_the_stack_is_offline_and_points_at_the_simulators(
     assert not refused.exists(), refused.read_text()
 
 
+async def test_home_assistant_serves_our_brand_images(
+    stack: dict[str, Any], api: HomeAssistantApi
+) -> None:
+    """From brand/ itself (2026.3+), with no brands CDN, which the offline guard would refuse."""
+    brand = REPO / "custom_components" / DOMAIN / "brand"
+    for name in ("icon.png", "logo.png", "dark_logo.png"):
+        async with api.session.get(
+            f"{stack['url']}/api/brands/integration/{DOMAIN}/{name}",
+            headers={"Authorization": f"Bearer {api.token}"},
+        ) as response:
+            assert response.status == 200, name
+            assert await response.read() == (brand / name).read_bytes(), name
+
+
 async def test_home_assistant_reports_nothing_deprecated_of_ours(
     stack: dict[str, Any], api: HomeAssistantApi
 ) -> None:
@@ -80,6 +94,11 @@ async def test_guests_and_their_codes_show_in_home_assistant(
     assert states["sensor.garden_studio_current_guest"]["state"] == "Hiroshi Tanaka"
     code = states["sensor.garden_studio_access_code"]
     assert code["state"] == "active"
+    # The account device's entities, which 2026.8's device model once hid (issue 11).
+    for suffix in ("_sync_problem", "_arrivals_today", "_departures_today", "_last_sync"):
+        (entity,) = [e for e in states if e.endswith(suffix)]
+        assert states[entity]["state"] not in ("unknown", "unavailable"), entity
+    assert any(e.startswith("button.") and e.endswith("_sync_now") for e in states)
     arrivals = states[next(e for e in states if e.endswith("_arrivals_today"))]
     assert {g["guest"] for g in arrivals["attributes"]["guests"]} == {"Zoë Müller", "Ayşe Yılmaz"}
     async with aiohttp.ClientSession() as session:
