@@ -109,6 +109,11 @@ def undeclared_dependency(repo: Path) -> None:
     path.write_text(path.read_text("utf-8") + "\nimport homeassistant.components.webhook\n")
 
 
+def no_config_schema(repo: Path) -> None:
+    path = repo / INTEGRATION / "__init__.py"
+    path.write_text(path.read_text("utf-8").replace("CONFIG_SCHEMA = ", "SCHEMA = "), "utf-8")
+
+
 @pytest.mark.parametrize(
     ("fault", "expected"),
     [
@@ -125,6 +130,7 @@ def undeclared_dependency(repo: Path) -> None:
         (minimum_not_tested, "hacs.json: homeassistant '2025.1.0' is not the version"),
         (hacs_unknown_key, "hacs.json: key 'iot_class' not allowed"),
         (undeclared_dependency, "repairs.py: imports webhook without listing it"),
+        (no_config_schema, "__init__.py: a setup function needs a CONFIG_SCHEMA"),
     ],
 )
 def test_a_fault_is_reported(

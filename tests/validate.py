@@ -139,6 +139,9 @@ def check_manifest(integration: Path) -> list[str]:
             )
     for path in integration.rglob("*.json"):
         load_json(path, problems)
+    init = (integration / "__init__.py").read_text("utf-8")
+    if re.search(r"^(async )?def (async_)?setup\(", init, re.M) and "CONFIG_SCHEMA" not in init:
+        problems.append("__init__.py: a setup function needs a CONFIG_SCHEMA")
     return problems
 
 
