@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from homeassistant.core import Event, HomeAssistant
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.core import Context, Event, HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
 from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.helpers.translation import async_get_translations
 import pytest
-from pytest_homeassistant_custom_component.common import async_capture_events
+from pytest_homeassistant_custom_component.common import MockUser, async_capture_events
 
 from custom_components.lockbridge.const import (
     DOMAIN,
@@ -256,3 +256,50 @@ async def test_the_pin_field_states_the_policy_bounds(hass: HomeAssistant, demo:
     translations = await async_get_translations(hass, "fr", "services", [DOMAIN])
     text = translations[f"component.{DOMAIN}.services.create_code.fields.pin.description"]
     assert text.format_map(create["description_placeholders"]).startswith("4 à 8 chiffres.")
+
+
+@pytest.mark.parametrize(
+    ("service", "data"),
+    [
+        (
+            "create_code",
+            {"lock": LOCK, "name": "x", "start": "2026-11-24 10:00", "end": "2026-11-24 12:00"},
+        ),
+        ("remove_code", {"lock": LOCK, "name": "Cleaner", "force": True}),
+        ("regenerate_code", {"booking": "smoobu:58123401"}),
+        ("set_stay_override", {"booking": "smoobu:58123401", "clear": True}),
+        ("sync", {}),
+    ],
+)
+async def test_door_code_actions_are_for_admins_only(
+    hass: HomeAssistant,
+    demo: Demo,
+    hass_read_only_user: MockUser,
+    hass_admin_user: MockUser,
+    service: str,
+    data: dict[str, Any],
+) -> None:
+    await set_up(hass, demo.entry())
+    codes = {(c.lock_id, c.id, c.code, c.start, c.end) for c in demo.thekeys.codes()}
+
+    with pytest.raises(Unauthorized):
+        await hass.services.async_call(
+            DOMAIN,
+            service,
+            data,
+            blocking=True,
+            context=Context(user_id=hass_read_only_user.id),
+            return_response=service != "set_stay_override",
+        )
+    assert {(c.lock_id, c.id, c.code, c.start, c.end) for c in demo.thekeys.codes()} == codes
+
+    # The same call by an administrator goes through (a sync, at least, changes nothing here).
+    if service == "sync":
+        await hass.services.async_call(
+            DOMAIN,
+            service,
+            data,
+            blocking=True,
+            context=Context(user_id=hass_admin_user.id),
+            return_response=True,
+        )

@@ -11,6 +11,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, entity_registry as er
+from homeassistant.helpers.service import async_register_admin_service
 from homeassistant.util import dt as dt_util
 
 from .api import AccessCode, ApiError, CodeFields, Lock
@@ -364,37 +365,35 @@ async def _sync(call: ServiceCall) -> ServiceResponse:
 
 
 def async_setup_services(hass: HomeAssistant) -> None:
-    """Register the integration's actions."""
-    hass.services.async_register(
+    """Register the integration's actions, for administrators only.
+
+    Each one reads or changes who can open a door (a PIN comes back in the response), so a
+    user without admin rights gets `Unauthorized`, as with Home Assistant's own settings.
+    """
+    async_register_admin_service(
+        hass,
         DOMAIN,
         SERVICE_CREATE_CODE,
         _create_code,
-        schema=CREATE_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
+        CREATE_SCHEMA,
+        SupportsResponse.OPTIONAL,
         # The form's text says the PIN policy's own bounds, in every language.
         description_placeholders={"min_length": str(MIN_LENGTH), "max_length": str(MAX_LENGTH)},
     )
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_REMOVE_CODE,
-        _remove_code,
-        schema=REMOVE_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
+    async_register_admin_service(
+        hass, DOMAIN, SERVICE_REMOVE_CODE, _remove_code, REMOVE_SCHEMA, SupportsResponse.OPTIONAL
     )
-    hass.services.async_register(
+    async_register_admin_service(
+        hass,
         DOMAIN,
         SERVICE_REGENERATE_CODE,
         _regenerate_code,
-        schema=REGENERATE_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
+        REGENERATE_SCHEMA,
+        SupportsResponse.OPTIONAL,
     )
-    hass.services.async_register(
-        DOMAIN, SERVICE_SET_STAY_OVERRIDE, _set_stay_override, schema=OVERRIDE_SCHEMA
+    async_register_admin_service(
+        hass, DOMAIN, SERVICE_SET_STAY_OVERRIDE, _set_stay_override, OVERRIDE_SCHEMA
     )
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_SYNC,
-        _sync,
-        schema=SYNC_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
+    async_register_admin_service(
+        hass, DOMAIN, SERVICE_SYNC, _sync, SYNC_SCHEMA, SupportsResponse.OPTIONAL
     )
