@@ -96,14 +96,26 @@ async def test_create_code_refuses_bad_input(hass: HomeAssistant, demo: Demo) ->
 
     for data, key in (
         ({**good, "end": "2026-11-24 07:00"}, "end_not_after_start"),
-        ({**good, "pin": "1234"}, "pin_refused"),
-        ({**good, "pin": "4826"}, "pin_refused"),  # the cleaner's
+        ({**good, "pin": "1234"}, "pin_weak"),
+        ({**good, "pin": "4826"}, "pin_taken"),  # the cleaner's
+        ({**good, "pin": "4826\n"}, "pin_format"),
+        ({**good, "pin": "٤٨٢٦"}, "pin_format"),  # Arabic-Indic digits: isdigit() says yes
+        ({**good, "pin": "４８２６"}, "pin_format"),  # full-width digits
+        ({**good, "pin": "48a6"}, "pin_format"),
+        ({**good, "pin": "482"}, "pin_format"),
+        ({**good, "start": "2026-11-20 08:00", "end": "2026-11-22 08:00"}, "window_over"),
+        ({**good, "start": "0001-01-01 08:00"}, "date_out_of_range"),
+        ({**good, "end": "9999-12-31 08:00"}, "date_out_of_range"),
+        ({**good, "end": "2126-11-24 08:00"}, "date_out_of_range"),
+        ({**good, "end": "2029-11-25 08:00"}, "window_too_long"),
         ({**good, "keypad": "Nope"}, "unknown_keypad"),
         ({**good, "lock": "lock.nowhere"}, "not_a_lockbridge_lock"),
     ):
         with pytest.raises(ServiceValidationError) as info:
             await call(hass, "create_code", **data)
         assert info.value.translation_key == key
+        if key == "pin_format":  # the message says what a PIN is, in the host's language
+            assert str(info.value).startswith("A PIN is 4 to 8 digits (0-9)")
 
     response = await call(hass, "create_code", **good, pin="90817")
     assert response["pin"] == "90817"
@@ -173,6 +185,11 @@ async def test_override_moves_the_window_and_survives_reload(
     for data, key in (
         ({"booking": booking}, "override_empty"),
         ({"booking": "smoobu:1", "clear": True}, "unknown_booking"),
+        ({"booking": booking, "check_out": "9999-12-31 12:00:00"}, "date_out_of_range"),
+        (
+            {"booking": booking, "check_in": "2026-11-23 11:00", "check_out": "2030-01-01 12:00"},
+            "window_too_long",
+        ),
     ):
         with pytest.raises(ServiceValidationError) as info:
             await hass.services.async_call(DOMAIN, "set_stay_override", data, blocking=True)

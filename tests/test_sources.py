@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 import json
 import time
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -228,3 +229,31 @@ async def test_the_keys_down_shows_as_a_sync_problem_not_as_unavailable(
     assert problem.attributes["problems"] == ["The Keys: 3 failed syncs in a row"]
     assert the_state(hass, "sensor.33611223344_last_sync").state == last_sync  # still shown
     assert the_state(hass, "sensor.33611223344_arrivals_today").state == "1"  # Zoë, at 15:00
+
+
+OVERRIDDEN = "smoobu:58123401"
+
+
+async def test_a_date_in_year_9999_skips_that_record_only_and_says_so(
+    hass: HomeAssistant, demo: Demo, hass_storage: dict[str, Any]
+) -> None:
+    far = demo.smoobu.add_booking(103, date(2026, 11, 25), date(9999, 12, 31), "Far Future")
+    # Left by an earlier version: an override reaching as far.
+    entry = demo.entry()
+    hass_storage[f"{DOMAIN}.{entry.entry_id}.state"] = {
+        "version": 1,
+        "data": {
+            "overrides": {OVERRIDDEN: {"check_out": "9999-12-31T12:00:00+01:00"}},
+            "bookings": {},
+            "budgets": {},
+        },
+    }
+
+    await set_up(hass, entry)
+
+    assert len(ours(demo)) == 9  # every other stay has its code
+    (overridden,) = [c for c in demo.thekeys.codes() if str(parse_tag(c.description)) == OVERRIDDEN]
+    assert overridden.end.year == 2026  # the stored override was out of range: dropped
+    problem = the_state(hass, PROBLEM)
+    assert problem.state == "on"
+    assert problem.attributes["problems"] == [f"Bookings skipped: smoobu:{far} (date_out_of_range)"]

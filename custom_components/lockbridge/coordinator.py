@@ -77,6 +77,8 @@ from .repairs import (
 )
 from .storage import StateStore
 
+#: Skipped bookings named in "sync problem"; the rest are counted.
+MAX_LISTED = 10
 #: HotelRunner lists reservations created at most this long ago (reference §4).
 HOTELRUNNER_LOOKBACK = timedelta(days=30)
 
@@ -612,6 +614,19 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
             found.append(f"The Keys: {self.failures} failed syncs in a row")
         if self.data is not None and self.data.applied is not None and self.data.applied.failed:
             found.append(f"{len(self.data.applied.failed)} code changes failed")
+        # A record the engine could not use keeps its code as it is; someone must fix it at
+        # the source. (A booking on a unit held for a missing keypad has its own repair.)
+        skipped = sorted(
+            f"{item.key} ({item.reason})"
+            for source in self.sources.values()
+            if source.data is not None
+            for item in source.data.rejected
+            if item.reason is not RejectReason.UNKNOWN_UNIT
+        )
+        if skipped:
+            shown = ", ".join(skipped[:MAX_LISTED])
+            more = f" and {len(skipped) - MAX_LISTED} more" if len(skipped) > MAX_LISTED else ""
+            found.append(f"Bookings skipped: {shown}{more}")
         return found
 
     async def sync_now(self) -> None:

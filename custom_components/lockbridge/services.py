@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+import re
 from typing import TYPE_CHECKING, Any
 import uuid
 
@@ -33,7 +34,7 @@ from .engine.bookings import BookingKey
 from .engine.ownership import legacy_booking, parse_tag, tag, truncate
 from .engine.pins import MAX_LENGTH, MIN_LENGTH, PinSpaceExhaustedError, is_weak, random_pin
 from .engine.plan import Plan
-from .engine.window import Override, validity
+from .engine.window import EARLIEST, LATEST, MAX_STAY, Override, in_range, validity
 from .events import code_payload
 from .models import option
 
@@ -61,14 +62,16 @@ ATTR_CLEAR = "clear"
 ATTR_ENTRY = "config_entry_id"
 ATTR_DRY_RUN = "dry_run"
 
-_PIN = vol.All(cv.string, vol.Match(rf"^\d{{{MIN_LENGTH},{MAX_LENGTH}}}$"))
+#: ASCII digits only: str.isdigit and \d also take "٤٨٢٦", full-width digits and a final
+#: newline, none of which a keypad can type.
+_PIN_FORMAT = re.compile(rf"[0-9]{{{MIN_LENGTH},{MAX_LENGTH}}}")
 _BOOKING = vol.All(cv.string, vol.Match(r"^[a-z]+:\S+$"))
 
 CREATE_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_LOCK): cv.entity_id,
         vol.Required(ATTR_NAME): vol.All(cv.string, vol.Length(min=1)),
-        vol.Optional(ATTR_PIN): _PIN,
+        vol.Optional(ATTR_PIN): cv.string,  # checked in the action, with a clear message
         vol.Required(ATTR_START): cv.datetime,
         vol.Required(ATTR_END): cv.datetime,
         vol.Optional(ATTR_KEYPAD): cv.string,
@@ -118,10 +121,32 @@ def _cloud_error(err: ApiError) -> HomeAssistantError:
 
 
 def _aware(moment: datetime) -> datetime:
-    """A datetime from the UI is wall time in Home Assistant's zone."""
+    """A datetime from the UI is wall time in Home Assistant's zone, within our dates."""
+    if not in_range(moment.date()):
+        raise _invalid(
+            "date_out_of_range", earliest=EARLIEST.isoformat(), latest=LATEST.isoformat()
+        )
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt_util.get_default_time_zone())
     return moment
+
+
+def _window(start: datetime, end: datetime) -> None:
+    """A window typed by hand: in order and of a plausible length."""
+    if end <= start:
+        raise _invalid("end_not_after_start")
+    if end - start > MAX_STAY:
+        raise _invalid("window_too_long", days=str(MAX_STAY.days))
+
+
+def _check_pin(pin: str, taken: set[str]) -> None:
+    """A PIN given by hand: digits a keypad can type, not guessable, free on the keypad."""
+    if not _PIN_FORMAT.fullmatch(pin):
+        raise _invalid("pin_format", min=str(MIN_LENGTH), max=str(MAX_LENGTH))
+    if is_weak(pin):
+        raise _invalid("pin_weak")
+    if pin in taken:
+        raise _invalid("pin_taken")
 
 
 def _loaded_entries(hass: HomeAssistant) -> list[LockBridgeConfigEntry]:
@@ -173,8 +198,9 @@ async def _create_code(call: ServiceCall) -> ServiceResponse:
     if keypad_id not in keypads:
         raise _invalid("unknown_keypad", lock=lock.name, keypad=keypad_id)
     start, end = _aware(call.data[ATTR_START]), _aware(call.data[ATTR_END])
-    if end <= start:
-        raise _invalid("end_not_after_start")
+    _window(start, end)
+    if end <= dt_util.utcnow():
+        raise _invalid("window_over")
     async with entry.runtime_data.coordinator.mutating:
         code = await _make_code(entry, lock, keypad_id, call.data, start, end)
     payload = code_payload(
@@ -196,9 +222,9 @@ async def _make_code(
     """Check the PIN against a fresh listing and create the code (under the sync lock)."""
     taken = {code.pin for code in await _codes(entry, lock, keypad_id)}
     pin = data.get(ATTR_PIN)
-    if pin is not None and (is_weak(pin) or pin in taken):
-        raise _invalid("pin_refused")
-    if pin is None:
+    if pin is not None:
+        _check_pin(pin, taken)
+    else:
         pin = _new_pin(entry, taken)
     zone = entry.runtime_data.coordinator.zone_of(lock)
     window = validity(start, end, zone)
@@ -300,8 +326,8 @@ async def _set_stay_override(call: ServiceCall) -> None:
             check_in=_aware(check_in) if check_in else None,
             check_out=_aware(check_out) if check_out else None,
         )
-        if override.check_in and override.check_out and override.check_out <= override.check_in:
-            raise _invalid("end_not_after_start")
+        if override.check_in and override.check_out:
+            _window(override.check_in, override.check_out)
     entry.runtime_data.state.set_override(key, override)
     await entry.runtime_data.coordinator.async_request_refresh()
 

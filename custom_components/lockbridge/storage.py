@@ -10,7 +10,7 @@ from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN
 from .engine.bookings import Booking, BookingKey, from_dict, to_dict
-from .engine.window import Override
+from .engine.window import Override, in_range
 
 VERSION = 1
 #: Seconds to gather changes (a budget changes on every HotelRunner request) into one write.
@@ -27,7 +27,9 @@ def _moment(value: Any) -> datetime | None:
         moment = datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         return None
-    return moment if moment is None or moment.tzinfo is not None else None
+    if moment is None or moment.tzinfo is None or not in_range(moment.date()):
+        return None
+    return moment
 
 
 class StateStore:

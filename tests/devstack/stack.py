@@ -306,17 +306,22 @@ class Stack:
     async def _wait_loaded(self) -> None:
         """Wait for the entry and one calendar per demo unit (the reload after a source)."""
         units = len(self._demo().smoobu_apartments) + len(self._demo().hotelrunner_rooms)
+        state, calendars = "absent", []
         try:
             async with asyncio.timeout(120):
                 while True:
                     entries = await self.api.entries(DOMAIN)
+                    state = entries[0]["state"] if entries else "absent"
                     calendars = [e for e in await self.api.states() if e.startswith("calendar.")]
-                    if entries and entries[0]["state"] == "loaded" and len(calendars) >= units:
+                    if state == "loaded" and len(calendars) >= units:
                         return
                     await asyncio.sleep(0.5)
         except TimeoutError:
             log = self.settings.config_dir / "home-assistant.log"
-            raise StackError(f"LockBridge did not load in 2 minutes; see {log}") from None
+            raise StackError(
+                f"LockBridge did not load in 2 minutes (entry {state}, calendars "
+                f"{sorted(calendars)} of {units} units); see {log}"
+            ) from None
 
     def _demo(self) -> DemoSet:
         if self.demo is None:

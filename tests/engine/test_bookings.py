@@ -24,8 +24,10 @@ from custom_components.lockbridge.engine.bookings import (
     Rejection,
     RejectReason,
     UnitKey,
+    from_dict,
     from_hotelrunner,
     from_smoobu,
+    to_dict,
 )
 from tests.conftest import HR_ID, HR_TOKEN, SMOOBU_KEY, SMOOBU_SECRET
 from tests.fakes.hotelrunner import HotelRunnerSimulator
@@ -109,6 +111,10 @@ def test_smoobu_statuses(changes: dict[str, Any], status: BookingStatus) -> None
         ({"apartment_id": None}, RejectReason.MISSING_UNIT),
         ({"apartment_id": 999}, RejectReason.UNKNOWN_UNIT),
         ({"guest_name": " \t", "firstname": "", "lastname": ""}, RejectReason.MISSING_GUEST_NAME),
+        ({"departure": date(9999, 12, 31)}, RejectReason.DATE_OUT_OF_RANGE),
+        ({"arrival": date(1, 1, 1)}, RejectReason.DATE_OUT_OF_RANGE),
+        ({"departure": date(2100, 1, 1)}, RejectReason.DATE_OUT_OF_RANGE),
+        ({"departure": A + timedelta(days=732)}, RejectReason.STAY_TOO_LONG),
     ],
 )
 def test_broken_smoobu_records_are_reported_not_raised(
@@ -236,3 +242,9 @@ async def test_hotelrunner_reservations_from_the_simulator(
     assert by_key[f"{number}/HR:2"].departure == date(2026, 6, 13)
     assert by_key[f"{number}/HR:1"].phone == "+905551112233"
     assert [item.status for item in result.bookings].count(BookingStatus.CANCELLED) == 1
+
+
+def test_a_stored_booking_out_of_range_is_dropped() -> None:
+    (good,) = from_smoobu([smoobu(1)]).bookings
+    assert from_dict(to_dict(good)) == good
+    assert from_dict({**to_dict(good), "departure": "9999-12-31"}) is None

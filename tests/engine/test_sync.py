@@ -384,6 +384,18 @@ def test_a_permanent_code_of_ours_gone_from_the_source_is_deleted() -> None:
     assert gone not in result.pins
 
 
+def test_a_code_ending_in_year_9999_does_not_stop_the_plan() -> None:
+    cancelled = booking(78, 101, date(2026, 5, 1), date(2026, 5, 3), status=BookingStatus.CANCELLED)
+    codes = [
+        listed(BookingKey(SMOOBU, "77"), end=date(9999, 12, 31)),
+        listed(cancelled.key, end=date(2026, 5, 3), pin="6182", code_id=8),
+    ]
+    result = plan(desired_of(MARIA, cancelled), {LOFT.lock_id: codes}, NOW)
+
+    assert KEY in {action.key for action in result.actions}
+    assert (ActionKind.DELETE, Reason.CANCELLED) in {(a.kind, a.reason) for a in result.actions}
+
+
 def test_codes_of_a_source_no_longer_configured_are_left() -> None:
     other = BookingKey("airbnb", "1")
     result = plan(desired_of(), {LOFT.lock_id: [listed(other, end=date(2026, 1, 2))]}, NOW)

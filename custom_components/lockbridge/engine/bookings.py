@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple, TypedDict, Unpack
 
 from ..api.models import HotelRunnerReservation, SmoobuReservation
+from .window import MAX_STAY, in_range
 
 SMOOBU = "smoobu"
 HOTELRUNNER = "hotelrunner"
@@ -32,6 +33,8 @@ class RejectReason(StrEnum):
     UNKNOWN_UNIT = "unknown_unit"
     MISSING_GUEST_NAME = "missing_guest_name"
     NO_ROOMS = "no_rooms"
+    DATE_OUT_OF_RANGE = "date_out_of_range"
+    STAY_TOO_LONG = "stay_too_long"
 
 
 class BookingKey(NamedTuple):
@@ -149,8 +152,12 @@ class _Collector:
         reason = None
         if arrival is None or departure is None:
             reason = RejectReason.MISSING_DATES
+        elif not in_range(arrival, departure):
+            reason = RejectReason.DATE_OUT_OF_RANGE
         elif departure <= arrival:
             reason = RejectReason.DEPARTURE_NOT_AFTER_ARRIVAL
+        elif departure - arrival > MAX_STAY:
+            reason = RejectReason.STAY_TOO_LONG
         elif not unit_id:
             reason = RejectReason.MISSING_UNIT
         elif self._known is not None and unit_id not in self._known:
@@ -298,7 +305,7 @@ def to_dict(booking: Booking) -> dict[str, Any]:
 def from_dict(data: Any) -> Booking | None:
     """The booking `to_dict` gave, or None for anything unreadable (a corrupt store)."""
     try:
-        return Booking(
+        booking = Booking(
             key=BookingKey(str(data["source"]), str(data["id"])),
             unit_id=str(data["unit_id"]),
             status=BookingStatus(data["status"]),
@@ -319,3 +326,4 @@ def from_dict(data: Any) -> Booking | None:
         )
     except (KeyError, TypeError, ValueError):
         return None
+    return booking if in_range(booking.arrival, booking.departure) else None

@@ -22,7 +22,7 @@ from ..api.models import AccessCode, CodeFields
 from .bookings import Booking, BookingKey, BookingStatus, Normalised, Rejection, UnitKey
 from .ownership import code_name, is_legacy_name_match, legacy_booking, parse_tag, tag
 from .pins import phone_pin, random_pin
-from .window import Override, TimePolicy, Validity, stay_window, validity
+from .window import Override, TimePolicy, Validity, in_range, stay_window, validity
 
 DEFAULT_HORIZON = timedelta(days=90)
 DEFAULT_GRACE = timedelta(days=1)
@@ -327,8 +327,8 @@ class _Owned:
 
 
 def _code_end(code: AccessCode, zone: ZoneInfo) -> datetime | None:
-    if code.end_date is None:
-        return None
+    if code.end_date is None or not in_range(code.end_date):
+        return None  # open-ended, as far as any stay goes (and year 9999 + grace overflows)
     return datetime.combine(code.end_date, code.end_time or time(23, 59), zone)
 
 

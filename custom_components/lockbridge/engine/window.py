@@ -13,6 +13,18 @@ from zoneinfo import ZoneInfo
 DEFAULT_CHECK_IN = time(15, 0)
 DEFAULT_CHECK_OUT = time(12, 0)
 
+#: The dates LockBridge computes with. A record or an input outside them is refused, for
+#: itself only: a departure in year 9999 would overflow its window, and every sync with it.
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2099, 12, 31)
+#: The longest stay, or hand-made code, that is not a typo.
+MAX_STAY = timedelta(days=731)
+
+
+def in_range(*days: date) -> bool:
+    """True when every date lies between EARLIEST and LATEST."""
+    return all(EARLIEST <= day <= LATEST for day in days)
+
 
 @dataclass(frozen=True, slots=True)
 class TimePolicy:
