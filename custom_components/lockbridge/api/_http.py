@@ -25,6 +25,10 @@ from .errors import (
 
 #: Longest piece of a cloud's own error text we carry into an exception.
 MAX_MESSAGE = 300
+#: The largest answer read. A page of 100 bookings is about 200 kB; anything far beyond is
+#: broken or hostile, and an endless stream must not fill Home Assistant's memory.
+MAX_BODY = 8 * 1024 * 1024
+_CHUNK = 64 * 1024
 _EPOCH_THRESHOLD = 1_000_000_000
 
 
@@ -79,10 +83,22 @@ class Response:
         """Decode the body as JSON or raise InvalidResponseError."""
         try:
             return json.loads(self.text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested thousands of levels deep
             pass
         # Raised outside the except block: the decode error's context holds the whole body.
         raise InvalidResponseError(f"{what}: malformed JSON in the answer (HTTP {self.status})")
+
+
+async def _read_bounded(resp: aiohttp.ClientResponse, what: str) -> bytes:
+    """The body, or InvalidResponseError once it grows past MAX_BODY."""
+    if (resp.content_length or 0) > MAX_BODY:
+        raise InvalidResponseError(f"{what}: the answer is too large ({resp.content_length} bytes)")
+    body = bytearray()
+    async for chunk in resp.content.iter_chunked(_CHUNK):
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise InvalidResponseError(f"{what}: the answer is too large (over {MAX_BODY} bytes)")
+    return bytes(body)
 
 
 async def send(
@@ -107,7 +123,7 @@ async def send(
             asyncio.timeout(timeout),
             session.request(method, url, headers=headers, data=data, allow_redirects=False) as resp,
         ):
-            body = await resp.read()
+            body = await _read_bounded(resp, what)
             return Response(resp.status, resp.headers, body.decode("utf-8", errors="replace"))
     except TimeoutError:
         failure = ApiTimeoutError(f"{what}: no answer within {timeout:g} s")
