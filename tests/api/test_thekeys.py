@@ -21,6 +21,7 @@ from custom_components.lockbridge.api import (
     RequestRejectedError,
     TheKeysClient,
 )
+from custom_components.lockbridge.api.thekeys import TOKEN_ROUNDS
 from tests.conftest import TK_PASSWORD, TK_USERNAME, StubCloud, exception_text, raises_clean
 
 KEYPAD = "KpXy34Zt"
@@ -369,13 +370,18 @@ async def test_login_error_that_is_not_json(session, stub, stub_url) -> None:
     assert "Unauthorized" in str(err.value)
 
 
-async def test_token_refused_even_after_new_login(session, stub, stub_url) -> None:
+async def test_token_refused_even_after_new_logins(session, stub, stub_url) -> None:
     canned_login(stub)
     stub.reply(ACCOUNT, {"error": "invalid_grant"}, status=400)
+    client = make_client(session, stub_url)
 
     with raises_clean(AuthenticationError):
-        await make_client(session, stub_url).get_account()
-    assert stub.hits.count("/api/login_check") == 2
+        await client.get_account()
+    assert stub.hits.count("/api/login_check") == 1 + TOKEN_ROUNDS
+    # Further calls share that outcome for a while rather than log in again and again.
+    with raises_clean(AuthenticationError):
+        await client.get_account()
+    assert stub.hits.count("/api/login_check") == 1 + TOKEN_ROUNDS
 
 
 async def test_null_data_is_not_found(session, stub, stub_url) -> None:
@@ -548,7 +554,7 @@ async def test_envelope_401_renews_the_token(session, stub, stub_url) -> None:
 
     with raises_clean(AuthenticationError):
         await make_client(session, stub_url).get_account()
-    assert stub.hits.count("/api/login_check") == 2
+    assert stub.hits.count("/api/login_check") == 1 + TOKEN_ROUNDS
 
 
 async def test_guest_named_invalid_grant_is_just_a_name(session, stub, stub_url) -> None:
@@ -601,3 +607,17 @@ async def test_pin_is_masked_in_rejections(session, stub, stub_url) -> None:
 
     assert "4821" not in exception_text(err.value)
     assert err.value.fields == {"code": ["*** taken"]}
+
+
+async def test_tokens_that_die_after_two_uses_fail_no_request(
+    session, thekeys_url, thekeys_sim
+) -> None:
+    thekeys_sim.token_uses = 2
+    client = make_client(session, thekeys_url)
+
+    results = await asyncio.gather(
+        *(client.list_codes(3001) for _ in range(40)), return_exceptions=True
+    )
+
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    assert thekeys_sim.logins >= 20  # every token really did die after two uses

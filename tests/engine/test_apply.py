@@ -44,6 +44,7 @@ from tests.engine.test_sync import (
     LOFT,
     MARIA,
     NOW,
+    STUDIO_DOOR,
     UNITS,
 )
 from tests.fakes.thekeys import TheKeysSimulator
@@ -416,3 +417,27 @@ async def test_killed_after_k_mutations_converges_without_duplicates(
             assert code.code == planned_pins[code.description.removeprefix("lockbridge:")]
         assert [code.name for code in cycle.sim.codes() if not code.description] == ["Cleaner"]
         assert not (await cycle.run(AFTER, NOW, sources=SOURCES)).plan
+
+
+async def test_an_adoption_of_thirty_codes_survives_tokens_dying_after_two_uses(
+    cycle: Cycle,
+) -> None:
+    """Up to 8 requests in flight while each token serves two: no action may fail for it."""
+    stays = [
+        booking(600 + n, 101 + n % 2, ARRIVAL + timedelta(days=n), DEPARTURE + timedelta(days=n))
+        for n in range(30)
+    ]
+    for n, stay in enumerate(stays):
+        keypad = LOFT if stay.unit_id == "101" else STUDIO_DOOR
+        cycle.sim.add_code(
+            keypad.lock_id, keypad.keypad_id, f"smoobu {stay.guest_name}", f"{70_000 + n * 37}",
+            stay.arrival, stay.departure, description=f"Smoobu#{stay.key.booking_id}",
+        )  # fmt: skip
+    cycle.sim.token_uses = 2
+
+    result = await cycle.run(stays, NOW)
+
+    assert result.applied is not None
+    assert result.applied.failed == ()
+    assert [a.kind for a in result.plan.actions] == [ActionKind.ADOPT] * 30
+    assert cycle.sim.logins >= 15

@@ -168,6 +168,9 @@ class TheKeysSimulator(SimulatorBase):
         self.token_field = "both"
         self._clock = clock
         self._tokens: dict[str, float] = {}  # bearer token -> expiry on self._clock
+        #: When set, each token is refused after this many uses (tokens that die early).
+        self.token_uses: int | None = None
+        self._uses: dict[str, int] = {}
         #: Every token and refresh token ever handed out, for leak checks in tests.
         self.issued_tokens: list[str] = []
         self._locks: dict[int, _Lock] = {}
@@ -352,8 +355,11 @@ class TheKeysSimulator(SimulatorBase):
     def _authed(self, handler: Handler) -> Handler:
         async def wrapped(request: web.Request) -> web.StreamResponse:
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-            expiry = self._tokens.get(token.strip())
-            if scheme.lower() != "bearer" or expiry is None or self._clock() >= expiry:
+            token = token.strip()
+            expiry = self._tokens.get(token)
+            used = self._uses[token] = self._uses.get(token, 0) + 1
+            worn = self.token_uses is not None and used > self.token_uses
+            if scheme.lower() != "bearer" or expiry is None or self._clock() >= expiry or worn:
                 detail = "The access token provided has expired."
                 return json_response(
                     {"error": "invalid_grant", "error_description": detail},

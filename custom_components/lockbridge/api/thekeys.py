@@ -33,6 +33,12 @@ _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.the-keys.fr"
 DEFAULT_TIMEOUT = 30.0
+#: Logins a request may make when each new token is refused in turn. Tokens that die early,
+#: while other requests are in flight, must not fail an action; a cloud that refuses every
+#: token gets this many logins (and one), then none for AUTH_RETRY_DELAY.
+TOKEN_ROUNDS = 6
+#: And tokens it may try in all, newer ones logged in by other callers included.
+MAX_TOKEN_TRIES = 60
 #: Renew the token this long before it expires (the ha-mmo fix for invalid_grant errors).
 TOKEN_MARGIN = 60.0
 #: After the password is refused, fail fast for this long instead of trying again.
@@ -159,18 +165,23 @@ class TheKeysClient:
             assert self._token is not None  # noqa: S101  # set by _login or the check
             return self._token
 
-    async def _renew(self, rejected: str) -> str:
-        """Log in again after ``rejected`` was refused, once for all concurrent callers."""
+    async def _renew(self, rejected: str) -> tuple[str, bool]:
+        """The token to use after ``rejected`` was refused, and whether we logged in for it.
+
+        Only a caller refused with the current token logs in; the others (refused with an
+        older one, or waiting while that login ran) take the newer token.
+        """
         attempts = self._attempts
         async with self._login_lock:
             if token := self._shared_outcome(attempts):
-                return token
-            if self._token == rejected or self._token is None:
+                return token, False
+            logged_in = self._token == rejected or self._token is None
+            if logged_in:
                 _LOGGER.debug("The Keys refused the token; logging in again")
                 self._token = None
                 await self._login()
             assert self._token is not None  # noqa: S101
-            return self._token
+            return self._token, logged_in
 
     # --- requests ---------------------------------------------------------------------
 
@@ -186,13 +197,21 @@ class TheKeysClient:
         """Call the API with the token; `hide` is masked in error texts (the PIN sent)."""
         url = self._base.joinpath("fr", "api", "v2", *segments)
         token = await self._current_token()
-        resp = await self._send(method, url, token, what, data)
-        if _token_refused(resp):
-            token = await self._renew(token)
+        logins = 0
+        for _ in range(MAX_TOKEN_TRIES):
             resp = await self._send(method, url, token, what, data)
-            if _token_refused(resp):
-                raise AuthenticationError(f"{what}: token refused right after a new login")
-        return self._unwrap(resp, what, allow_null=allow_null, hide=hide)
+            if not _token_refused(resp):
+                return self._unwrap(resp, what, allow_null=allow_null, hide=hide)
+            # Refused: tokens may die while others use them. Take the newest one, logging in
+            # only when ours was the newest; give up rather than log in a TOKEN_ROUNDS+1th time.
+            if logins >= TOKEN_ROUNDS and token == self._token:
+                break
+            token, logged_in = await self._renew(token)
+            logins += logged_in
+        failure = AuthenticationError(f"{what}: token refused after {logins} new logins")
+        # Callers in the next AUTH_RETRY_DELAY share this outcome instead of logging in again.
+        self._last_failure, self._failed_at = failure, self._clock()
+        raise failure
 
     async def _send(
         self, method: str, url: URL, token: str, what: str, data: dict[str, str] | None
