@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import json
 import time
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -257,3 +258,21 @@ async def test_a_date_in_year_9999_skips_that_record_only_and_says_so(
     problem = the_state(hass, PROBLEM)
     assert problem.state == "on"
     assert problem.attributes["problems"] == [f"Bookings skipped: smoobu:{far} (date_out_of_range)"]
+
+
+async def test_no_free_pin_is_a_sync_problem(hass: HomeAssistant, demo: Demo) -> None:
+    class OnlyWeakPins:
+        @staticmethod
+        def randbelow(_: int) -> int:
+            return 1111  # never acceptable: as if every keypad were full
+
+    with patch("custom_components.lockbridge.coordinator.secrets", OnlyWeakPins):
+        await set_up(hass, demo.entry(hotelrunner=False))
+
+    problem = the_state(hass, PROBLEM)
+    assert problem.state == "on"
+    assert problem.attributes["problems"] == [
+        "No free PIN on Garden Studio - Entrée jardin, Old Town Flat - Porte palière, "
+        "Seaside Loft - Porte d'entrée: 5 stays without code"
+    ]
+    assert ours(demo) == set()

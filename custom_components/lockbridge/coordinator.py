@@ -614,6 +614,14 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
             found.append(f"The Keys: {self.failures} failed syncs in a row")
         if self.data is not None and self.data.applied is not None and self.data.applied.failed:
             found.append(f"{len(self.data.applied.failed)} code changes failed")
+        if self.data is not None and (full := self.data.plan.no_free_pin):
+            names = {
+                lock.name if (lock := self.lock(ref.lock_id)) else str(ref.lock_id)
+                for ref in full.values()
+            }
+            found.append(
+                f"No free PIN on {', '.join(sorted(names))}: {len(full)} stays without code"
+            )
         # A record the engine could not use keeps its code as it is; someone must fix it at
         # the source. (A booking on a unit held for a missing keypad has its own repair.)
         skipped = sorted(

@@ -30,6 +30,7 @@ from .const import (
     SUBENTRY_SMOOBU,
 )
 from .engine.bookings import HOTELRUNNER, SMOOBU, UnitKey
+from .engine.pins import is_digits
 from .engine.plan import KeypadRef, PinMethod, Settings, UnitConfig
 from .engine.window import TimePolicy
 
@@ -61,7 +62,7 @@ def keypad_value(keypad: KeypadRef) -> str:
 def parse_keypad(value: object) -> KeypadRef | None:
     """The keypad of a unit map value; None for "not managed" or anything unreadable."""
     lock, sep, keypad = str(value or "").partition("/")
-    return KeypadRef(int(lock), keypad) if sep and lock.isdigit() and keypad else None
+    return KeypadRef(int(lock), keypad) if sep and is_digits(lock) and keypad else None
 
 
 def _time(value: object, default: str) -> time:

@@ -411,3 +411,25 @@ def test_only_updates_resubmit_a_code() -> None:
 def test_lock_zones_skip_unknown_names() -> None:
     zones = lock_zones({1: "Europe/Lisbon", 2: None, 3: "Mars/Olympus_Mons", 4: "../etc"})
     assert zones == {1: ZoneInfo("Europe/Lisbon")}
+
+
+def test_a_keypad_without_a_free_pin_holds_back_its_own_stays_only() -> None:
+    otto = booking(501, 102, ARRIVAL, DEPARTURE, "Otto Berg")
+    full = [
+        AccessCode(
+            id=10_000 + n,
+            lock_id=LOFT.lock_id,
+            keypad_id=LOFT.keypad_id,
+            name=f"Staff {n}",
+            pin=f"{n:04}",
+            start_date=None,
+            end_date=None,
+            description="",
+        )
+        for n in range(10_000)
+    ]
+
+    result = plan(desired_of(MARIA, otto), {LOFT.lock_id: full, STUDIO_DOOR.lock_id: []}, NOW)
+
+    assert [(a.kind, a.key) for a in result.actions] == [(ActionKind.CREATE, otto.key)]
+    assert result.no_free_pin == {KEY: LOFT}

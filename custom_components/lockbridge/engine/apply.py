@@ -16,6 +16,7 @@ from ..api.errors import ApiError, NotFoundError, RateLimitedError
 from ..api.models import AccessCode, CodeFields
 from .bookings import BookingKey, UnitKey
 from .ownership import parse_tag
+from .pins import is_digits
 from .plan import FINAL_REASONS, Action, ActionKind, Desired, KeypadRef, Plan, plan
 
 _LOGGER = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ class Journal:
         if isinstance(pins, dict):
             for text, pin in pins.items():
                 source, _, booking_id = str(text).partition(":")
-                if booking_id and isinstance(pin, str) and pin.isdigit():
+                if booking_id and isinstance(pin, str) and is_digits(pin):
                     self._pins[BookingKey(source, booking_id)] = pin
         pending = data.get("pending")
         if isinstance(pending, dict):

@@ -10,6 +10,8 @@ MIN_LENGTH = 4
 MAX_LENGTH = 8
 #: Tries before giving up on a keypad that is nearly full of codes.
 MAX_TRIES = 1000
+#: What a keypad types; str.isdigit() also takes "٤٨٢٦" and full-width digits.
+DIGITS = "0123456789"
 
 # Most-used PINs in published leak studies, plus keypad patterns (columns, corners).
 _COMMON = frozenset(
@@ -47,9 +49,14 @@ def check_length(length: int) -> None:
         raise ValueError(f"PIN length must be {MIN_LENGTH} to {MAX_LENGTH} digits")
 
 
+def is_digits(pin: str) -> bool:
+    """Only the digits a keypad has."""
+    return bool(pin) and all(ch in DIGITS for ch in pin)
+
+
 def acceptable(pin: str, length: int, taken: Collection[str]) -> bool:
     """A PIN of the right length and digits only, not weak, not used on the keypad."""
-    return len(pin) == length and pin.isdigit() and not is_weak(pin) and pin not in taken
+    return len(pin) == length and is_digits(pin) and not is_weak(pin) and pin not in taken
 
 
 def random_pin(
@@ -70,6 +77,6 @@ def random_pin(
 def phone_pin(phone: str | None, length: int, taken: Collection[str] = ()) -> str | None:
     """The last `length` digits of the guest's phone, or None when unusable."""
     check_length(length)
-    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    digits = "".join(ch for ch in phone or "" if ch in DIGITS)
     pin = digits[-length:]
     return pin if len(digits) >= length + 4 and acceptable(pin, length, taken) else None

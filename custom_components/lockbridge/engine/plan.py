@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from ..api.models import AccessCode, CodeFields
 from .bookings import Booking, BookingKey, BookingStatus, Normalised, Rejection, UnitKey
 from .ownership import code_name, is_legacy_name_match, legacy_booking, parse_tag, tag
-from .pins import phone_pin, random_pin
+from .pins import PinSpaceExhaustedError, is_digits, phone_pin, random_pin
 from .window import Override, TimePolicy, Validity, in_range, stay_window, validity
 
 DEFAULT_HORIZON = timedelta(days=90)
@@ -310,6 +310,8 @@ class Plan:
     guarded: Mapping[str, Guard]
     #: Locks whose codes could not be read: nothing was planned on them.
     unreadable_locks: frozenset[int]
+    #: Stays that got no code because their keypad has no acceptable PIN left.
+    no_free_pin: Mapping[BookingKey, KeypadRef] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.actions)
@@ -353,6 +355,7 @@ class _Planner:
         self.untagged: dict[KeypadRef, list[AccessCode]] = defaultdict(list)
         self.taken: dict[KeypadRef, set[str]] = defaultdict(set)
         self.unreadable: set[int] = set()
+        self.no_free_pin: dict[BookingKey, KeypadRef] = {}
         for codes in actual.values():
             for code in sorted(codes, key=lambda item: item.id):
                 self._classify(code)
@@ -489,14 +492,19 @@ class _Planner:
                 candidate
                 # The PIN the guest already has comes first: on the old keypad, or remembered.
                 for candidate in (moved_pin, self.memory.get(stay.key))
-                if candidate is not None and candidate.isdigit() and candidate not in taken
+                if candidate is not None and is_digits(candidate) and candidate not in taken
             ),
             None,
         )
         if pin is None and self.settings.pin_method is PinMethod.PHONE:
             pin = phone_pin(stay.booking.phone, length, taken)
         if pin is None:
-            pin = random_pin(length, taken, randbelow=self.randbelow)
+            try:
+                pin = random_pin(length, taken, randbelow=self.randbelow)
+            except PinSpaceExhaustedError:
+                # A keypad full of codes holds back its own stays only.
+                self.no_free_pin[stay.key] = stay.keypad
+                return
         taken.add(pin)
         self.memory[stay.key] = pin
         self.actions.append(
@@ -557,6 +565,7 @@ class _Planner:
             pins=self._live_pins(),
             guarded=self.guarded,
             unreadable_locks=frozenset(self.unreadable),
+            no_free_pin=self.no_free_pin,
         )
 
     def _live_pins(self) -> dict[BookingKey, str]:
