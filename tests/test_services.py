@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from homeassistant.core import Context, Event, HomeAssistant
@@ -36,7 +36,7 @@ async def call(hass: HomeAssistant, service: str, **data: Any) -> Any:
     )
 
 
-async def test_sync_fires_created_events_with_the_pin(hass: HomeAssistant, demo: Demo) -> None:
+async def test_events_carry_no_pin_and_get_stays_gives_it(hass: HomeAssistant, demo: Demo) -> None:
     created = async_capture_events(hass, EVENT_CODE_CREATED)
     await set_up(hass, demo.entry())
 
@@ -49,7 +49,6 @@ async def test_sync_fires_created_events_with_the_pin(hass: HomeAssistant, demo:
         "keypad_id": "Kp7Lm2Qa",
         "code_id": code.id,
         "name": "smoobu Zoë Müller",
-        "pin": code.code,
         "start": "2026-11-23T15:00:00+01:00",
         "end": "2026-11-27T12:00:00+01:00",
         "booking_id": str(parse_tag(code.description)),
@@ -60,6 +59,60 @@ async def test_sync_fires_created_events_with_the_pin(hass: HomeAssistant, demo:
         "reason": "new_booking",
     }
     assert len(created) == 9
+
+    # What an automation on that event does to tell the guest: ask for the stay.
+    response = await call(hass, "get_stays", booking=zoe["booking_id"])
+    assert response == {
+        "stays": [
+            {
+                "booking_id": zoe["booking_id"],
+                "unit": "Seaside Loft",
+                "guest": "Zoë Müller",
+                "language": "de",
+                "arrival": "2026-11-23",
+                "departure": "2026-11-27",
+                "start": "2026-11-23T15:00:00+01:00",
+                "end": "2026-11-27T12:00:00+01:00",
+                "lock": "Seaside Loft - Porte d'entrée",
+                "code_state": "scheduled",
+                "code_id": code.id,
+                "pin": code.code,
+            }
+        ]
+    }
+
+
+async def test_no_event_of_any_kind_holds_a_pin(hass: HomeAssistant, demo: Demo) -> None:
+    events = [
+        async_capture_events(hass, kind)
+        for kind in (EVENT_CODE_CREATED, EVENT_CODE_UPDATED, EVENT_CODE_REMOVED, EVENT_CODE_FAILED)
+    ]
+    entry = await set_up(hass, demo.entry())
+    pins = {c.code for c in demo.thekeys.codes()}
+    response = await call(
+        hass,
+        "create_code",
+        lock=LOCK,
+        name="Plumber",
+        start="2026-11-24 08:00",
+        end="2026-11-24 18:00",
+    )
+    pins.add(response["pin"])
+    await call(hass, "remove_code", lock=LOCK, name="Plumber")
+    regenerated = await call(hass, "regenerate_code", booking=str(next(iter(demo_keys(demo)))))
+    pins.add(regenerated["pin"])
+    demo.thekeys.faults.fail_next, demo.thekeys.faults.fail_path = 100, "/partage/create/"
+    entry.runtime_data.coordinator.sleep = no_wait  # the retries of the failing create
+    demo.smoobu.add_booking(103, date(2026, 11, 25), date(2026, 11, 27), "Nina Petrova")
+    await call(hass, "sync", config_entry_id=entry.entry_id)
+
+    fired = [event for kind in events for event in kind]
+    assert {event.event_type for event in fired} == {
+        EVENT_CODE_CREATED, EVENT_CODE_UPDATED, EVENT_CODE_REMOVED, EVENT_CODE_FAILED
+    }  # fmt: skip
+    for event in fired:
+        assert "pin" not in event.data
+        assert not any(pin in str(event.data) for pin in pins), event
 
 
 async def test_create_and_remove_a_code_by_hand(hass: HomeAssistant, demo: Demo) -> None:
@@ -79,7 +132,7 @@ async def test_create_and_remove_a_code_by_hand(hass: HomeAssistant, demo: Demo)
     code = next(c for c in demo.thekeys.codes(3701) if c.name == "Plumber")
     assert response["pin"] == code.code
     assert response["start"] == "2026-11-24T08:00:00+01:00"
-    assert created[0].data["pin"] == code.code
+    assert created[0].data["code_id"] == code.id
     # The sync leaves a hand-made code alone.
     await call(hass, "sync", config_entry_id=entry.entry_id)
     assert any(c.name == "Plumber" for c in demo.thekeys.codes(3701))
@@ -147,7 +200,7 @@ async def test_regenerate_gives_a_new_pin_that_sticks(hass: HomeAssistant, demo:
 
     assert response["pin"] != old_pin
     assert next(c for c in demo.thekeys.codes(3702) if c.id == code.id).code == response["pin"]
-    assert updated[0].data["pin"] == response["pin"]
+    assert (updated[0].data["code_id"], updated[0].data["reason"]) == (code.id, "regenerated")
     await call(hass, "sync", config_entry_id=entry.entry_id)
     assert next(c for c in demo.thekeys.codes(3702) if c.id == code.id).code == response["pin"]
 
@@ -220,10 +273,10 @@ async def test_sync_dry_run_returns_the_plan_and_changes_nothing(
 
     with pytest.raises(ServiceValidationError):
         await call(hass, "sync", config_entry_id="nope")
-    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.config_entries.async_unload(entry.entry_id)  # no account left to choose
     with pytest.raises(ServiceValidationError) as err:
         await call(hass, "sync")
-    assert err.value.translation_key == "entry_required"
+    assert err.value.translation_key == "entry_not_loaded"
 
 
 async def test_cloud_failures_become_translated_errors(hass: HomeAssistant, demo: Demo) -> None:
@@ -286,6 +339,7 @@ async def test_the_pin_field_states_the_policy_bounds(hass: HomeAssistant, demo:
         ("regenerate_code", {"booking": "smoobu:58123401"}),
         ("set_stay_override", {"booking": "smoobu:58123401", "clear": True}),
         ("sync", {}),
+        ("get_stays", {}),
     ],
 )
 async def test_door_code_actions_are_for_admins_only(
@@ -320,3 +374,35 @@ async def test_door_code_actions_are_for_admins_only(
             context=Context(user_id=hass_admin_user.id),
             return_response=True,
         )
+
+
+def demo_keys(demo: Demo) -> list[str]:
+    """The bookings that have a code of ours on the demo keypads."""
+    return sorted(str(key) for c in demo.thekeys.codes() if (key := parse_tag(c.description)))
+
+
+async def no_wait(_: float) -> None:
+    """Retry backoff without waiting."""
+
+
+async def test_get_stays_of_a_unit_and_a_range(hass: HomeAssistant, demo: Demo) -> None:
+    await set_up(hass, demo.entry())
+
+    response = await call(hass, "get_stays", unit="calendar.garden_studio")
+    stays = response["stays"]
+    assert [(s["guest"], s["code_state"]) for s in stays][:1] == [("Hiroshi Tanaka", "active")]
+    assert {s["unit"] for s in stays} == {"Garden Studio"}
+    assert all(s["pin"] for s in stays if s["code_state"] != "pending")
+
+    everyone = await call(hass, "get_stays", start="2026-11-23", end="2026-11-23")
+    assert {s["guest"] for s in everyone["stays"]} >= {"Hiroshi Tanaka", "Zoë Müller"}
+    assert all(s["arrival"] <= "2026-11-23" <= s["departure"] for s in everyone["stays"])
+
+    for data, key in (
+        ({"unit": "sensor.garden_studio_current_guest"}, "not_a_lockbridge_unit"),
+        ({"start": "2026-11-25", "end": "2026-11-24"}, "end_not_after_start"),
+        ({"end": "9999-01-01"}, "date_out_of_range"),
+    ):
+        with pytest.raises(ServiceValidationError) as info:
+            await call(hass, "get_stays", **data)
+        assert info.value.translation_key == key

@@ -67,6 +67,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -
             )
     state.forget(set(coordinator.sources))
     entry.async_on_unload(state.flush)
+    # Before the first sync: automations that answer its events call the actions, which
+    # find the account here.
+    entry.runtime_data = LockBridgeData(client, coordinator, state, issues)
 
     # A source that fails here keeps nothing from being set up: it is retried on its
     # schedule, and the sync deletes nothing of its codes meanwhile.
@@ -78,7 +81,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -
     entry.async_on_unload(
         coordinator.async_add_listener(lambda: remove_vanished_locks(hass, coordinator))
     )
-    entry.runtime_data = LockBridgeData(client, coordinator, state, issues)
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     register_devices(hass, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

@@ -76,6 +76,7 @@ SERVICE_REMOVE_CODE: Final = "remove_code"
 SERVICE_REGENERATE_CODE: Final = "regenerate_code"
 SERVICE_SET_STAY_OVERRIDE: Final = "set_stay_override"
 SERVICE_SYNC: Final = "sync"
+SERVICE_GET_STAYS: Final = "get_stays"
 
 #: Source of codes made by hand through the create_code action (tag lockbridge:manual:<id>).
 MANUAL_SOURCE: Final = "manual"

@@ -1,4 +1,8 @@
-"""Events for automations: a code was created, updated, removed, or could not be."""
+"""Events for automations: a code was created, updated, removed, or could not be.
+
+They carry no PIN: Home Assistant's recorder keeps every event in its database, and its
+debug log prints them. An automation reads the PIN with `lockbridge.get_stays` (admin).
+"""
 
 from __future__ import annotations
 
@@ -37,7 +41,7 @@ def code_payload(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> dict[str, Any]:
-    """What every code event carries about the code and its lock."""
+    """What every code event carries about the code and its lock (never its PIN)."""
     return {
         "entry_id": entry_id,
         "lock_id": lock_id,
@@ -45,7 +49,6 @@ def code_payload(
         "keypad_id": keypad_id,
         "code_id": code.id if code else None,
         "name": code.name if code else None,
-        "pin": code.pin if code else None,
         "start": _iso(start),
         "end": _iso(end),
     }
@@ -73,7 +76,7 @@ def fire_outcome(
         end=stay.end if stay else None,
     )
     if code is None and action.fields is not None:
-        data["name"], data["pin"] = action.fields.name, action.fields.pin
+        data["name"] = action.fields.name
     data |= {
         "booking_id": str(action.key),
         "source": action.key.source,

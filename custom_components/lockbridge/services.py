@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 import uuid
 
 from homeassistant.config_entries import ConfigEntryState
@@ -14,9 +14,11 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.helpers.service import async_register_admin_service
 from homeassistant.util import dt as dt_util
+from homeassistant.util.json import JsonValueType
 
 from .api import AccessCode, ApiError, CodeFields, Lock
 from .const import (
+    CONF_HORIZON,
     CONF_PIN_LENGTH,
     DOMAIN,
     EVENT_CODE_CREATED,
@@ -24,6 +26,7 @@ from .const import (
     EVENT_CODE_UPDATED,
     MANUAL_SOURCE,
     SERVICE_CREATE_CODE,
+    SERVICE_GET_STAYS,
     SERVICE_REGENERATE_CODE,
     SERVICE_REMOVE_CODE,
     SERVICE_SET_STAY_OVERRIDE,
@@ -31,12 +34,13 @@ from .const import (
 )
 from .coordinator import SyncCoordinator
 from .engine.bookings import BookingKey
+from .engine.occupancy import UnitStay
 from .engine.ownership import legacy_booking, parse_tag, tag, truncate
 from .engine.pins import MAX_LENGTH, MIN_LENGTH, PinSpaceExhaustedError, is_weak, random_pin
 from .engine.plan import Plan
 from .engine.window import EARLIEST, LATEST, MAX_STAY, Override, in_range, validity
 from .events import code_payload
-from .models import option
+from .models import Unit, option
 
 if TYPE_CHECKING:
     # Home Assistant types its action schemas with probatio (2026.9+), which it also installs
@@ -61,6 +65,7 @@ ATTR_CHECK_OUT = "check_out"
 ATTR_CLEAR = "clear"
 ATTR_ENTRY = "config_entry_id"
 ATTR_DRY_RUN = "dry_run"
+ATTR_UNIT = "unit"
 
 #: ASCII digits only: str.isdigit and \d also take "٤٨٢٦", full-width digits and a final
 #: newline, none of which a keypad can type.
@@ -95,6 +100,15 @@ OVERRIDE_SCHEMA = vol.Schema(
         vol.Optional(ATTR_CHECK_IN): cv.datetime,
         vol.Optional(ATTR_CHECK_OUT): cv.datetime,
         vol.Optional(ATTR_CLEAR, default=False): cv.boolean,
+    }
+)
+GET_STAYS_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_ENTRY): cv.string,
+        vol.Optional(ATTR_BOOKING): _BOOKING,
+        vol.Optional(ATTR_UNIT): cv.entity_id,
+        vol.Optional(ATTR_START): cv.date,
+        vol.Optional(ATTR_END): cv.date,
     }
 )
 SYNC_SCHEMA = vol.Schema(
@@ -149,11 +163,15 @@ def _check_pin(pin: str, taken: set[str]) -> None:
         raise _invalid("pin_taken")
 
 
+_RUNNING = (ConfigEntryState.LOADED, ConfigEntryState.SETUP_IN_PROGRESS)
+
+
 def _loaded_entries(hass: HomeAssistant) -> list[LockBridgeConfigEntry]:
+    """Entries that run: loaded, or in their first sync (whose events automations answer)."""
     return [
         entry
         for entry in hass.config_entries.async_entries(DOMAIN)
-        if entry.state is ConfigEntryState.LOADED
+        if entry.state in _RUNNING and getattr(entry, "runtime_data", None) is not None
     ]
 
 
@@ -208,7 +226,7 @@ async def _create_code(call: ServiceCall) -> ServiceResponse:
     )
     call.hass.bus.async_fire(EVENT_CODE_CREATED, payload | {"booking_id": None})
     await entry.runtime_data.coordinator.async_request_refresh()
-    return payload
+    return payload | {"pin": code.pin}  # to the administrator who asked, not to the bus
 
 
 async def _make_code(
@@ -361,13 +379,15 @@ def plan_response(planned: Plan, *, dry_run: bool, failed: int) -> dict[str, Any
 
 def _sync_target(hass: HomeAssistant, entry_id: str | None) -> LockBridgeConfigEntry:
     """The account to sync; it may be left out when there is only one (dashboard buttons)."""
+    loaded = _loaded_entries(hass)
     if entry_id is None:
-        loaded = _loaded_entries(hass)
-        if len(loaded) != 1:
+        if not loaded:
+            raise _invalid("entry_not_loaded")
+        if len(loaded) > 1:
             raise _invalid("entry_required")
         return loaded[0]
-    entry = hass.config_entries.async_get_entry(entry_id)
-    if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
+    entry = next((entry for entry in loaded if entry.entry_id == entry_id), None)
+    if entry is None:
         raise _invalid("entry_not_loaded")
     return entry
 
@@ -388,6 +408,87 @@ async def _sync(call: ServiceCall) -> ServiceResponse:
     return plan_response(
         coordinator.data.plan, dry_run=False, failed=len(applied.failed) if applied else 0
     )
+
+
+def _unit_of_calendar(hass: HomeAssistant, entry: LockBridgeConfigEntry, entity_id: str) -> Unit:
+    """The unit whose stays a LockBridge calendar shows."""
+    entity = er.async_get(hass).async_get(entity_id)
+    if entity is not None and entity.platform == DOMAIN and entity.domain == "calendar":
+        for unit in entry.runtime_data.coordinator.units:
+            if entity.unique_id == f"{unit.unique_id}_stays":
+                return unit
+    raise _invalid("not_a_lockbridge_unit", entity_id=entity_id)
+
+
+def _stay_state(stay: UnitStay, code: AccessCode | None, now: datetime) -> str:
+    if stay.end <= now:
+        return "ended"
+    if code is None:
+        return "pending"
+    return "active" if stay.start <= now else "scheduled"
+
+
+async def _get_stays(call: ServiceCall) -> ServiceResponse:
+    """Stays with their guest, window, code state and PIN: for scripts and automations.
+
+    The one way an automation reads a guest's PIN: events and recorded states carry none.
+    """
+    wanted = call.data.get(ATTR_BOOKING)
+    if wanted and ATTR_ENTRY not in call.data:
+        entry, _ = _booking(call.hass, wanted)  # the account whose sources know it
+    else:
+        entry = _sync_target(call.hass, call.data.get(ATTR_ENTRY))
+    coordinator: SyncCoordinator = entry.runtime_data.coordinator
+    today = dt_util.now().date()
+    first = call.data.get(ATTR_START) or today
+    last = call.data.get(ATTR_END) or today + timedelta(
+        days=int(option(entry.options, CONF_HORIZON))
+    )
+    if not in_range(first, last):
+        raise _invalid(
+            "date_out_of_range", earliest=EARLIEST.isoformat(), latest=LATEST.isoformat()
+        )
+    if last < first:
+        raise _invalid("end_not_after_start")
+    units = [unit for unit in coordinator.units if unit.keypad is not None]
+    if ATTR_UNIT in call.data:
+        units = [_unit_of_calendar(call.hass, entry, call.data[ATTR_UNIT])]
+    data = coordinator.data
+    codes = {
+        key: code
+        for listed in (data.codes.values() if data else ())
+        for code in listed
+        if (key := parse_tag(code.description)) is not None
+    }
+    now = dt_util.now()
+    found: list[dict[str, Any]] = []
+    for unit in units:
+        lock = coordinator.lock(unit.keypad.lock_id) if unit.keypad else None
+        for stay in coordinator.unit_view(unit).stays:
+            booking = stay.booking
+            if (wanted and str(booking.key) != wanted) or not (
+                booking.arrival <= last and booking.departure >= first
+            ):
+                continue
+            code = codes.get(booking.key)
+            found.append(
+                {
+                    "booking_id": str(booking.key),
+                    "unit": unit.name,
+                    "guest": booking.guest_name,
+                    "language": booking.language,
+                    "arrival": booking.arrival.isoformat(),
+                    "departure": booking.departure.isoformat(),
+                    "start": stay.start.isoformat(),
+                    "end": stay.end.isoformat(),
+                    "lock": lock.name if lock else None,
+                    "code_state": _stay_state(stay, code, now),
+                    "code_id": code.id if code else None,
+                    "pin": code.pin if code else None,
+                }
+            )
+    found.sort(key=lambda item: (item["start"], item["unit"]))
+    return {"stays": cast("list[JsonValueType]", found)}
 
 
 def async_setup_services(hass: HomeAssistant) -> None:
@@ -422,4 +523,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
     async_register_admin_service(
         hass, DOMAIN, SERVICE_SYNC, _sync, SYNC_SCHEMA, SupportsResponse.OPTIONAL
+    )
+    async_register_admin_service(
+        hass, DOMAIN, SERVICE_GET_STAYS, _get_stays, GET_STAYS_SCHEMA, SupportsResponse.ONLY
     )
