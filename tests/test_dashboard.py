@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +68,25 @@ def test_the_readme_shows_the_dashboard_as_installed() -> None:
     assert "![The Guests dashboard](docs/guests-dashboard.png)" in readme
     buttons = [c for c in cards(load_yaml_dict(DASHBOARD)) if c["type"] == "button"]
     assert buttons[0]["tap_action"]["perform_action"] == "lockbridge.sync"
+
+
+async def test_names_from_the_clouds_cannot_break_or_inject_into_the_cards(
+    hass: HomeAssistant, demo: Demo, steady_pins: None
+) -> None:
+    hostile = "Eve | 0000 | <img src=x onerror=alert(1)> [site](http://e.vil) *bold* `x`_"
+    demo.smoobu.add_booking(103, date(2026, 11, 22), date(2026, 11, 25), hostile)
+    await set_up(hass, demo.entry())
+    config = load_yaml_dict(DASHBOARD)
+    rendered = [
+        Template(card["content"], hass).async_render()
+        for card in cards(config)
+        if card["type"] == "markdown"
+    ]
+    units = rendered[2]
+
+    (row,) = [line for line in units.splitlines() if "Old Town Flat" in line]
+    assert row.count("|") == 5  # the four cells of the table, no more
+    for text in rendered:
+        for raw in ("<img", "[site]", "*bold*", "`x`", "| 0000"):
+            assert raw not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in row
