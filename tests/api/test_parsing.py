@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import date, time
+import html
+import json
+from typing import Any
 
 import pytest
 
 from custom_components.lockbridge.api._http import Scrubber, parse_retry_after
 from custom_components.lockbridge.api._parse import as_int, parse_date, parse_time
+from tests.conftest import assert_no_secret
 
 
 @pytest.mark.parametrize(
@@ -99,3 +104,27 @@ def test_scrubber_masks_form_encoded_secrets_and_forgets_old_ones() -> None:
 
 def test_huge_hours_are_not_times() -> None:
     assert parse_time({"hour": 10**30, "minute": 0}) is None
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        lambda s: s,
+        lambda s: html.escape(s),
+        lambda s: "".join(f"&#{ord(c)};" if c in "&P" else c for c in s),
+        lambda s: json.dumps({"password": s}),
+        lambda s: json.dumps(s).replace("a", "\\u0061"),  # only some characters escaped
+        lambda s: "".join(f"\\u{ord(c):04X}" for c in s),
+        lambda s: base64.b64encode(f"+33611223344:{s}".encode()).decode(),
+        lambda s: base64.urlsafe_b64encode(f"x{s}yz".encode()).decode(),
+        lambda s: base64.b64encode(s.encode()).decode().rstrip("="),
+    ],
+)
+def test_scrubber_masks_a_secret_however_a_cloud_echoes_it(echo: Any) -> None:
+    secret = "Tk&Pa55word-9f3c"
+    text = f"Refused: {echo(secret)} (see the docs)"
+
+    scrubbed = Scrubber(secret)(text)
+
+    assert "***" in scrubbed
+    assert_no_secret(scrubbed, [secret])

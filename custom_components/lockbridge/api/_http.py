@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+import html
 import json
 import math
+import re
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -30,6 +33,9 @@ MAX_MESSAGE = 300
 MAX_BODY = 8 * 1024 * 1024
 _CHUNK = 64 * 1024
 _EPOCH_THRESHOLD = 1_000_000_000
+#: Shorter base64 pieces would match ordinary text too often to be masked.
+_MIN_BASE64_CORE = 8
+_URLSAFE = str.maketrans("+/", "-_")
 
 
 class Scrubber:
@@ -44,7 +50,7 @@ class Scrubber:
         """Also hide this value from now on (e.g. a token just received)."""
         if not secret:
             return
-        for form in _forms(secret):
+        for form in secret_forms(secret):
             if form not in self._secrets:
                 self._secrets.append(form)
         self._secrets.sort(key=len, reverse=True)
@@ -52,23 +58,55 @@ class Scrubber:
     def remove(self, secret: str | None) -> None:
         """Stop tracking a value that is no longer in use (a replaced token)."""
         if secret:
-            drop = _forms(secret)
+            drop = secret_forms(secret)
             self._secrets = [form for form in self._secrets if form not in drop]
 
     def __call__(self, text: str, *extra: str) -> str:
         """Return ``text`` with every secret (and `extra` ones) masked, length bounded."""
         secrets = self._secrets
         if extra:
-            secrets = sorted({*secrets, *(f for e in extra if e for f in _forms(e))}, key=len)[::-1]
+            more = {form for value in extra if value for form in secret_forms(value)}
+            secrets = sorted({*secrets, *more}, key=len, reverse=True)
+        # Undo the escapes a cloud may apply to part of a secret only (one \\u or &#..; each).
+        text = html.unescape(_UNICODE_ESCAPE.sub(_unescape, text))
         for secret in secrets:
             text = text.replace(secret, "***")
         text = " ".join(text.split())
         return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
-def _forms(secret: str) -> set[str]:
-    """A secret as it may appear: raw, URL-encoded, form-encoded."""
-    return {secret, quote(secret, safe=""), quote(secret), quote_plus(secret)}
+_UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def _unescape(match: re.Match[str]) -> str:
+    point = int(match[1], 16)
+    return "\ufffd" if 0xD800 <= point <= 0xDFFF else chr(point)
+
+
+def secret_forms(secret: str) -> set[str]:
+    """A secret as a cloud may echo it, encoded or escaped.
+
+    Raw, URL- or form-encoded, HTML-escaped, JSON-escaped (or wholly in unicode escapes), and
+    base64 in any alignment within a longer string (an echoed Basic header, say).
+    """
+    forms = {secret, quote(secret, safe=""), quote(secret), quote_plus(secret)}
+    forms.add(html.escape(secret))
+    forms.add(json.dumps(secret)[1:-1])
+    escaped = "".join(f"\\u{ord(char):04x}" for char in secret)
+    forms.update((escaped, escaped.upper().replace("\\U", "\\u")))
+    forms.update(_base64_cores(secret.encode()))
+    return {form for form in forms if form}
+
+
+def _base64_cores(data: bytes) -> set[str]:
+    """The base64 characters that encode only `data`, at each of the three alignments."""
+    cores: set[str] = set()
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + data).decode()
+        core = encoded[-(-8 * offset // 6) : 8 * (offset + len(data)) // 6]
+        if len(core) >= _MIN_BASE64_CORE:
+            cores.update((core, core.translate(_URLSAFE)))
+    return cores
 
 
 @dataclass(frozen=True, slots=True)
