@@ -276,3 +276,31 @@ async def test_no_free_pin_is_a_sync_problem(hass: HomeAssistant, demo: Demo) ->
         "Seaside Loft - Porte d'entrée: 5 stays without code"
     ]
     assert ours(demo) == set()
+
+
+async def test_active_codes_of_a_lock_that_cannot_be_listed_are_unknown_not_zero(
+    hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
+) -> None:
+    await set_up(hass, demo.entry(hotelrunner=False))
+    active = "sensor.garden_studio_entree_jardin_active_codes"
+    assert the_state(hass, active).state == "3"
+
+    demo.thekeys.faults.fail_next, demo.thekeys.faults.fail_path = 10_000, "/serrure/3702"
+    await tick(hass, freezer, 5.1)
+
+    assert the_state(hass, active).state == "unavailable"
+    assert the_state(hass, "sensor.old_town_flat_porte_paliere_active_codes").state == "1"
+
+
+async def test_our_log_lines_hold_no_phone_number(
+    hass: HomeAssistant,
+    demo: Demo,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await set_up(hass, demo.entry())
+    await tick(hass, freezer, 5.1)
+
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("custom_components")]
+    assert any("Finished fetching" in line for line in ours)  # DEBUG lines were captured
+    assert not any("33611223344" in line for line in ours)

@@ -362,7 +362,7 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
             hass,
             LOGGER,
             config_entry=entry,
-            name=f"{DOMAIN} {entry.title}",
+            name=f"{DOMAIN} The Keys sync",  # not the title: the account's phone number
             update_interval=timedelta(minutes=minutes),
         )
         self.client = client

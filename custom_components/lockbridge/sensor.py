@@ -245,6 +245,12 @@ class ActiveCodesSensor(LockDeviceEntity, SensorEntity):
         return found
 
     @property
+    def available(self) -> bool:
+        """Unavailable when the lock's codes could not be read: 0 would be a lie."""
+        data = self.coordinator.data
+        return super().available and data is not None and self.lock_id not in data.unreadable
+
+    @property
     def native_value(self) -> int | None:
         """Codes that are active or not yet started."""
         return len(self._codes()) if self.coordinator.data else None

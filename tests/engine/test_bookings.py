@@ -248,3 +248,17 @@ def test_a_stored_booking_out_of_range_is_dropped() -> None:
     (good,) = from_smoobu([smoobu(1)]).bookings
     assert from_dict(to_dict(good)) == good
     assert from_dict({**to_dict(good), "departure": "9999-12-31"}) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        ("Ana 👨\u200d👩\u200d👧 Family", "Ana 👨\u200d👩\u200d👧 Family"),  # one emoji, not three
+        ("Pride 🏳️\u200d🌈", "Pride 🏳️\u200d🌈"),
+        ("Tab\tand\nlines\u2028too", "Tab and lines too"),
+        ("evil\u202egnp.exe", "evilgnp.exe"),  # a direction override would spoof the name
+    ],
+)
+def test_names_keep_emoji_sequences_and_lose_controls(raw: str, name: str) -> None:
+    (booking,) = from_smoobu([smoobu(1, guest_name=raw, firstname="", lastname="")]).bookings
+    assert booking.guest_name == name

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any, NamedTuple, TypedDict, Unpack
+import unicodedata
 
 from ..api.models import HotelRunnerReservation, SmoobuReservation
 from .window import MAX_STAY, in_range
@@ -115,9 +116,23 @@ class _Details(TypedDict, total=False):
     modified: datetime | None
 
 
+#: Direction overrides and isolates: they can make a name read as something else.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _clean(text: str) -> str:
-    # Control characters and runs of spaces would end up in keypad code names.
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    """A name fit for a keypad code: no control characters, one space between words.
+
+    Joiners and variation selectors stay (str.isprintable() says no to them): they hold an
+    emoji sequence such as 👨‍👩‍👧 or 🏳️‍🌈 together.
+    """
+    kept = []
+    for char in text:
+        kind = unicodedata.category(char)
+        if char in _BIDI_CONTROLS:
+            continue
+        kept.append(" " if kind == "Cc" or kind.startswith("Z") else char)
+    return " ".join("".join(kept).split())
 
 
 def _full_name(guest_name: str, first: str, last: str) -> str:
