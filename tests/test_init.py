@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+import contextlib
+from datetime import date
+from typing import Any
+
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 import pytest
+from pytest_homeassistant_custom_component.common import (
+    async_capture_events,
+)
 
-from custom_components.lockbridge.const import DOMAIN
+from custom_components.lockbridge.const import DOMAIN, EVENT_CODE_CREATED
+from tests.demo_stack import Demo, set_up
 from tests.test_config_flow import entry_for
 
 
@@ -49,3 +60,53 @@ async def test_refused_password_starts_reauth(hass: HomeAssistant, thekeys_url: 
     assert entry.state is ConfigEntryState.SETUP_ERROR
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_removing_the_entry_during_a_sync_stops_it_and_leaves_no_journal(
+    hass: HomeAssistant, demo: Demo, hass_storage: dict[str, Any]
+) -> None:
+    for day in range(20):  # twenty one-night stays on one lock (two changes at a time there)
+        demo.smoobu.add_booking(103, date(2026, 12, 10 + day), date(2026, 12, 11 + day), f"G{day}")
+    entry = await set_up(hass, demo.entry(hotelrunner=False))
+    for code in demo.thekeys.codes(3703):
+        demo.thekeys.remove_code(code.id)  # wiped in the app: the next sync makes them again
+    gate = demo.thekeys.faults.gate = asyncio.Event()
+    demo.thekeys.faults.gate_path = "/partage/create/"
+    demo.thekeys.clear_log()
+    events = async_capture_events(hass, EVENT_CODE_CREATED)
+    # A sync asked for by an action: Home Assistant cancels an entry's own tasks when it
+    # unloads it, not the action's.
+    sync = hass.async_create_task(
+        hass.services.async_call(DOMAIN, "sync", {}, blocking=True, return_response=True)
+    )
+    await until(lambda: demo.thekeys.count("/partage/create/") > 0)
+
+    removal = hass.async_create_task(hass.config_entries.async_remove(entry.entry_id))
+    await until(lambda: entry.state is not ConfigEntryState.LOADED)
+    in_flight = demo.thekeys.count("/partage/create/")
+    gate.set()
+    await removal
+    with contextlib.suppress(HomeAssistantError):  # the action may say the sync failed
+        await sync
+    await hass.async_block_till_done()
+
+    print(
+        "DBG",
+        in_flight,
+        demo.thekeys.count("/partage/create/"),
+        len(events),
+        [k for k in hass_storage if "journal" in k],
+    )
+    assert 0 < in_flight <= 2
+    assert demo.thekeys.count("/partage/create/") == in_flight  # none started after
+    assert events == []
+    assert not any(key.endswith(".journal") for key in hass_storage)
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Let the loop run (without the frozen clock) until `condition` holds."""
+    for _ in range(10_000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the condition never held")

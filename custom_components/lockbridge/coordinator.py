@@ -378,6 +378,7 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._lock = asyncio.Lock()
         self._failed_keys: set[str] = set()
+        self._stopping = False
 
     # -- configuration -------------------------------------------------------------------
 
@@ -456,6 +457,17 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
                 translation_placeholders={"error": str(err)},
             ) from err
 
+    async def async_shutdown(self) -> None:
+        """Unloading: no new change is started, and the running sync is awaited.
+
+        Otherwise a sync still running when the entry is removed would write its journal (and
+        its PINs) again after the removal, and make codes and fire events for an entry gone.
+        """
+        self._stopping = True
+        await super().async_shutdown()
+        async with self._lock:
+            pass
+
     @property
     def mutating(self) -> asyncio.Lock:
         """Held by a sync and by actions that change codes, so that neither undoes the other."""
@@ -472,7 +484,10 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
             applied = None
             failing: frozenset[int] = frozenset()
             if not dry_run:
-                applied = await Applier(self.client, self.journal, sleep=self.sleep).apply(planned)
+                applier = Applier(
+                    self.client, self.journal, sleep=self.sleep, stopping=lambda: self._stopping
+                )
+                applied = await applier.apply(planned)
                 codes = codes_after(codes, applied.outcomes)
                 failing = frozenset(outcome.action.keypad.lock_id for outcome in applied.failed)
                 self.failures = 0
@@ -485,7 +500,7 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
                 synced=now,
                 failing_locks=failing,
             )
-            if not dry_run:
+            if not dry_run and not self._stopping:
                 self._report(result, desired)
             return result
 

@@ -84,6 +84,10 @@ class Faults:
     rate_limit_next: int = 0
     retry_after: str = "2"
     malformed_body: str = TRUNCATED_JSON
+    #: Requests whose path contains `gate_path` wait until this event is set (a test holds a
+    #: sync in the middle of its changes without depending on the clock).
+    gate: asyncio.Event | None = None
+    gate_path: str = ""
 
     def reset(self) -> None:
         """Turn every fault off again."""
@@ -127,6 +131,8 @@ class SimulatorBase:
             faults = self.faults
             if faults.latency > 0:
                 await asyncio.sleep(faults.latency)
+            if faults.gate is not None and faults.gate_path in request.path:
+                await faults.gate.wait()
             faulted = self._apply_faults(request.path)
             if faulted is not None:
                 return faulted

@@ -247,8 +247,11 @@ class Applier:
         attempts: int = ATTEMPTS,
         backoff: float = BACKOFF,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        stopping: Callable[[], bool] = lambda: False,
     ) -> None:
         self._client = client
+        #: True once the owner is going away: no change is started after that.
+        self._stopping = stopping
         self._journal = journal
         self._per_lock = per_lock
         self._total = asyncio.Semaphore(total)
@@ -276,6 +279,8 @@ class Applier:
     async def _run(self, action: Action) -> Outcome:
         lock_gate = self._locks.setdefault(action.keypad.lock_id, asyncio.Semaphore(self._per_lock))
         async with self._total, lock_gate:
+            if self._stopping():
+                return Outcome(action, ok=False, attempts=0)  # not tried: we are going away
             await self._journal.begin(action)
             outcome = await self._attempt(action)
             await self._journal.end(action, done=outcome.ok)
@@ -294,7 +299,7 @@ class Applier:
                     return Outcome(action, ok=True, attempts=attempt)  # already gone
                 return Outcome(action, ok=False, error=err, attempts=attempt)
             except ApiError as err:
-                if not err.transient or attempt >= self._attempts:
+                if not err.transient or attempt >= self._attempts or self._stopping():
                     return Outcome(action, ok=False, error=err, attempts=attempt)
                 await self._sleep(self._delay(err, attempt))
             else:
