@@ -23,9 +23,11 @@ from custom_components.lockbridge.engine.bookings import (
     HOTELRUNNER,
     SMOOBU,
     Booking,
+    BookingKey,
     BookingStatus,
     UnitKey,
 )
+from custom_components.lockbridge.engine.ownership import parse_tag, tag
 from custom_components.lockbridge.engine.plan import (
     ActionKind,
     KeypadRef,
@@ -405,16 +407,16 @@ async def test_killed_after_k_mutations_converges_without_duplicates(
         ours = [code for code in cycle.sim.codes() if code.description.startswith("lockbridge:")]
         assert len(ours) == len({code.description for code in ours}) == 6  # one per live stay
         assert expected_codes(cycle) == {
-            "lockbridge:smoobu:500": (3001, "KpXy34Zt"),
-            "lockbridge:smoobu:501": (3002, "KpCc22Dd"),
-            "lockbridge:smoobu:504": (3002, "KpCc22Dd"),
-            "lockbridge:smoobu:505": (3001, "KpXy34Zt"),
-            "lockbridge:smoobu:506": (3001, "KpXy34Zt"),
-            "lockbridge:hotelrunner:R7/HR:1": (3002, "KpAa11Bb"),
+            tag(BookingKey(SMOOBU, "500")): (3001, "KpXy34Zt"),
+            tag(BookingKey(SMOOBU, "501")): (3002, "KpCc22Dd"),
+            tag(BookingKey(SMOOBU, "504")): (3002, "KpCc22Dd"),
+            tag(BookingKey(SMOOBU, "505")): (3001, "KpXy34Zt"),
+            tag(BookingKey(SMOOBU, "506")): (3001, "KpXy34Zt"),
+            tag(BookingKey(HOTELRUNNER, "R7/HR:1")): (3002, "KpAa11Bb"),
         }
         # PINs chosen before the crash are the ones the guests get.
         for code in ours:
-            assert code.code == planned_pins[code.description.removeprefix("lockbridge:")]
+            assert code.code == planned_pins[str(parse_tag(code.description))]
         assert [code.name for code in cycle.sim.codes() if not code.description] == ["Cleaner"]
         assert not (await cycle.run(AFTER, NOW, sources=SOURCES)).plan
 

@@ -27,15 +27,18 @@ from custom_components.lockbridge.engine.bookings import (
 from custom_components.lockbridge.engine.ownership import (
     is_legacy_name_match,
     legacy_booking,
+    parse_ownership,
     parse_tag,
     tag,
 )
 from custom_components.lockbridge.engine.plan import (
+    PROTECTED,
     ActionKind,
     Desired,
     KeypadRef,
     PinMethod,
     Plan,
+    Reason,
     Settings,
     SourceSnapshot,
     Stay,
@@ -78,7 +81,15 @@ GUESTS = [
 ]
 PHONES = [None, "+33 6 12 34 58 21", "+33 6 98 76 40 27", "+49 151 2345678", "0612"]
 FOREIGN_NAMES = ["Cleaner", "Emergency", "Owner", "Maintenance"]
-FOREIGN_DESCRIPTIONS = ["", "cleaning staff", "lockbridge", "smoobu 12", "lockbridge-smoobu-5"]
+FOREIGN_DESCRIPTIONS = [
+    "",
+    "cleaning staff",
+    "lockbridge",
+    "smoobu 12",
+    "lockbridge-smoobu-5",
+    "lockbridge:ffffffff:smoobu:12",  # another installation's
+    "lockbridge:smoobu:9999999",  # a first-style tag for a booking nobody lists
+]
 
 Store = dict[int, AccessCode]
 
@@ -422,14 +433,43 @@ def run(
     return planned, apply(store, planned, ids)
 
 
-def owners(store: Store) -> dict[BookingKey, list[AccessCode]]:
-    """Codes by the booking their description names (our tag or the old script's)."""
+def known(key: BookingKey, desired: Desired) -> bool:
+    return key in desired.stays or key in desired.removed or key in desired.held
+
+
+def our_key(code: AccessCode, desired: Desired) -> BookingKey | None:
+    """The booking of a code of ours: our tag, a first-style tag for a booking we know, or
+    the old script's tag. Another installation's tag is not ours."""
+    found = parse_ownership(code.description)
+    if found is not None:
+        mine = found.owner == desired.owner or (found.owner is None and known(found.key, desired))
+        return found.key if mine else None
+    return legacy_booking(code.description)
+
+
+def owners(store: Store, desired: Desired) -> dict[BookingKey, list[AccessCode]]:
+    """Our codes by the booking they belong to."""
     found: dict[BookingKey, list[AccessCode]] = defaultdict(list)
     for code in store.values():
-        key = parse_tag(code.description) or legacy_booking(code.description)
-        if key is not None:
+        if (key := our_key(code, desired)) is not None:
             found[key].append(code)
     return found
+
+
+def protected(code: AccessCode, world: World) -> bool:
+    """Live now or starting within PROTECTED: a unit-map change must leave it be."""
+    zone = world.zone(code.lock_id)
+    end = (
+        None
+        if code.end_date is None
+        else datetime.combine(code.end_date, code.end_time or time(23, 59), zone)
+    )
+    start = (
+        None
+        if code.start_date is None
+        else datetime.combine(code.start_date, code.start_time or time(0, 0), zone)
+    )
+    return (end is None or end > world.now) and (start is None or start <= world.now + PROTECTED)
 
 
 def adoptable(code: AccessCode, desired: Desired) -> bool:
@@ -442,13 +482,15 @@ def adoptable(code: AccessCode, desired: Desired) -> bool:
 
 
 def untagged(code: AccessCode) -> bool:
-    """Neither our tag nor the old script's in the description."""
+    """No LockBridge tag nor the old script's in the description."""
     return parse_tag(code.description) is None and legacy_booking(code.description) is None
 
 
 def is_foreign(code: AccessCode, desired: Desired) -> bool:
-    """Untagged, and not a code of the old script found by name."""
-    return untagged(code) and not adoptable(code, desired)
+    """Not ours (another installation's, or untagged), and not the old script's by name."""
+    if untagged(code):
+        return not adoptable(code, desired)
+    return our_key(code, desired) is None
 
 
 def span(code: AccessCode, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -496,39 +538,53 @@ def test_an_applied_plan_leaves_the_keypads_right(world: World) -> None:
     )
     assert not second.actions, describe(second)
 
-    held = owners(after)
+    held = owners(after, desired)
     for key, stay in desired.stays.items():
         codes = [code for code in held.get(key, []) if code.lock_id in world.readable]
         if stay.keypad.lock_id in world.readable and world.now >= stay.end + world.settings.grace:
             assert codes == [], f"{key} ended"
         if not world.live(stay):
             continue
-        # One code per booking, on its keypad, whenever the stay is due one.
-        assert len(codes) <= 1, key
-        assert codes or not world.eligible(stay), key
+        # One code per booking on its keypad, whenever the stay is due one. A code elsewhere
+        # (the stay moved, or its unit's keypad changed) stays only while a guest may use it.
+        here = [code for code in codes if KeypadRef(code.lock_id, code.keypad_id) == stay.keypad]
+        assert len(here) <= 1, key
+        assert here or not world.eligible(stay), key
         for code in codes:
-            assert KeypadRef(code.lock_id, code.keypad_id) == stay.keypad
+            if code not in here:
+                assert protected(code, world), key
+        for code in here:
             # Its validity contains the whole stay, in the lock's zone.
             start, end = span(code, world.zone(stay.keypad.lock_id))
             assert start <= stay.start, key
             assert end >= stay.end, key
             # The PIN memory the journal keeps is the PIN on the keypad.
             assert first.pins.get(key) == code.pin, key
-    for key in desired.removed:
-        assert [code for code in held.get(key, []) if code.lock_id in world.readable] == []
-    if first.guarded:
-        return
-    # Our codes of bookings the source no longer lists go, unless already over.
+    for key, removal in desired.removed.items():
+        left = [code for code in held.get(key, []) if code.lock_id in world.readable]
+        if removal.reason is Reason.UNIT_NOT_MANAGED:
+            # A unit no longer managed keeps the code of a guest who may be using it.
+            assert all(protected(code, world) for code in left), key
+        else:
+            assert left == [], key
+    # Our codes of bookings no source lists stay until they are over, then go.
+    before = owners(world.codes, desired)
     for key, codes in held.items():
+        if known(key, desired):
+            continue
         for code in codes:
-            if key in desired.stays or code.lock_id not in world.readable:
+            if code.lock_id not in world.readable or code.end_date is None:
                 continue
-            if parse_tag(code.description) is not None:
-                assert code.end_date is not None, key
-                ends = datetime.combine(
-                    code.end_date, code.end_time or time(23, 59), world.zone(code.lock_id)
-                )
-                assert ends <= world.now, key
+            ends = datetime.combine(
+                code.end_date, code.end_time or time(23, 59), world.zone(code.lock_id)
+            )
+            assert ends + world.settings.grace > world.now, key
+    for key, codes in before.items():
+        if known(key, desired):
+            continue
+        for code in codes:
+            if code.lock_id in world.readable and (code.end_date is None or protected(code, world)):
+                assert after.get(code.id) == code, key  # nothing but time takes it
 
 
 @PROPERTIES
@@ -537,7 +593,7 @@ def test_a_booking_keeps_its_pin(world: World, data: st.DataObject) -> None:
     desired = world.desired()
     ids = count(10_000)
     first, after = run(world, desired, world.codes, world.pins, ids)
-    held = owners(after)
+    held = owners(after, desired)
     pins_before = {
         key: held[key][0].pin
         for key, stay in desired.stays.items()
@@ -564,9 +620,13 @@ def test_a_booking_keeps_its_pin(world: World, data: st.DataObject) -> None:
 
     second, final = run(world, desired, store, first.pins, ids)
 
-    held = owners(final)
+    held = owners(final, desired)
     for key, stay in desired.stays.items():
-        codes = held.get(key, [])
+        codes = [
+            code
+            for code in held.get(key, [])
+            if KeypadRef(code.lock_id, code.keypad_id) == stay.keypad
+        ]
         if key not in pins_before or not world.live(stay) or len(codes) != 1:
             continue
         [code] = codes

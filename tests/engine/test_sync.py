@@ -54,6 +54,7 @@ ARRIVAL = date(2026, 6, 12)
 DEPARTURE = date(2026, 6, 15)
 MARIA = booking(500, 101, ARRIVAL, DEPARTURE, "Maria Keller")
 KEY = MARIA.key
+IN_HOUSE = at(ARRIVAL + timedelta(days=1))
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def kinds(result: SyncResult) -> list[tuple[ActionKind, Reason]]:
 
 
 def ours(sim: TheKeysSimulator, key: BookingKey = KEY) -> list[SimCode]:
-    return [code for code in sim.codes() if code.description == f"lockbridge:{key}"]
+    return [code for code in sim.codes() if code.description == tag(key)]
 
 
 def seed_code(sim: TheKeysSimulator, keypad: KeypadRef, name: str, pin: str, **kwargs) -> int:
@@ -127,13 +128,33 @@ def foreign_untouched(sim: TheKeysSimulator, _pins: dict[str, str]) -> None:
 def adopted(pin: str) -> Callable[[TheKeysSimulator, dict[str, str]], None]:
     def check(sim: TheKeysSimulator, _pins: dict[str, str]) -> None:
         [code] = sim.codes()
-        assert (code.code, code.description, code.name) == (
-            pin,
-            "lockbridge:smoobu:500",
-            "smoobu Maria Keller",
-        )
+        assert (code.code, code.description, code.name) == (pin, tag(KEY), "smoobu Maria Keller")
 
     return check
+
+
+def codes_on(*keypads: KeypadRef) -> Callable[[TheKeysSimulator, dict[str, str]], None]:
+    """One code per keypad, all with the PIN the booking had."""
+
+    def check(sim: TheKeysSimulator, pins: dict[str, str]) -> None:
+        codes = ours(sim)
+        assert sorted((c.lock_id, c.id_accessoire) for c in codes) == sorted(
+            (keypad.lock_id, keypad.keypad_id) for keypad in keypads
+        )
+        assert {code.code for code in codes} == {pins["before"]}
+
+    return check
+
+
+def foreign_tag_left(sim: TheKeysSimulator, _pins: dict[str, str]) -> None:
+    [foreign] = [code for code in sim.codes() if code.description == tag(KEY, "ffffffff")]
+    assert foreign.code == "5173"
+    assert len(ours(sim)) == 1
+
+
+def first_style_left(sim: TheKeysSimulator, _pins: dict[str, str]) -> None:
+    [code] = [code for code in sim.codes() if code.description == "lockbridge:smoobu:77"]
+    assert code.code == "5173"
 
 
 def old_script_code_left(sim: TheKeysSimulator, _pins: dict[str, str]) -> None:
@@ -246,11 +267,11 @@ CASES = {
     "ended and gone from the source -> deleted after the grace": Case(
         [MARIA], [], [(DELETE, Reason.ENDED)], now=at(DEPARTURE + timedelta(days=3))
     ),
-    "gone from a source that answered -> deleted": Case(
+    "gone from a source that answered -> left until over (the listing may be incomplete)": Case(
         [MARIA, booking(501, 102, ARRIVAL, DEPARTURE, "Other Guest")],
         [booking(501, 102, ARRIVAL, DEPARTURE, "Other Guest")],
-        [(DELETE, Reason.GONE_FROM_SOURCE)],
-        check=no_code,
+        [],
+        check=one_code,
     ),
     "source failed -> nothing deleted": Case(
         [MARIA],
@@ -279,14 +300,54 @@ CASES = {
     "ended within the grace, never had a code -> nothing": Case(
         [], [MARIA], [], now=at(DEPARTURE, 20), check=no_code
     ),
-    "ended long ago but the source failed -> left": Case(
+    "ended long ago, the source down -> deleted (time is the evidence)": Case(
         [MARIA],
         [MARIA],
-        [],
+        [(DELETE, Reason.ENDED)],
         ok=False,
         now=at(DEPARTURE + timedelta(days=5)),
-        check=one_code,
+        check=no_code,
         guarded={SMOOBU: Guard.SOURCE_FAILED},
+    ),
+    "guest in the house, unit no longer managed -> code kept until check-out": Case(
+        [MARIA], [replace(MARIA, unit_id="103")], [], now=IN_HOUSE, check=one_code_on(LOFT)
+    ),
+    "guest in the house, moved to another unit -> a code there, the old kept": Case(
+        [MARIA],
+        [MOVED_TO_STUDIO],
+        [(CREATE, Reason.UNIT_MOVED)],
+        now=IN_HOUSE,
+        check=codes_on(LOFT, STUDIO_DOOR),
+    ),
+    "arriving within 24 h, unit no longer managed -> code kept": Case(
+        [MARIA], [replace(MARIA, unit_id="103")], [], now=at(ARRIVAL, 9), check=one_code
+    ),
+    "another installation's code for the booking -> foreign, left": Case(
+        [],
+        [MARIA],
+        [(CREATE, Reason.NEW_BOOKING)],
+        seed=lambda sim: seed_code(
+            sim, LOFT, "smoobu Maria Keller", "5173", description=tag(KEY, "ffffffff")
+        ),
+        check=foreign_tag_left,
+    ),
+    "a first-style tag for a known booking -> re-tagged, PIN kept": Case(
+        [],
+        [MARIA],
+        [(UPDATE, Reason.DETAILS_CHANGED)],
+        seed=lambda sim: seed_code(
+            sim, LOFT, "smoobu Maria Keller", "5173", description="lockbridge:smoobu:500"
+        ),
+        check=adopted("5173"),
+    ),
+    "a first-style tag for a booking nobody lists -> left": Case(
+        [],
+        [MARIA],
+        [(CREATE, Reason.NEW_BOOKING)],
+        seed=lambda sim: seed_code(
+            sim, LOFT, "smoobu Somebody", "5173", description="lockbridge:smoobu:77"
+        ),
+        check=first_style_left,
     ),
     "old-script code of a booking no longer listed, not over -> left": Case(
         [],
@@ -369,26 +430,29 @@ def desired_of(*bookings: Booking, ok: bool = True) -> Desired:
     return build_desired({SMOOBU: snapshot}, UNITS, zones={}, default_zone=PARIS)
 
 
-def test_a_permanent_code_of_ours_gone_from_the_source_is_deleted() -> None:
+def test_a_code_of_ours_gone_from_the_source_stays_until_it_is_over() -> None:
     gone = BookingKey(SMOOBU, "77")
-    result = plan(desired_of(MARIA), {LOFT.lock_id: [listed(gone, end=None)]}, NOW)
+    codes = [
+        listed(gone, end=None),
+        listed(BookingKey(SMOOBU, "78"), end=date(2026, 6, 1), pin="6182", code_id=8),
+    ]
+    result = plan(desired_of(MARIA), {LOFT.lock_id: codes}, NOW)
 
     assert [(action.kind, action.reason, action.key) for action in result.actions] == [
         (ActionKind.CREATE, Reason.NEW_BOOKING, KEY),
-        (ActionKind.DELETE, Reason.GONE_FROM_SOURCE, gone),
+        (ActionKind.DELETE, Reason.ENDED, BookingKey(SMOOBU, "78")),
     ]
-    assert "delete smoobu:77 on lock 3001 keypad KpXy34Zt code 7 (gone_from_source)" in {
+    assert "delete smoobu:78 on lock 3001 keypad KpXy34Zt code 8 (ended)" in {
         str(action) for action in result.actions
     }
     assert KEY in result.pins
-    assert gone not in result.pins
 
 
 def test_a_code_ending_in_year_9999_does_not_stop_the_plan() -> None:
-    cancelled = booking(78, 101, date(2026, 5, 1), date(2026, 5, 3), status=BookingStatus.CANCELLED)
+    cancelled = booking(78, 101, ARRIVAL, DEPARTURE, status=BookingStatus.CANCELLED)
     codes = [
         listed(BookingKey(SMOOBU, "77"), end=date(9999, 12, 31)),
-        listed(cancelled.key, end=date(2026, 5, 3), pin="6182", code_id=8),
+        listed(cancelled.key, end=DEPARTURE, pin="6182", code_id=8),
     ]
     result = plan(desired_of(MARIA, cancelled), {LOFT.lock_id: codes}, NOW)
 
@@ -396,10 +460,21 @@ def test_a_code_ending_in_year_9999_does_not_stop_the_plan() -> None:
     assert (ActionKind.DELETE, Reason.CANCELLED) in {(a.kind, a.reason) for a in result.actions}
 
 
-def test_codes_of_a_source_no_longer_configured_are_left() -> None:
-    other = BookingKey("airbnb", "1")
-    result = plan(desired_of(), {LOFT.lock_id: [listed(other, end=date(2026, 1, 2))]}, NOW)
-    assert not result
+def test_our_codes_of_a_source_removed_since_go_once_over_and_not_before() -> None:
+    over, live = BookingKey("airbnb", "1"), BookingKey("airbnb", "2")
+    codes = [
+        listed(over, end=date(2026, 1, 2)),
+        listed(live, end=DEPARTURE, pin="6182", code_id=8),
+        # The same, tagged the first way: no source knows them, so they are not ours to judge.
+        replace(
+            listed(over, end=date(2026, 1, 2), pin="7293", code_id=9),
+            description="lockbridge:airbnb:1",
+        ),
+    ]
+    result = plan(desired_of(), {LOFT.lock_id: codes}, NOW)
+    assert [(a.kind, a.reason, a.code.id if a.code else None) for a in result.actions] == [
+        (ActionKind.DELETE, Reason.ENDED, 7)
+    ]
 
 
 def test_only_updates_resubmit_a_code() -> None:

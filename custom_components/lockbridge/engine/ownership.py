@@ -1,7 +1,16 @@
-"""Which keypad codes are ours: the ownership tag, code names, the old script's codes."""
+"""Which keypad codes are ours: the ownership tag, code names, the old script's codes.
+
+A code's description carries `lockbridge:<owner>:<source>[.<source id>]:<booking id>`: the
+owner names this Home Assistant installation and The Keys account, the source id the booking
+source instance. Codes with another owner are foreign. The first tags,
+`lockbridge:<source>:<booking id>`, named neither: a code with one is taken as ours only for a
+booking our sources know, and is re-tagged.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+import hashlib
 import re
 import unicodedata
 
@@ -11,8 +20,17 @@ from .bookings import SMOOBU, Booking, BookingKey
 TAG_PREFIX = "lockbridge"
 #: Unknown cloud limit (the web app shows about 60 characters); shorter is safe.
 NAME_MAX = 60
+#: The source of codes made by hand (the create_code action): the sync never touches them.
+MANUAL = "manual"
+#: Owner ids and source ids: hex digits of a hash, short enough for the description.
+SHORT_ID_LENGTH = 8
+#: The owner of codes planned without one (tests, and the bench's single installation).
+NO_OWNER = "0" * SHORT_ID_LENGTH
 
-_TAG = re.compile(rf"(?<![\w:]){TAG_PREFIX}:([a-z0-9_]+):(\S+)")
+_TAG = re.compile(
+    rf"(?<![\w:]){TAG_PREFIX}:([0-9a-f]{{{SHORT_ID_LENGTH}}}):([a-z0-9_]+)(?:\.([a-z0-9_]+))?:(\S+)"
+)
+_OLD_TAG = re.compile(rf"(?<![\w:]){TAG_PREFIX}:([a-z0-9_]+):(\S+)")
 #: The replaced cron script wrote `Smoobu#<booking id>` in the description.
 _LEGACY_TAG = re.compile(r"(?<!\w)Smoobu#(\d+)(?!\w)", re.IGNORECASE)
 #: Code name prefix of the replaced script.
@@ -22,15 +40,48 @@ _ZWJ = "\u200d"
 _REGIONAL_INDICATORS = "".join(map(chr, range(0x1F1E6, 0x1F200)))
 
 
-def tag(key: BookingKey) -> str:
-    """The description that marks a code as ours, for this booking."""
-    return f"{TAG_PREFIX}:{key.source}:{key.booking_id}"
+@dataclass(frozen=True, slots=True)
+class Ownership:
+    """What a LockBridge tag says about a code."""
+
+    key: BookingKey
+    #: The installation and account that made it; None in the first tags, which said not.
+    owner: str | None
+    #: The booking source instance; None when the tag names only the source's kind.
+    source_id: str | None
+
+
+def short_id(*parts: str) -> str:
+    """A stable, short, non-reversible id for an installation, account or source."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return digest[:SHORT_ID_LENGTH]
+
+
+def tag(key: BookingKey, owner: str = NO_OWNER, source_id: str | None = None) -> str:
+    """The description that marks a code as ours, for this booking of this source."""
+    source = f"{key.source}.{source_id}" if source_id and source_id != key.source else key.source
+    return f"{TAG_PREFIX}:{owner}:{source}:{key.booking_id}"
+
+
+def parse_ownership(description: str) -> Ownership | None:
+    """The LockBridge tag in a description, whoever made the code."""
+    if found := _TAG.search(description):
+        return Ownership(BookingKey(found[2], found[4]), found[1], found[3])
+    if found := _OLD_TAG.search(description):
+        return Ownership(BookingKey(found[1], found[2]), None, None)
+    return None
 
 
 def parse_tag(description: str) -> BookingKey | None:
-    """The booking a code belongs to, from our tag in its description."""
-    found = _TAG.search(description)
-    return BookingKey(found[1], found[2]) if found else None
+    """The booking named by a LockBridge tag in a description, whoever made the code."""
+    found = parse_ownership(description)
+    return found.key if found else None
+
+
+def owned_key(description: str, owner: str) -> BookingKey | None:
+    """The booking of a code this installation made (or of a first tag, which named none)."""
+    found = parse_ownership(description)
+    return found.key if found and found.owner in (owner, None) else None
 
 
 def legacy_booking(description: str) -> BookingKey | None:

@@ -4,8 +4,13 @@ Pure: no I/O. Rules (DESIGN.md, "From booking to code"):
 - a confirmed stay on a managed unit gets exactly one code on its keypad while its window
   has not ended and starts within the horizon; the code follows the stay's window and name;
 - a booking keeps its PIN for life (dates, restarts, unit moves when the PIN is free);
-- codes without our tag are foreign and never targeted; the old script's codes are adopted;
-- deletions need a source that answered completely and plausibly this cycle.
+- codes without our tag, or with another installation's, are foreign and never targeted;
+  the old script's codes are adopted;
+- a code is deleted only on positive evidence about its own booking: its source answered
+  this cycle and says cancelled or blocked, or the code's stay is over (plus the grace).
+  Never because a booking is missing from an answer that may be incomplete (a cache lost, a
+  source removed, HotelRunner's 30-day listing). A unit-map change never takes the code of a
+  stay in progress or starting within PROTECTED, unless the host released it.
 """
 
 from __future__ import annotations
@@ -20,12 +25,22 @@ from zoneinfo import ZoneInfo
 
 from ..api.models import AccessCode, CodeFields
 from .bookings import Booking, BookingKey, BookingStatus, Normalised, Rejection, UnitKey
-from .ownership import code_name, is_legacy_name_match, legacy_booking, parse_tag, tag
+from .ownership import (
+    MANUAL,
+    NO_OWNER,
+    code_name,
+    is_legacy_name_match,
+    legacy_booking,
+    parse_ownership,
+    tag,
+)
 from .pins import PinSpaceExhaustedError, is_digits, phone_pin, random_pin
 from .window import Override, TimePolicy, Validity, in_range, stay_window, validity
 
 DEFAULT_HORIZON = timedelta(days=90)
 DEFAULT_GRACE = timedelta(days=1)
+#: A code live now or starting this soon is a guest's way in: no unit-map change takes it.
+PROTECTED = timedelta(hours=24)
 
 
 class ActionKind(StrEnum):
@@ -50,7 +65,6 @@ class Reason(StrEnum):
     CANCELLED = "cancelled"
     BLOCKED = "blocked"
     UNIT_NOT_MANAGED = "unit_not_managed"
-    GONE_FROM_SOURCE = "gone_from_source"
     ENDED = "ended"
     DUPLICATE = "duplicate"
 
@@ -61,7 +75,6 @@ FINAL_REASONS = frozenset(
         Reason.CANCELLED,
         Reason.BLOCKED,
         Reason.UNIT_NOT_MANAGED,
-        Reason.GONE_FROM_SOURCE,
         Reason.ENDED,
     }
 )
@@ -120,6 +133,8 @@ class SourceSnapshot:
     ok: bool
     bookings: tuple[Booking, ...] = ()
     rejected: tuple[Rejection, ...] = ()
+    #: The source's kind (smoobu, hotelrunner); by default its id (one source of a kind).
+    kind: str = ""
 
     @classmethod
     def answered(cls, normalised: Normalised) -> SourceSnapshot:
@@ -142,6 +157,8 @@ class Stay:
     start: datetime
     end: datetime
     validity: Validity
+    #: The ownership tag its code carries.
+    description: str
 
     @property
     def key(self) -> BookingKey:
@@ -157,7 +174,7 @@ class Stay:
             start_time=self.validity.start_time,
             end_date=self.validity.end_date,
             end_time=self.validity.end_time,
-            description=tag(self.key),
+            description=self.description,
             active=True,
             notify=notify,
         )
@@ -184,6 +201,10 @@ class Desired:
     zones: Mapping[int, ZoneInfo]
     default_zone: ZoneInfo
     settings: Settings
+    #: This installation and account, as their codes' tags name them.
+    owner: str = NO_OWNER
+    #: Bookings whose codes the host let go now, though a unit-map change would keep them.
+    released: frozenset[BookingKey] = frozenset()
 
     def zone(self, lock_id: int) -> ZoneInfo:
         """A lock's time zone, falling back to Home Assistant's."""
@@ -209,14 +230,19 @@ def build_desired(
     default_zone: ZoneInfo,
     settings: Settings | None = None,
     overrides: Mapping[BookingKey, Override] | None = None,
+    owner: str = NO_OWNER,
+    released: frozenset[BookingKey] = frozenset(),
 ) -> Desired:
-    """Turn the sources' bookings into the codes the keypads should hold."""
+    """Turn the sources' bookings into the codes the keypads should hold.
+
+    `sources` are keyed by source id: each source instance's codes are tagged with it.
+    """
     settings = settings or Settings()
     overrides = overrides or {}
     stays: dict[BookingKey, Stay] = {}
     removed: dict[BookingKey, Removal] = {}
     held: set[BookingKey] = set()
-    for snapshot in sources.values():
+    for source_id, snapshot in sources.items():
         held.update(item.key for item in snapshot.rejected)
         for booking in snapshot.bookings:
             unit = units.get(booking.unit)
@@ -244,6 +270,7 @@ def build_desired(
                     start=start,
                     end=end,
                     validity=validity(start, end, zone),
+                    description=tag(booking.key, owner, source_id),
                 )
     return Desired(
         stays=stays,
@@ -253,6 +280,8 @@ def build_desired(
         zones=zones,
         default_zone=default_zone,
         settings=settings,
+        owner=owner,
+        released=released,
     )
 
 
@@ -322,6 +351,8 @@ class _Owned:
     code: AccessCode
     #: Made by the replaced script (`Smoobu#<id>`), not by us.
     legacy: bool
+    #: The source instance its tag names; None for the script's codes and the first tags.
+    source_id: str | None = None
 
     @property
     def keypad(self) -> KeypadRef:
@@ -364,32 +395,69 @@ class _Planner:
     def _classify(self, code: AccessCode) -> None:
         keypad = KeypadRef(code.lock_id, code.keypad_id)
         self.taken[keypad].add(code.pin)
-        if (key := parse_tag(code.description)) is not None:
-            self.owned[key].append(_Owned(code, legacy=False))
+        if (found := parse_ownership(code.description)) is not None:
+            if found.key.source == MANUAL:
+                return  # made by hand: the sync never touches it
+            ours = found.owner == self.desired.owner
+            if ours or (found.owner is None and self._known(found.key)):
+                self.owned[found.key].append(
+                    _Owned(code, legacy=False, source_id=found.source_id)
+                )
+            # Else another installation's (or an old tag for a booking we do not know):
+            # foreign, never touched, and not a candidate for adoption by name either.
         elif (key := legacy_booking(code.description)) is not None:
             self.owned[key].append(_Owned(code, legacy=True))
         else:
             self.untagged[keypad].append(code)
 
+    def _known(self, key: BookingKey) -> bool:
+        desired = self.desired
+        return key in desired.stays or key in desired.removed or key in desired.held
+
     def _guards(self) -> dict[str, Guard]:
         guarded: dict[str, Guard] = {}
         live_sources = {
-            key.source
+            source_id
             for key, codes in self.owned.items()
             for item in codes
             if not self._ended(item.code, grace=False)
+            for source_id in self._sources_of(key, item)
         }
-        for source, snapshot in self.desired.sources.items():
+        for source_id, snapshot in self.desired.sources.items():
             if not snapshot.ok:
-                guarded[source] = Guard.SOURCE_FAILED
-            elif snapshot.empty and source in live_sources:
+                guarded[source_id] = Guard.SOURCE_FAILED
+            elif snapshot.empty and source_id in live_sources:
                 # We hold live codes for it, yet it lists nothing, not even cancellations:
                 # far likelier a broken answer than every booking erased.
-                guarded[source] = Guard.SOURCE_EMPTY
+                guarded[source_id] = Guard.SOURCE_EMPTY
         return guarded
 
-    def _may_delete(self, key: BookingKey) -> bool:
-        return key.source in self.desired.sources and key.source not in self.guarded
+    def _sources_of(self, key: BookingKey, item: _Owned) -> list[str]:
+        """The sources that may speak for a code: the one its tag names, else its kind's."""
+        sources = self.desired.sources
+        if item.source_id is not None:
+            return [item.source_id] if item.source_id in sources else []
+        return [sid for sid, snap in sources.items() if (snap.kind or sid) == key.source]
+
+    def _answered(self, key: BookingKey, item: _Owned) -> bool:
+        """The code's own source answered this cycle, so what it says of the booking holds."""
+        found = self._sources_of(key, item)
+        return bool(found) and not any(source_id in self.guarded for source_id in found)
+
+    def _protected(self, key: BookingKey, code: AccessCode) -> bool:
+        """A guest's way in now or within PROTECTED: a unit-map change leaves it be."""
+        if key in self.desired.released:
+            return False
+        zone = self.desired.zone(code.lock_id)
+        end = _code_end(code, zone)
+        start = (
+            datetime.combine(code.start_date, code.start_time or time(0, 0), zone)
+            if code.start_date is not None and in_range(code.start_date)
+            else None
+        )
+        return (end is None or end > self.now) and (
+            start is None or start <= self.now + PROTECTED
+        )
 
     def _ended(self, code: AccessCode, *, grace: bool) -> bool:
         end = _code_end(code, self.desired.zone(code.lock_id))
@@ -405,7 +473,8 @@ class _Planner:
             return
         unit = stay.booking.unit
         if self.now >= stay.end + self.settings.grace:
-            self._delete_all(stay.key, codes, Reason.ENDED, unit)
+            for item in codes:
+                self._delete(stay.key, item.code, Reason.ENDED, unit)
             return
         here = [item for item in codes if item.keypad == stay.keypad]
         elsewhere = [item for item in codes if item.keypad != stay.keypad]
@@ -424,8 +493,10 @@ class _Planner:
         elif elsewhere:
             # Moved to a unit where it is not due yet: keep the guest's PIN for then.
             self.memory[stay.key] = elsewhere[0].code.pin
-        if elsewhere and self._may_delete(stay.key):
-            for item in elsewhere:
+        for item in elsewhere:
+            # Moved by its source, or its unit's keypad changed: the old code goes, unless a
+            # guest may be using it now (it then goes once the stay is over).
+            if self._answered(stay.key, item) and not self._protected(stay.key, item.code):
                 self._delete(stay.key, item.code, Reason.UNIT_MOVED, unit)
 
     def _adoptable(self, stay: Stay) -> AccessCode | None:
@@ -522,25 +593,28 @@ class _Planner:
     # -- codes without a stay ----------------------------------------------------------
 
     def orphans(self) -> None:
+        """Codes of ours without a stay: cancelled, blocked, unmanaged, over, or unlisted.
+
+        A booking no source lists now keeps its code until the code is over: the listing
+        may be incomplete, and only time or the source itself may take a guest's code.
+        """
         for key, codes in self.owned.items():
-            if key in self.desired.held or not self._may_delete(key):
+            if key in self.desired.held:
                 continue
             removal = self.desired.removed.get(key)
             for item in codes:
-                if removal is not None:
-                    self._delete(key, item.code, removal.reason, removal.booking.unit)
-                elif self._ended(item.code, grace=True):
+                if self._ended(item.code, grace=True) and (
+                    not item.legacy or self._sources_of(key, item)
+                ):
+                    # Over: ours goes whichever source it came from (even one removed);
+                    # the old script's only while its source is set up, as it did.
                     self._delete(key, item.code, Reason.ENDED, None)
-                elif not item.legacy and not self._ended(item.code, grace=False):
-                    # The old script's codes are only ever removed once over, as it did.
-                    self._delete(key, item.code, Reason.GONE_FROM_SOURCE, None)
-
-    def _delete_all(
-        self, key: BookingKey, codes: list[_Owned], reason: Reason, unit: UnitKey
-    ) -> None:
-        if self._may_delete(key):
-            for item in codes:
-                self._delete(key, item.code, reason, unit)
+                elif removal is None or not self._answered(key, item):
+                    continue
+                elif removal.reason is not Reason.UNIT_NOT_MANAGED or not self._protected(
+                    key, item.code
+                ):
+                    self._delete(key, item.code, removal.reason, removal.booking.unit)
 
     def _delete(
         self, key: BookingKey, code: AccessCode, reason: Reason, unit: UnitKey | None
