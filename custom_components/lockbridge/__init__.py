@@ -9,6 +9,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.instance_id import async_get as async_get_instance_id
 from homeassistant.helpers.typing import ConfigType
 
 from .api import TheKeysClient
@@ -16,7 +17,8 @@ from .clients import thekeys_client
 from .const import DOMAIN
 from .coordinator import SyncCoordinator, source_coordinator
 from .engine.apply import Journal
-from .entity import register_devices, remove_vanished_locks
+from .engine.ownership import short_id
+from .entity import account_id, register_devices, remove_vanished_locks
 from .models import SOURCE_OF_SUBENTRY
 from .repairs import Issues
 from .services import async_setup_services
@@ -59,7 +61,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -
     journal = Journal(journal_store(hass, entry.entry_id))
     await journal.load()
     client = thekeys_client(hass, entry.data)
-    coordinator = SyncCoordinator(hass, entry, client, journal, state, issues)
+    # Codes name the installation and account that made them: another Home Assistant on the
+    # same account, or another account, keeps its own.
+    owner = short_id(await async_get_instance_id(hass), account_id(entry))
+    coordinator = SyncCoordinator(hass, entry, client, journal, state, issues, owner)
     for subentry in entry.subentries.values():
         if subentry.subentry_type in SOURCE_OF_SUBENTRY:
             coordinator.sources[subentry.subentry_id] = source_coordinator(

@@ -78,5 +78,3 @@ SERVICE_SET_STAY_OVERRIDE: Final = "set_stay_override"
 SERVICE_SYNC: Final = "sync"
 SERVICE_GET_STAYS: Final = "get_stays"
 
-#: Source of codes made by hand through the create_code action (tag lockbridge:manual:<id>).
-MANUAL_SOURCE: Final = "manual"

@@ -52,7 +52,7 @@ from .engine.bookings import (
     from_smoobu,
 )
 from .engine.occupancy import UnitStay
-from .engine.ownership import parse_tag
+from .engine.ownership import owned_key, short_id
 from .engine.plan import (
     Desired,
     KeypadRef,
@@ -116,6 +116,8 @@ class SourceCoordinator(DataUpdateCoordinator[SourceData]):
         )
         self.subentry = subentry
         self.source = SOURCE_OF_SUBENTRY[subentry.subentry_type]
+        #: Names this source instance in its codes' tags (stable across removing and re-adding).
+        self.source_id = short_id(subentry.unique_id or subentry.subentry_id)
         self.units = units_of(subentry)
         self.issues = issues
         #: Polls failed in a row; "sync problem" is raised from FAILURES_BEFORE_PROBLEM on.
@@ -356,6 +358,7 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
         journal: Journal,
         state: StateStore,
         issues: Issues,
+        owner: str,
     ) -> None:
         minutes = int(option(entry.options, CONF_LOCKS_INTERVAL))
         super().__init__(
@@ -368,6 +371,8 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
         self.client = client
         self.journal = journal
         self.state = state
+        #: This installation and account, as the tags of their codes name them.
+        self.owner = owner
         self.issues = issues
         self.sources: dict[str, SourceCoordinator] = {}
         #: The account's device in the registry, set up before the entities (entity.py).
@@ -409,23 +414,18 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
         snapshots: dict[str, SourceSnapshot] = {}
         for source in self.sources.values():
             data = source.data
-            ok = data is not None and source.last_update_success
-            before = snapshots.get(source.source)
             found = data.bookings if data else ()
-            bookings = (before.bookings if before else ()) + tuple(
-                booking for booking in found if booking.unit not in held
-            )
-            rejected = (
-                (before.rejected if before else ())
-                + (data.rejected if data else ())
+            # One snapshot per source instance: each speaks for the codes it made only.
+            snapshots[source.source_id] = SourceSnapshot(
+                data is not None and source.last_update_success,
+                tuple(booking for booking in found if booking.unit not in held),
+                (data.rejected if data else ())
                 + tuple(
                     Rejection(booking.key, RejectReason.UNKNOWN_UNIT)
                     for booking in found
                     if booking.unit in held
-                )
-            )
-            snapshots[source.source] = SourceSnapshot(
-                ok and (before.ok if before else True), bookings, rejected
+                ),
+                kind=source.source,
             )
         return build_desired(
             snapshots,
@@ -434,6 +434,8 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
             default_zone=self.default_zone,
             settings=settings_from(self.config_entry.options),
             overrides=self.state.overrides(),
+            owner=self.owner,
+            released=self.state.released(),
         )
 
     # -- the cycle -----------------------------------------------------------------------
@@ -604,7 +606,7 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
                 code
                 for codes in self.data.codes.values()
                 for code in codes
-                if parse_tag(code.description) == key
+                if owned_key(code.description, self.owner) == key
             ),
             None,
         )

@@ -30,7 +30,7 @@ from .engine.occupancy import (
     next_stay,
     occupancy,
 )
-from .engine.ownership import parse_tag
+from .engine.ownership import owned_key
 from .entity import (
     AccountEntity,
     LockDeviceEntity,
@@ -230,7 +230,7 @@ class ActiveCodesSensor(LockDeviceEntity, SensorEntity):
             end = _moment(code.end_date, code.end_time, zone, start=False)
             if not code.active or (end is not None and end <= now):
                 continue
-            key = parse_tag(code.description)
+            key = owned_key(code.description, self.coordinator.owner)
             found.append(
                 {
                     "code_id": code.id,

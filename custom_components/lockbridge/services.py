@@ -24,7 +24,6 @@ from .const import (
     EVENT_CODE_CREATED,
     EVENT_CODE_REMOVED,
     EVENT_CODE_UPDATED,
-    MANUAL_SOURCE,
     SERVICE_CREATE_CODE,
     SERVICE_GET_STAYS,
     SERVICE_REGENERATE_CODE,
@@ -35,7 +34,7 @@ from .const import (
 from .coordinator import SyncCoordinator
 from .engine.bookings import BookingKey
 from .engine.occupancy import UnitStay
-from .engine.ownership import legacy_booking, parse_tag, tag, truncate
+from .engine.ownership import MANUAL, legacy_booking, owned_key, tag, truncate
 from .engine.pins import MAX_LENGTH, MIN_LENGTH, PinSpaceExhaustedError, is_weak, random_pin
 from .engine.plan import Plan
 from .engine.window import EARLIEST, LATEST, MAX_STAY, Override, in_range, validity
@@ -253,7 +252,9 @@ async def _make_code(
         start_time=window.start_time,
         end_date=window.end_date,
         end_time=window.end_time,
-        description=tag(BookingKey(MANUAL_SOURCE, uuid.uuid4().hex[:12])),
+        description=tag(
+            BookingKey(MANUAL, uuid.uuid4().hex[:12]), entry.runtime_data.coordinator.owner
+        ),
     )
     try:
         return await entry.runtime_data.client.create_code(lock.id, keypad_id, fields)
@@ -295,7 +296,10 @@ async def _delete_code(
     if len(matches) != 1:
         raise _invalid("code_not_found" if not matches else "code_ambiguous", lock=lock.name)
     code = matches[0]
-    managed = parse_tag(code.description) or legacy_booking(code.description)
+    owner = entry.runtime_data.coordinator.owner
+    # Ours: our tag (or a first-style one), or the old script's. Another installation's
+    # code is as foreign as the cleaner's.
+    managed = owned_key(code.description, owner) or legacy_booking(code.description)
     if managed is None and not data[ATTR_FORCE]:
         raise _invalid("code_not_managed", name=code.name)
     try:
@@ -458,7 +462,7 @@ async def _get_stays(call: ServiceCall) -> ServiceResponse:
         key: code
         for listed in (data.codes.values() if data else ())
         for code in listed
-        if (key := parse_tag(code.description)) is not None
+        if (key := owned_key(code.description, coordinator.owner)) is not None
     }
     now = dt_util.now()
     found: list[dict[str, Any]] = []

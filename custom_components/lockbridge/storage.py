@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .engine.bookings import Booking, BookingKey, from_dict, to_dict
@@ -37,7 +39,12 @@ class StateStore:
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         self._store: Store[dict[str, Any]] = Store(hass, VERSION, f"{DOMAIN}.{entry_id}.state")
-        self._data: dict[str, dict[str, Any]] = {"overrides": {}, "budgets": {}, "bookings": {}}
+        self._data: dict[str, dict[str, Any]] = {
+            "overrides": {},
+            "budgets": {},
+            "bookings": {},
+            "released": {},
+        }
 
     async def load(self) -> None:
         """Read the saved state; a corrupt part is dropped, not fatal."""
@@ -67,6 +74,27 @@ class StateStore:
                 "check_in": override.check_in.isoformat() if override.check_in else None,
                 "check_out": override.check_out.isoformat() if override.check_out else None,
             }
+        self.schedule_save()
+
+    def released(self) -> frozenset[BookingKey]:
+        """Bookings whose codes the host let go at once, until those codes would have ended."""
+        now = dt_util.utcnow()
+        return frozenset(
+            BookingKey(*text.split(":", 1))
+            for text, until in self._data["released"].items()
+            if ":" in str(text) and (moment := _moment(until)) is not None and moment > now
+        )
+
+    def release(self, keys: Mapping[BookingKey, datetime]) -> None:
+        """Let these bookings' codes go now, though a unit-map change would keep them."""
+        now = dt_util.utcnow()
+        kept = {
+            text: until
+            for text, until in self._data["released"].items()
+            if (moment := _moment(until)) is not None and moment > now
+        }
+        kept.update({str(key): until.isoformat() for key, until in keys.items()})
+        self._data["released"] = kept
         self.schedule_save()
 
     def budget(self, subentry_id: str) -> dict[str, Any] | None:

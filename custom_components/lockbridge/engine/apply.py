@@ -15,7 +15,6 @@ from typing import Any, Protocol
 from ..api.errors import ApiError, NotFoundError, RateLimitedError
 from ..api.models import AccessCode, CodeFields
 from .bookings import BookingKey, UnitKey
-from .ownership import parse_tag
 from .pins import is_digits
 from .plan import FINAL_REASONS, Action, ActionKind, Desired, KeypadRef, Plan, plan
 
@@ -328,8 +327,11 @@ class Applier:
         return code
 
     async def _find_created(self, action: Action) -> AccessCode | None:
+        assert action.fields is not None  # noqa: S101  # creates carry their fields
         codes = await self._client.list_codes(action.keypad.lock_id, action.keypad.keypad_id)
-        return next((code for code in codes if parse_tag(code.description) == action.key), None)
+        # Our exact tag: another installation's code for the same booking is not ours.
+        tagged = action.fields.description
+        return next((code for code in codes if code.description == tagged), None)
 
 
 async def read_codes(
