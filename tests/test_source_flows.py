@@ -324,3 +324,66 @@ async def test_reconfigure_keeps_a_keypad_that_went_missing(
 
     keypad = next(key for key in result["data_schema"].schema if str(key) == "keypad")
     assert keypad.default() == "3704/Gone1234"  # not "not managed", which would delete codes
+
+
+@pytest.mark.parametrize(
+    ("choice", "kept"), [("keep_until_check_out", True), ("remove_now", False)]
+)
+async def test_unmapping_a_unit_with_guests_in_the_house_asks_first(
+    hass: HomeAssistant, demo: Demo, choice: str, kept: bool
+) -> None:
+    entry = await set_up(hass, demo.entry(hotelrunner=False))
+    subentry_id = next(iter(entry.subentries))
+    loft = {c.id for c in demo.thekeys.codes(3701) if parse_tag(c.description)}
+    assert len(loft) == 2  # Lars leaves at 12:00, Zoë arrives at 15:00
+
+    result = await entry.start_subentry_reconfigure_flow(hass, subentry_id)
+    result = await configure(
+        hass,
+        result["flow_id"],
+        {
+            CONF_API_KEY: SMOOBU_KEY,
+            CONF_API_SECRET: SMOOBU_SECRET,
+            **server(CONF_SMOOBU_URL, f"{demo.base_url}/smoobu"),
+        },
+    )
+    result = await configure(hass, result["flow_id"], unit("not_managed"))  # Seaside Loft
+    result = await configure(hass, result["flow_id"], unit("3702/Kg4Rt8Ws"))
+    result = await configure(hass, result["flow_id"], unit("3703/Kt9Bn3Xe"))
+
+    assert result["step_id"] == "keep_codes"
+    guests = result["description_placeholders"]["guests"].splitlines()
+    assert guests == [
+        "- Lars Johansson (Seaside Loft), until 23 Nov 12:00",
+        "- Zoë Müller (Seaside Loft), until 27 Nov 12:00",
+    ]
+    result = await configure(hass, result["flow_id"], {"keep_codes": choice})
+    assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "reconfigure_successful")
+    await hass.async_block_till_done()
+
+    left = {c.id for c in demo.thekeys.codes(3701) if parse_tag(c.description)}
+    assert left == (loft if kept else set())
+
+
+async def test_a_keypad_change_asks_nothing_when_no_guest_uses_it(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    entry = await set_up(hass, demo.entry(hotelrunner=False))
+    subentry_id = next(iter(entry.subentries))
+
+    result = await entry.start_subentry_reconfigure_flow(hass, subentry_id)
+    result = await configure(
+        hass,
+        result["flow_id"],
+        {
+            CONF_API_KEY: SMOOBU_KEY,
+            CONF_API_SECRET: SMOOBU_SECRET,
+            **server(CONF_SMOOBU_URL, f"{demo.base_url}/smoobu"),
+        },
+    )
+    result = await configure(hass, result["flow_id"], unit("3701/Kp7Lm2Qa"))
+    result = await configure(hass, result["flow_id"], unit("3702/Kg4Rt8Ws"))
+    # Old Town Flat's next guest arrives on the 28th: nobody uses its keypad today.
+    result = await configure(hass, result["flow_id"], unit("not_managed"))
+
+    assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "reconfigure_successful")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +34,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
     TimeSelector,
 )
+from homeassistant.util import dt as dt_util
 
 if TYPE_CHECKING:
     # Home Assistant types its forms with probatio (2026.9+), which it also installs as
@@ -62,6 +65,7 @@ from .const import (
     CONF_HOTELRUNNER_INTERVAL,
     CONF_HOTELRUNNER_URL,
     CONF_HR_ID,
+    CONF_KEEP_CODES,
     CONF_KEYPAD,
     CONF_LOCKS_INTERVAL,
     CONF_NAME_PREFIX,
@@ -77,13 +81,16 @@ from .const import (
     DEFAULT_CHECK_IN,
     DEFAULT_CHECK_OUT,
     DOMAIN,
+    KEEP_UNTIL_CHECK_OUT,
     LOGGER,
     NOT_MANAGED,
+    REMOVE_NOW,
     SUBENTRY_HOTELRUNNER,
     SUBENTRY_SMOOBU,
 )
+from .engine.bookings import BookingKey
 from .engine.pins import MAX_LENGTH, MIN_LENGTH
-from .engine.plan import KeypadRef
+from .engine.plan import KeypadRef, in_use
 from .models import anonymous_id, keypad_value, option
 
 if TYPE_CHECKING:
@@ -300,6 +307,16 @@ class LockBridgeOptionsFlow(OptionsFlow):
         )
 
 
+@dataclass(frozen=True, slots=True)
+class InUse:
+    """A guest's working code on a keypad their unit is leaving."""
+
+    key: BookingKey
+    guest: str
+    unit: str
+    until: datetime
+
+
 class SourceFlow(ConfigSubentryFlow):
     """Add or change a booking source: credentials checked live, then its unit map."""
 
@@ -315,6 +332,8 @@ class SourceFlow(ConfigSubentryFlow):
         self._map: dict[str, dict[str, Any]] = {}
         self._keypads: list[SelectOptionDict] = []
         self._answered: set[str] = set()
+        #: Codes a keypad change would take from guests in the house or arriving soon.
+        self._in_use: list[InUse] = []
 
     # -- per source ------------------------------------------------------------------------
 
@@ -420,6 +439,9 @@ class SourceFlow(ConfigSubentryFlow):
             self._answered.add(unit_id)
             done += 1
         if done == len(self._units):
+            self._in_use = self._codes_in_use()
+            if self._in_use:
+                return await self.async_step_keep_codes()
             return self._save()
         unit_id, name = self._units[done]
         previous = self._map.get(unit_id) or {}
@@ -454,6 +476,65 @@ class SourceFlow(ConfigSubentryFlow):
                 "total": str(len(self._units)),
             },
             last_step=done + 1 == len(self._units),
+        )
+
+    def _codes_in_use(self) -> list[InUse]:
+        """Guests whose working code sits on a keypad their unit leaves (or arriving soon)."""
+        if self.source != "reconfigure":
+            return []
+        runtime: LockBridgeData | None = getattr(self._get_entry(), "runtime_data", None)
+        if runtime is None or runtime.coordinator.data is None:
+            return []
+        coordinator = runtime.coordinator
+        subentry_id = self._get_reconfigure_subentry().subentry_id
+        now = dt_util.now()
+        found = []
+        for unit in coordinator.units:
+            new = self._map.get(unit.key.unit_id, {}).get(CONF_KEYPAD)
+            if unit.subentry_id != subentry_id or unit.keypad is None:
+                continue
+            if new is not None and keypad_value(unit.keypad) == new:
+                continue  # same keypad: nothing moves
+            zone = coordinator.zone_of(coordinator.lock(unit.keypad.lock_id))
+            for stay in coordinator.unit_view(unit).stays:
+                code = coordinator.code_for(stay.booking.key)
+                if (
+                    code is not None
+                    and KeypadRef(code.lock_id, code.keypad_id) == unit.keypad
+                    and in_use(code, zone, now)
+                ):
+                    found.append(
+                        InUse(stay.booking.key, stay.booking.guest_name, unit.name, stay.end)
+                    )
+        return found
+
+    async def async_step_keep_codes(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Guests in the house (or arriving within a day) would lose their code: ask."""
+        if user_input is not None:
+            if user_input[CONF_KEEP_CODES] == REMOVE_NOW:
+                runtime: LockBridgeData = self._get_entry().runtime_data
+                runtime.state.release({item.key: item.until for item in self._in_use})
+            return self._save()
+        guests = "\n".join(
+            f"- {item.guest} ({item.unit}), until {dt_util.as_local(item.until):%d %b %H:%M}"
+            for item in self._in_use
+        )
+        return self.async_show_form(
+            step_id="keep_codes",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_KEEP_CODES, default=KEEP_UNTIL_CHECK_OUT): SelectSelector(
+                        SelectSelectorConfig(
+                            options=[KEEP_UNTIL_CHECK_OUT, REMOVE_NOW],
+                            translation_key=CONF_KEEP_CODES,
+                            mode=SelectSelectorMode.LIST,
+                        )
+                    )
+                }
+            ),
+            description_placeholders={"guests": guests},
         )
 
     def _save(self) -> SubentryFlowResult:

@@ -28,6 +28,10 @@ CONF_KEYPAD: Final = "keypad"
 CONF_CHECK_IN: Final = "check_in"
 CONF_CHECK_OUT: Final = "check_out"
 NOT_MANAGED: Final = "not_managed"
+#: What to do with the codes of guests in the house when their unit's keypad changes.
+CONF_KEEP_CODES: Final = "keep_codes"
+KEEP_UNTIL_CHECK_OUT: Final = "keep_until_check_out"
+REMOVE_NOW: Final = "remove_now"
 
 # --- options ----------------------------------------------------------------------------
 CONF_PIN_LENGTH: Final = "pin_length"
@@ -77,4 +81,3 @@ SERVICE_REGENERATE_CODE: Final = "regenerate_code"
 SERVICE_SET_STAY_OVERRIDE: Final = "set_stay_override"
 SERVICE_SYNC: Final = "sync"
 SERVICE_GET_STAYS: Final = "get_stays"
-

@@ -359,7 +359,19 @@ class _Owned:
         return KeypadRef(self.code.lock_id, self.code.keypad_id)
 
 
-def _code_end(code: AccessCode, zone: ZoneInfo) -> datetime | None:
+def in_use(code: AccessCode, zone: ZoneInfo, now: datetime) -> bool:
+    """A guest's way in: the code works now, or will within PROTECTED."""
+    end = code_end(code, zone)
+    start = (
+        datetime.combine(code.start_date, code.start_time or time(0, 0), zone)
+        if code.start_date is not None and in_range(code.start_date)
+        else None
+    )
+    return (end is None or end > now) and (start is None or start <= now + PROTECTED)
+
+
+def code_end(code: AccessCode, zone: ZoneInfo) -> datetime | None:
+    """When a code stops working; None when it never does (as far as any stay goes)."""
     if code.end_date is None or not in_range(code.end_date):
         return None  # open-ended, as far as any stay goes (and year 9999 + grace overflows)
     return datetime.combine(code.end_date, code.end_time or time(23, 59), zone)
@@ -400,9 +412,7 @@ class _Planner:
                 return  # made by hand: the sync never touches it
             ours = found.owner == self.desired.owner
             if ours or (found.owner is None and self._known(found.key)):
-                self.owned[found.key].append(
-                    _Owned(code, legacy=False, source_id=found.source_id)
-                )
+                self.owned[found.key].append(_Owned(code, legacy=False, source_id=found.source_id))
             # Else another installation's (or an old tag for a booking we do not know):
             # foreign, never touched, and not a candidate for adoption by name either.
         elif (key := legacy_booking(code.description)) is not None:
@@ -445,22 +455,13 @@ class _Planner:
         return bool(found) and not any(source_id in self.guarded for source_id in found)
 
     def _protected(self, key: BookingKey, code: AccessCode) -> bool:
-        """A guest's way in now or within PROTECTED: a unit-map change leaves it be."""
+        """A guest's way in now or soon, not released by the host: a unit-map change spares it."""
         if key in self.desired.released:
             return False
-        zone = self.desired.zone(code.lock_id)
-        end = _code_end(code, zone)
-        start = (
-            datetime.combine(code.start_date, code.start_time or time(0, 0), zone)
-            if code.start_date is not None and in_range(code.start_date)
-            else None
-        )
-        return (end is None or end > self.now) and (
-            start is None or start <= self.now + PROTECTED
-        )
+        return in_use(code, self.desired.zone(code.lock_id), self.now)
 
     def _ended(self, code: AccessCode, *, grace: bool) -> bool:
-        end = _code_end(code, self.desired.zone(code.lock_id))
+        end = code_end(code, self.desired.zone(code.lock_id))
         margin = self.settings.grace if grace else timedelta(0)
         return end is not None and self.now >= end + margin
 
