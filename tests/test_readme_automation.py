@@ -50,3 +50,16 @@ async def test_the_readme_automation_sends_each_guest_their_pin(
     )
     assert zoe["message"].startswith(f"Seaside Loft: PIN {zoe_pin},")
     assert all(any(pin in call.data["message"] for pin in pins) for call in sent)
+
+
+def test_every_test_the_fault_table_names_exists() -> None:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    table = text[
+        text.index("## When things go wrong") : text.index("## How it talks to the clouds")
+    ]
+    named = re.findall(r"`((?:engine/|api/)?test_\w+\.py)(?:::(\w+))?`", table)
+    assert len(named) >= 20
+    for path, name in named:
+        source = (REPO / "tests" / path).read_text(encoding="utf-8")
+        if name:
+            assert f"def {name}(" in source, f"{path}::{name}"

@@ -20,7 +20,13 @@ from hypothesis import HealthCheck, find, given, settings, strategies as st
 import pytest
 
 from custom_components.lockbridge.api.models import AccessCode
-from custom_components.lockbridge.engine.bookings import HOTELRUNNER, SMOOBU, Booking, UnitKey
+from custom_components.lockbridge.engine.bookings import (
+    HOTELRUNNER,
+    SMOOBU,
+    Booking,
+    BookingKey,
+    UnitKey,
+)
 from custom_components.lockbridge.engine.ownership import parse_tag
 from custom_components.lockbridge.engine.plan import (
     ActionKind,
@@ -122,7 +128,7 @@ def desired_of(
 
 
 def cycle(
-    desired: Desired, store: Store, pins: Mapping, fault: Fault, ids: count[int]
+    desired: Desired, store: Store, pins: Mapping[BookingKey, str], fault: Fault, ids: count[int]
 ) -> tuple[Plan, Store]:
     """List every keypad, plan, and apply what the cloud accepts (token deaths fail some)."""
     listing: dict[int, list[AccessCode]] = {1: [], 2: []}
@@ -152,7 +158,7 @@ def test_no_code_in_use_is_lost_and_the_sync_converges(
     bookings: tuple[Booking, ...], faults: list[Fault]
 ) -> None:
     store: Store = {}
-    pins: Mapping = {}
+    pins: Mapping[BookingKey, str] = {}
     unit_map = dict(FIRST_MAP)
     last_seen: dict[str, tuple[Booking, ...]] = {}
     ids = count(1)
