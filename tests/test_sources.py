@@ -205,6 +205,8 @@ async def test_smoobu_rate_limit_holds_polling_as_long_as_asked_within_bounds(
     await tick(hass, freezer, 5.1)  # the poll that meets the 429
     assert demo.smoobu.faults.rate_limit_next == 0
     demo.smoobu.clear_log()
+    (problem,) = the_state(hass, PROBLEM).attributes["problems"]
+    assert problem.startswith("Smoobu Demo Host: asked to wait until ")
 
     for _ in range(quiet_minutes // 5 - 1):
         await tick(hass, freezer, 5)
@@ -212,7 +214,7 @@ async def test_smoobu_rate_limit_holds_polling_as_long_as_asked_within_bounds(
 
     await tick(hass, freezer, 5.5)
     assert demo.smoobu.count("/reservations") >= 1
-    assert the_state(hass, PROBLEM).state == "off"
+    assert the_state(hass, PROBLEM).state == "off"  # polled again: the wait is over
 
 
 async def test_the_keys_down_shows_as_a_sync_problem_not_as_unavailable(

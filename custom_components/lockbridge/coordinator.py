@@ -126,6 +126,8 @@ class SourceCoordinator(DataUpdateCoordinator[SourceData]):
         self._reported: set[Rejection] = set()
         #: The source's device in the registry, set up before its units' (entity.py).
         self.device_id = ""
+        #: Until when the source asked us to wait (a 429), capped; None when it did not.
+        self.held_until: datetime | None = None
 
     @property
     def options(self) -> Mapping[str, Any]:
@@ -173,13 +175,14 @@ class SourceCoordinator(DataUpdateCoordinator[SourceData]):
         except RateLimitedError as err:
             self._failed(err)
             self.rate_limited(err)
+            wait = min(err.retry_after, MAX_SOURCE_RETRY_AFTER) if err.retry_after else None
+            # Shown in "sync problem" while it lasts: a source that stops polling must say so.
+            self.held_until = dt_util.utcnow() + timedelta(seconds=wait) if wait else None
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="source_rate_limited",
                 translation_placeholders={"source": self.subentry.title},
-                retry_after=min(err.retry_after, MAX_SOURCE_RETRY_AFTER)
-                if err.retry_after
-                else None,
+                retry_after=wait,
             ) from err
         except ApiError as err:
             self._failed(err)
@@ -190,6 +193,7 @@ class SourceCoordinator(DataUpdateCoordinator[SourceData]):
             ) from err
         self.failures = 0
         self.last_error = None
+        self.held_until = None
         self.issues.clear(SOURCE_AUTH, self.subentry.subentry_id)
         for item in set(rejected) - self._reported:
             # The key and reason only: the record itself may hold a guest's contacts.
@@ -626,6 +630,13 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
             f"{source.subentry.title}: {source.last_error}"
             for source in self.sources.values()
             if source.in_trouble
+        ]
+        now = dt_util.utcnow()
+        found += [
+            f"{source.subentry.title}: asked to wait until "
+            f"{dt_util.as_local(source.held_until):%H:%M}"
+            for source in self.sources.values()
+            if source.held_until is not None and source.held_until > now
         ]
         if self.failures >= FAILURES_BEFORE_PROBLEM:
             found.append(f"The Keys: {self.failures} failed syncs in a row")
