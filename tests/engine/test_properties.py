@@ -630,10 +630,11 @@ def test_a_booking_keeps_its_pin(world: World, data: st.DataObject) -> None:
         if key not in pins_before or not world.live(stay) or len(codes) != 1:
             continue
         [code] = codes
-        # Same PIN, unless another code on the new keypad holds it now.
+        # Same PIN, unless another code on the new keypad held it when the cycle planned
+        # (one deleted in that same cycle included: deletions come after creates).
         taken = {
             other.pin
-            for other in final.values()
+            for other in [*store.values(), *final.values()]
             if (other.lock_id, other.keypad_id) == (code.lock_id, code.keypad_id)
             and other.id != code.id
         }
