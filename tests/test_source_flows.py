@@ -326,17 +326,11 @@ async def test_reconfigure_keeps_a_keypad_that_went_missing(
     assert keypad.default() == "3704/Gone1234"  # not "not managed", which would delete codes
 
 
-@pytest.mark.parametrize(
-    ("choice", "kept"), [("keep_until_check_out", True), ("remove_now", False)]
-)
-async def test_unmapping_a_unit_with_guests_in_the_house_asks_first(
-    hass: HomeAssistant, demo: Demo, choice: str, kept: bool
-) -> None:
-    entry = await set_up(hass, demo.entry(hotelrunner=False))
+async def remap_smoobu(
+    hass: HomeAssistant, entry: MockConfigEntry, demo: Demo, *keypads: str
+) -> Any:
+    """Reconfigure the demo's Smoobu source with these keypads for its three units."""
     subentry_id = next(iter(entry.subentries))
-    loft = {c.id for c in demo.thekeys.codes(3701) if parse_tag(c.description)}
-    assert len(loft) == 2  # Lars leaves at 12:00, Zoë arrives at 15:00
-
     result = await entry.start_subentry_reconfigure_flow(hass, subentry_id)
     result = await configure(
         hass,
@@ -347,9 +341,24 @@ async def test_unmapping_a_unit_with_guests_in_the_house_asks_first(
             **server(CONF_SMOOBU_URL, f"{demo.base_url}/smoobu"),
         },
     )
-    result = await configure(hass, result["flow_id"], unit("not_managed"))  # Seaside Loft
-    result = await configure(hass, result["flow_id"], unit("3702/Kg4Rt8Ws"))
-    result = await configure(hass, result["flow_id"], unit("3703/Kt9Bn3Xe"))
+    for keypad in keypads:
+        result = await configure(hass, result["flow_id"], unit(keypad))
+    return result
+
+
+@pytest.mark.parametrize(
+    ("choice", "kept"), [("keep_until_check_out", True), ("remove_now", False)]
+)
+async def test_unmapping_a_unit_with_guests_in_the_house_asks_first(
+    hass: HomeAssistant, demo: Demo, choice: str, kept: bool
+) -> None:
+    entry = await set_up(hass, demo.entry(hotelrunner=False))
+    loft = {c.id for c in demo.thekeys.codes(3701) if parse_tag(c.description)}
+    assert len(loft) == 2  # Lars leaves at 12:00, Zoë arrives at 15:00
+
+    result = await remap_smoobu(  # Seaside Loft no longer managed
+        hass, entry, demo, "not_managed", "3702/Kg4Rt8Ws", "3703/Kt9Bn3Xe"
+    )
 
     assert result["step_id"] == "keep_codes"
     guests = result["description_placeholders"]["guests"].splitlines()
@@ -369,21 +378,8 @@ async def test_a_keypad_change_asks_nothing_when_no_guest_uses_it(
     hass: HomeAssistant, demo: Demo
 ) -> None:
     entry = await set_up(hass, demo.entry(hotelrunner=False))
-    subentry_id = next(iter(entry.subentries))
 
-    result = await entry.start_subentry_reconfigure_flow(hass, subentry_id)
-    result = await configure(
-        hass,
-        result["flow_id"],
-        {
-            CONF_API_KEY: SMOOBU_KEY,
-            CONF_API_SECRET: SMOOBU_SECRET,
-            **server(CONF_SMOOBU_URL, f"{demo.base_url}/smoobu"),
-        },
-    )
-    result = await configure(hass, result["flow_id"], unit("3701/Kp7Lm2Qa"))
-    result = await configure(hass, result["flow_id"], unit("3702/Kg4Rt8Ws"))
     # Old Town Flat's next guest arrives on the 28th: nobody uses its keypad today.
-    result = await configure(hass, result["flow_id"], unit("not_managed"))
+    result = await remap_smoobu(hass, entry, demo, "3701/Kp7Lm2Qa", "3702/Kg4Rt8Ws", "not_managed")
 
     assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "reconfigure_successful")
