@@ -52,7 +52,7 @@ async def test_every_stay_gets_one_code_and_foreign_codes_stay(
     assert len(tagged) == 9  # 5 live Smoobu stays, 4 HotelRunner room lines
     assert len({key for key, _ in tagged}) == 9
     assert {code.name for code in demo.thekeys.codes()} >= {"Cleaner", "Emergency"}
-    assert the_state(hass, "binary_sensor.33611223344_sync_problem").state == "off"
+    assert the_state(hass, "binary_sensor.lockbridge_sync_problem").state == "off"
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
@@ -140,8 +140,8 @@ async def test_a_day_moves_guests_occupancy_and_codes(
     assert state("seaside_loft_access_code") == "active"
     assert state("garden_studio_occupancy") == "occupied"
     assert state("old_town_flat_occupancy") == "vacant"
-    assert state("33611223344_arrivals_today") == "2"
-    assert state("33611223344_departures_today") == "1"
+    assert state("lockbridge_arrivals_today") == "2"
+    assert state("lockbridge_departures_today") == "1"
     assert the_state(hass, "sensor.seaside_loft_access_code").attributes["guest"] == (
         "Lars Johansson"
     )
@@ -162,7 +162,7 @@ async def test_a_day_moves_guests_occupancy_and_codes(
 
     await later(hass, freezer, paris(24, 9))
     assert state("seaside_loft_occupancy") == "occupied"
-    assert state("33611223344_arrivals_today") == "0"
+    assert state("lockbridge_arrivals_today") == "0"
     # Lars' code ended yesterday noon; after the day's grace it is removed.
     await later(hass, freezer, paris(24, 13))
     names = {code.name for code in demo.thekeys.codes(3701)}
@@ -240,7 +240,7 @@ async def test_sync_now_reads_the_sources_and_syncs(hass: HomeAssistant, demo: D
     demo.smoobu.add_booking(103, date(2026, 11, 25), date(2026, 11, 27), "Nina Petrova")
 
     await hass.services.async_call(
-        "button", "press", {ATTR_ENTITY_ID: "button.33611223344_sync_now"}, blocking=True
+        "button", "press", {ATTR_ENTITY_ID: "button.lockbridge_sync_now"}, blocking=True
     )
 
     assert any(c.name == "smoobu Nina Petrova" for c in demo.thekeys.codes(3703))
@@ -248,11 +248,11 @@ async def test_sync_now_reads_the_sources_and_syncs(hass: HomeAssistant, demo: D
 
 
 ACCOUNT_ENTITIES = (
-    "binary_sensor.33611223344_sync_problem",
-    "sensor.33611223344_arrivals_today",
-    "sensor.33611223344_departures_today",
-    "sensor.33611223344_last_sync",
-    "button.33611223344_sync_now",
+    "binary_sensor.lockbridge_sync_problem",
+    "sensor.lockbridge_arrivals_today",
+    "sensor.lockbridge_departures_today",
+    "sensor.lockbridge_last_sync",
+    "button.lockbridge_sync_now",
 )
 
 
@@ -280,7 +280,7 @@ async def test_account_entities_stay_on_the_account_device_with_both_sources(
     assert {sub.subentry_type for sub in entry.subentries.values()} == {"smoobu", "hotelrunner"}
 
     assert_account_entities_shown(hass, entry)
-    assert the_state(hass, "sensor.33611223344_arrivals_today").state == "2"
+    assert the_state(hass, "sensor.lockbridge_arrivals_today").state == "2"
     # The HotelRunner budget is on its source's own device, which goes through the account.
     left = er.async_get(hass).async_get("sensor.hotelrunner_requests_left_today")
     assert left is not None

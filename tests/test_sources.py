@@ -23,7 +23,7 @@ from custom_components.lockbridge.engine.ownership import parse_tag
 from tests.conftest import assert_no_secret, issued_secrets
 from tests.demo_stack import Demo, set_up, the_state
 
-PROBLEM = "binary_sensor.33611223344_sync_problem"
+PROBLEM = "binary_sensor.lockbridge_sync_problem"
 
 
 @pytest.fixture(autouse=True)
@@ -221,7 +221,7 @@ async def test_the_keys_down_shows_as_a_sync_problem_not_as_unavailable(
     hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
 ) -> None:
     await set_up(hass, demo.entry(hotelrunner=False))
-    last_sync = the_state(hass, "sensor.33611223344_last_sync").state
+    last_sync = the_state(hass, "sensor.lockbridge_last_sync").state
     demo.thekeys.faults.fail_next = 10_000
 
     for _ in range(3):
@@ -230,8 +230,8 @@ async def test_the_keys_down_shows_as_a_sync_problem_not_as_unavailable(
     problem = the_state(hass, PROBLEM)
     assert problem.state == "on"
     assert problem.attributes["problems"] == ["The Keys: 3 failed syncs in a row"]
-    assert the_state(hass, "sensor.33611223344_last_sync").state == last_sync  # still shown
-    assert the_state(hass, "sensor.33611223344_arrivals_today").state == "1"  # Zoë, at 15:00
+    assert the_state(hass, "sensor.lockbridge_last_sync").state == last_sync  # still shown
+    assert the_state(hass, "sensor.lockbridge_arrivals_today").state == "1"  # Zoë, at 15:00
 
 
 OVERRIDDEN = "smoobu:58123401"
@@ -306,3 +306,10 @@ async def test_our_log_lines_hold_no_phone_number(
     ours = [r.getMessage() for r in caplog.records if r.name.startswith("custom_components")]
     assert any("Finished fetching" in line for line in ours)  # DEBUG lines were captured
     assert not any("33611223344" in line for line in ours)
+
+
+async def test_no_entity_id_holds_the_phone_number(hass: HomeAssistant, demo: Demo) -> None:
+    await set_up(hass, demo.entry())
+    ids = [state.entity_id for state in hass.states.async_all()]
+    assert "binary_sensor.lockbridge_sync_problem" in ids
+    assert not any("33611223344" in entity_id for entity_id in ids)

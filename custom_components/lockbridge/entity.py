@@ -29,10 +29,14 @@ def account_id(entry: LockBridgeConfigEntry) -> str:
 
 
 def account_device(entry: LockBridgeConfigEntry) -> DeviceInfo:
-    """The account's device: sync status, arrivals, departures. It has no subentry."""
+    """The account's device: sync status, arrivals, departures. It has no subentry.
+
+    Named after the integration, not the entry's title (the account's phone number), which
+    would end up in every entity id.
+    """
     return DeviceInfo(
         identifiers={(DOMAIN, account_id(entry))},
-        name=entry.title,
+        name="LockBridge",
         manufacturer="The Keys",
         model="Account",
         entry_type=DeviceEntryType.SERVICE,
