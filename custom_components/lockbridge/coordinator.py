@@ -51,8 +51,7 @@ from .engine.bookings import (
     from_hotelrunner,
     from_smoobu,
 )
-from .engine.occupancy import UnitStay
-from .engine.ownership import owned_key, short_id
+from .engine.ownership import short_id
 from .engine.plan import (
     Desired,
     KeypadRef,
@@ -63,7 +62,6 @@ from .engine.plan import (
     lock_zones,
     plan,
 )
-from .engine.window import stay_window
 from .events import fire_outcome
 from .models import SOURCE_OF_SUBENTRY, Unit, option, settings_from, units_of
 from .repairs import (
@@ -76,6 +74,7 @@ from .repairs import (
     Issues,
 )
 from .storage import StateStore
+from .views import SourceView, UnitView, Views, build_views
 
 #: Skipped bookings named in "sync problem"; the rest are counted.
 MAX_LISTED = 10
@@ -340,15 +339,6 @@ class SyncData:
     failing_locks: frozenset[int] = field(default_factory=frozenset)
 
 
-@dataclass(frozen=True, slots=True)
-class UnitView:
-    """A unit now: its stays with windows, and the code each stay has."""
-
-    unit: Unit
-    stays: tuple[UnitStay, ...]
-    stale: bool
-
-
 class SyncCoordinator(DataUpdateCoordinator[SyncData]):
     """The Keys account: locks and codes, read once per cycle, and the sync itself."""
 
@@ -388,6 +378,7 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
         self._lock = asyncio.Lock()
         self._failed_keys: set[str] = set()
         self._stopping = False
+        self._views: tuple[tuple[object, ...], Views] | None = None
 
     # -- configuration -------------------------------------------------------------------
 
@@ -565,10 +556,42 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
 
     # -- views for entities ------------------------------------------------------------
 
+    @property
+    def views(self) -> Views:
+        """What the entities show, built once per change of the data behind it."""
+        inputs = (
+            self.data,
+            self.state.overrides_revision,
+            *(part for source in self.sources.values() for part in (source.data, source.stale)),
+        )
+        cached = self._views
+        if (
+            cached is None
+            or len(cached[0]) != len(inputs)
+            or any(old is not new for old, new in zip(cached[0], inputs, strict=True))
+        ):
+            cached = self._views = (inputs, self._build_views())
+        return cached[1]
+
+    def _build_views(self) -> Views:
+        data = self.data
+        return build_views(
+            self.units,
+            (
+                SourceView(subentry_id, source.data.bookings if source.data else (), source.stale)
+                for subentry_id, source in self.sources.items()
+            ),
+            data.account.locks if data else (),
+            data.codes if data else {},
+            options=self.config_entry.options,
+            overrides=self.state.overrides(),
+            owner=self.owner,
+            default_zone=self.default_zone,
+        )
+
     def zone_of(self, lock: Lock | None) -> ZoneInfo:
         """A lock's time zone, else Home Assistant's."""
-        default = self.default_zone
-        return lock_zones({lock.id: lock.timezone}).get(lock.id, default) if lock else default
+        return self.views.zones.get(lock.id, self.default_zone) if lock else self.default_zone
 
     @property
     def default_zone(self) -> ZoneInfo:
@@ -577,43 +600,15 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
 
     def lock(self, lock_id: int) -> Lock | None:
         """A lock as last read."""
-        locks = self.data.account.locks if self.data else ()
-        return next((lock for lock in locks if lock.id == lock_id), None)
+        return self.views.locks.get(lock_id)
 
     def unit_view(self, unit: Unit) -> UnitView:
         """The unit's confirmed stays with their windows, in the keypad's time zone."""
-        source = self.sources[unit.subentry_id]
-        config = unit.config(self.config_entry.options)
-        zone = self.zone_of(self.lock(config.keypad.lock_id) if config else None)
-        overrides = self.state.overrides()
-        stays = []
-        for booking in source.data.bookings if source.data else ():
-            if booking.unit != unit.key or booking.status is not BookingStatus.CONFIRMED:
-                continue
-            start, end = stay_window(
-                booking.arrival,
-                booking.departure,
-                zone,
-                config.policy if config else None,
-                booking_check_in=booking.check_in,
-                booking_check_out=booking.check_out,
-                override=overrides.get(booking.key),
-            )
-            stays.append(UnitStay(booking, start, end))
-        stays.sort(key=lambda stay: stay.start)
-        return UnitView(unit, tuple(stays), source.stale)
+        return self.views.units[unit.unique_id]
 
     def code_for(self, key: BookingKey) -> AccessCode | None:
         """The code we keep on a keypad for a booking, if there is one."""
-        return next(
-            (
-                code
-                for codes in self.data.codes.values()
-                for code in codes
-                if owned_key(code.description, self.owner) == key
-            ),
-            None,
-        )
+        return self.views.codes.get(key)
 
     def device_identifiers(self) -> set[tuple[str, str]]:
         """The devices that still exist: the account, its sources and locks, the managed units."""

@@ -15,9 +15,10 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import Lock
 from .const import DOMAIN, SUBENTRY_HOTELRUNNER
-from .coordinator import SourceCoordinator, SyncCoordinator, UnitView
+from .coordinator import SourceCoordinator, SyncCoordinator
 from .engine.bookings import HOTELRUNNER
 from .models import Unit
+from .views import UnitView
 
 if TYPE_CHECKING:
     from . import LockBridgeConfigEntry

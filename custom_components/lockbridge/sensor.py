@@ -19,7 +19,7 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .api import Lock
-from .coordinator import HotelRunnerCoordinator, SyncCoordinator, UnitView
+from .coordinator import HotelRunnerCoordinator, SyncCoordinator
 from .engine.occupancy import (
     Occupancy,
     UnitStay,
@@ -30,7 +30,6 @@ from .engine.occupancy import (
     next_stay,
     occupancy,
 )
-from .engine.ownership import owned_key
 from .entity import (
     AccountEntity,
     LockDeviceEntity,
@@ -40,6 +39,7 @@ from .entity import (
     add_unit_entities,
 )
 from .models import Unit
+from .views import UnitView
 
 if TYPE_CHECKING:
     from . import LockBridgeConfigEntry
@@ -225,12 +225,13 @@ class ActiveCodesSensor(LockDeviceEntity, SensorEntity):
         zone = self.coordinator.zone_of(lock)
         now = dt_util.now()
         found = []
+        ours = self.coordinator.views.bookings_of_codes
         for code in data.codes.get(self.lock_id, ()):
             start = _moment(code.start_date, code.start_time, zone, start=True)
             end = _moment(code.end_date, code.end_time, zone, start=False)
             if not code.active or (end is not None and end <= now):
                 continue
-            key = owned_key(code.description, self.coordinator.owner)
+            key = ours.get(code.id)
             found.append(
                 {
                     "code_id": code.id,

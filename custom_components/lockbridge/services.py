@@ -457,13 +457,6 @@ async def _get_stays(call: ServiceCall) -> ServiceResponse:
     units = [unit for unit in coordinator.units if unit.keypad is not None]
     if ATTR_UNIT in call.data:
         units = [_unit_of_calendar(call.hass, entry, call.data[ATTR_UNIT])]
-    data = coordinator.data
-    codes = {
-        key: code
-        for listed in (data.codes.values() if data else ())
-        for code in listed
-        if (key := owned_key(code.description, coordinator.owner)) is not None
-    }
     now = dt_util.now()
     found: list[dict[str, Any]] = []
     for unit in units:
@@ -474,7 +467,7 @@ async def _get_stays(call: ServiceCall) -> ServiceResponse:
                 booking.arrival <= last and booking.departure >= first
             ):
                 continue
-            code = codes.get(booking.key)
+            code = coordinator.code_for(booking.key)
             found.append(
                 {
                     "booking_id": str(booking.key),

@@ -45,6 +45,8 @@ class StateStore:
             "bookings": {},
             "released": {},
         }
+        #: Changes with every override set, so that views built on them know to rebuild.
+        self.overrides_revision = 0
 
     async def load(self) -> None:
         """Read the saved state; a corrupt part is dropped, not fatal."""
@@ -74,6 +76,7 @@ class StateStore:
                 "check_in": override.check_in.isoformat() if override.check_in else None,
                 "check_out": override.check_out.isoformat() if override.check_out else None,
             }
+        self.overrides_revision += 1
         self.schedule_save()
 
     def released(self) -> frozenset[BookingKey]:
