@@ -118,8 +118,10 @@ class StateStore:
 
     def set_bookings(self, subentry_id: str, bookings: list[Booking]) -> None:
         """Keep a source's bookings."""
-        self._data["bookings"][subentry_id] = [to_dict(booking) for booking in bookings]
-        self.schedule_save()
+        saved = [to_dict(booking) for booking in bookings]
+        if self._data["bookings"].get(subentry_id) != saved:  # a poll with no news: no write
+            self._data["bookings"][subentry_id] = saved
+            self.schedule_save()
 
     def forget(self, subentry_ids: set[str]) -> None:
         """Drop what belongs to sources that no longer exist."""

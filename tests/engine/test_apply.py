@@ -257,6 +257,31 @@ async def test_journal_keeps_good_entries_and_reports_interrupted_work() -> None
     assert journal.interrupted == (pending,)
 
 
+async def test_the_journal_is_written_twice_per_plan_with_changes_and_never_when_steady(
+    cycle: Cycle,
+) -> None:
+    """Before: one save per mutation, twice each, and one on every cycle."""
+    stays = [
+        booking(600 + n, 101 + n % 2, ARRIVAL + timedelta(days=n), DEPARTURE + timedelta(days=n))
+        for n in range(12)
+    ]
+    await cycle.run(stays, NOW)
+    assert cycle.storage.saves == 2
+    assert len(cycle.codes()) == 12
+
+    for _ in range(3):
+        assert not (await cycle.run(stays, NOW)).plan
+    assert cycle.storage.saves == 2
+
+    await cycle.run(stays[1:], NOW)  # one booking gone: its code stays, nothing to write
+    assert cycle.storage.saves == 2
+    cancelled = replace(stays[0], status=BookingStatus.CANCELLED)
+    await cycle.run([cancelled, *stays[1:]], NOW)
+    assert cycle.storage.saves == 4
+    assert str(stays[0].key) not in cycle.storage.data["pins"]
+    assert cycle.storage.data["pending"] == {}
+
+
 # --- crash safety ---------------------------------------------------------------------
 
 

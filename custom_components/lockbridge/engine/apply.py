@@ -59,11 +59,13 @@ class Storage(Protocol):
 
 
 class Journal:
-    """PIN memory and the mutations in flight, saved before and after each mutation.
+    """PIN memory and the mutations of the plan being applied.
 
-    A crash between the two saves leaves the mutation listed as pending; the next cycle
-    reads the keypads again, so it neither repeats a done create (the code carries our tag)
-    nor loses the PIN it chose (kept here before the request was sent).
+    Saved twice per plan with changes, never when nothing changes: once before the first
+    request (the PINs about to be sent, and every action as pending), once when the plan
+    is done. A crash in between leaves the actions listed as pending; the next cycle reads
+    the keypads again, so it neither repeats a done create (the code carries our tag) nor
+    loses a PIN it chose (kept here before any request was sent).
     """
 
     VERSION = 1
@@ -74,6 +76,8 @@ class Journal:
         self._pending: dict[str, dict[str, Any]] = {}
         #: Mutations a previous run started and never finished (seen at load).
         self.interrupted: tuple[dict[str, Any], ...] = ()
+        #: The saved file lists mutations that are no longer in flight.
+        self._outdated = False
         self._lock = asyncio.Lock()
 
     @property
@@ -95,25 +99,33 @@ class Journal:
         pending = data.get("pending")
         if isinstance(pending, dict):
             self.interrupted = tuple(item for item in pending.values() if isinstance(item, dict))
+            self._outdated = bool(pending)
 
     async def start(self, planned: Plan) -> None:
-        """Keep the plan's PIN memory (including PINs about to be sent) before any request."""
+        """Keep the plan's PINs (including those about to be sent) before any request.
+
+        Nothing is written when the plan changes nothing: a steady cycle costs no write.
+        """
         async with self._lock:
-            self._pins = dict(planned.pins)
-            self._pending.clear()
+            pins = dict(planned.pins)
+            if not planned.actions and pins == self._pins and not self._outdated:
+                return
+            self._pins = pins
+            self._pending = {_action_id(action): _pending(action) for action in planned.actions}
             await self._save()
 
-    async def begin(self, action: Action) -> None:
-        """Record a mutation as in flight."""
-        async with self._lock:
-            self._pending[_action_id(action)] = {
-                "kind": str(action.kind),
-                "booking": str(action.key),
-                "lock_id": action.keypad.lock_id,
-                "keypad_id": action.keypad.keypad_id,
-                "code_id": action.code.id if action.code else None,
-            }
-            await self._save()
+    def end(self, action: Action, *, done: bool) -> None:
+        """A mutation finished (done, or failed and left for the next cycle): in memory only."""
+        self._pending.pop(_action_id(action), None)
+        if done and action.kind is ActionKind.DELETE and action.reason in FINAL_REASONS:
+            self._pins.pop(action.key, None)
+
+    async def finish(self, planned: Plan) -> None:
+        """The plan is done: one write, unless it had nothing to do."""
+        if planned.actions:
+            async with self._lock:
+                self._pending.clear()
+                await self._save()
 
     async def remember(self, key: BookingKey, pin: str) -> None:
         """Keep a PIN given outside a plan (a regenerated code)."""
@@ -121,15 +133,8 @@ class Journal:
             self._pins[key] = pin
             await self._save()
 
-    async def end(self, action: Action, *, done: bool) -> None:
-        """Record a mutation as finished (done, or failed and left for the next cycle)."""
-        async with self._lock:
-            self._pending.pop(_action_id(action), None)
-            if done and action.kind is ActionKind.DELETE and action.reason in FINAL_REASONS:
-                self._pins.pop(action.key, None)
-            await self._save()
-
     async def _save(self) -> None:
+        self._outdated = False
         await self._storage.async_save(
             {
                 "version": self.VERSION,
@@ -137,6 +142,16 @@ class Journal:
                 "pending": dict(self._pending),
             }
         )
+
+
+def _pending(action: Action) -> dict[str, Any]:
+    return {
+        "kind": str(action.kind),
+        "booking": str(action.key),
+        "lock_id": action.keypad.lock_id,
+        "keypad_id": action.keypad.keypad_id,
+        "code_id": action.code.id if action.code else None,
+    }
 
 
 def _action_id(action: Action) -> str:
@@ -270,6 +285,7 @@ class Applier:
         then = [action for action in planned.actions if action.kind is ActionKind.DELETE]
         for batch in (first, then):
             outcomes.extend(await asyncio.gather(*(self._run(action) for action in batch)))
+        await self._journal.finish(planned)
         for outcome in outcomes:
             action = outcome.action
             summary.add(action.keypad, action.unit, action.kind, ok=outcome.ok)
@@ -280,9 +296,8 @@ class Applier:
         async with self._total, lock_gate:
             if self._stopping():
                 return Outcome(action, ok=False, attempts=0)  # not tried: we are going away
-            await self._journal.begin(action)
             outcome = await self._attempt(action)
-            await self._journal.end(action, done=outcome.ok)
+            self._journal.end(action, done=outcome.ok)
         if not outcome.ok:
             _LOGGER.warning("Could not %s: %s", action, outcome.error)
         return outcome
