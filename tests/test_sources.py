@@ -92,14 +92,11 @@ async def test_hotelrunner_never_polled_beyond_budget(
     assert demo.hotelrunner.quota_rejections == 0
     assert all(sent[i + 5] - sent[i] >= 60 for i in range(len(sent) - 5))
     assert all(sent[i + 250] - sent[i] >= 86_400 for i in range(len(sent) - 250))
-    assert len(sent) - start >= 200  # and it still polls as often as the budget allows
+    # It still polls as often as the budget allows, less 50 a day kept for "Sync now".
+    assert 170 <= len(sent) - start <= 200  # every 7.2 min, seen in 2-minute steps
     left = the_state(hass, "sensor.hotelrunner_requests_left_today")
-    assert (
-        int(left.state)
-        == entry.runtime_data.coordinator.sources[
-            next(iter(entry.subentries))
-        ].budget.remaining_today
-    )
+    source = entry.runtime_data.coordinator.sources[next(iter(entry.subentries))]
+    assert int(left.state) == source.budget.remaining_today >= 50
 
 
 async def test_budget_survives_a_restart(

@@ -80,6 +80,10 @@ from .views import SourceView, UnitView, Views, build_views
 MAX_LISTED = 10
 #: HotelRunner lists reservations created at most this long ago (reference §4).
 HOTELRUNNER_LOOKBACK = timedelta(days=30)
+#: HotelRunner requests a day kept out of polling, for "Sync now" and the actions.
+HOTELRUNNER_RESERVE = 50
+#: Smoobu is read whole this often (and at each new day); polls between ask for changes.
+SMOOBU_FULL_READ_EVERY = timedelta(hours=3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +218,12 @@ class SourceCoordinator(DataUpdateCoordinator[SourceData]):
 
 
 class SmoobuCoordinator(SourceCoordinator):
-    """Smoobu: every booking around the sync window, every few minutes."""
+    """Smoobu: the bookings changed since the last poll, every few minutes.
+
+    A full read (every booking around the sync window) comes first, then every few hours
+    and at each new day (stays entering the horizon); between them a poll asks only for
+    the bookings modified since the one before, mostly a single page.
+    """
 
     def __init__(
         self, hass: HomeAssistant, entry: ConfigEntry, subentry: ConfigSubentry, issues: Issues
@@ -222,9 +231,22 @@ class SmoobuCoordinator(SourceCoordinator):
         minutes = int(option(entry.options, CONF_SMOOBU_INTERVAL))
         super().__init__(hass, entry, subentry, issues, timedelta(minutes=minutes))
         self.client = smoobu_client(hass, subentry.data)
+        self._known: dict[BookingKey, Booking] = {}
+        self._rejected: dict[BookingKey, Rejection] = {}
+        #: When the last full read and the last successful poll started.
+        self._full_at: datetime | None = None
+        self._polled_at: datetime | None = None
+
+    def _full_read_due(self, now: datetime) -> bool:
+        last = self._full_at
+        return (
+            last is None
+            or now - last >= SMOOBU_FULL_READ_EVERY
+            or dt_util.as_local(last).date() != dt_util.as_local(now).date()
+        )
 
     async def fetch(self) -> tuple[tuple[Booking, ...], tuple[Rejection, ...]]:
-        """Bookings departing since the grace began and arriving within the horizon."""
+        """The bookings departing since the grace began and arriving within the horizon."""
         if self.client.signed:
             self.issues.clear(SMOOBU_LEGACY_KEY, self.subentry.subentry_id)
         else:
@@ -233,18 +255,43 @@ class SmoobuCoordinator(SourceCoordinator):
                 self.subentry.subentry_id,
                 placeholders={"source": self.subentry.title},
             )
+        now = dt_util.utcnow()
         first, last = self.fetch_range()
-        found = from_smoobu(
-            await self.client.get_reservations(departure_from=first, arrival_to=last)
-        )
-        return found.bookings, found.rejected
+        polled = self._polled_at
+        if polled is None or self._full_read_due(now):
+            found = from_smoobu(
+                await self.client.get_reservations(departure_from=first, arrival_to=last)
+            )
+            self._known = {booking.key: booking for booking in found.bookings}
+            self._rejected = {item.key: item for item in found.rejected}
+            self._full_at = now
+        else:
+            # Dates only, stamped in the account's time zone: a day's overlap covers any.
+            since = (polled - timedelta(days=1)).date()
+            found = from_smoobu(await self.client.get_reservations(modified_from=since))
+            for booking in found.bookings:
+                self._rejected.pop(booking.key, None)
+                # A stay we follow is followed wherever it moves; a new one only in range.
+                if booking.key in self._known or (
+                    booking.departure >= first and booking.arrival <= last
+                ):
+                    self._known[booking.key] = booking
+            for item in found.rejected:
+                self._known.pop(item.key, None)
+                self._rejected[item.key] = item
+            self._known = {
+                key: booking for key, booking in self._known.items() if booking.departure >= first
+            }
+        self._polled_at = now
+        return tuple(self._known.values()), tuple(self._rejected.values())
 
 
 class HotelRunnerCoordinator(SourceCoordinator):
     """HotelRunner: within a hard request budget, persisted; bookings remembered.
 
     HotelRunner lists only reservations created in the last 30 days, so the ones seen
-    earlier are kept (in the state store) until their stay is over.
+    earlier are kept (in the state store) until their stay is over. Once a day every
+    reservation of those 30 days is read; between, only those updated since the last poll.
     """
 
     def __init__(
@@ -263,11 +310,19 @@ class HotelRunnerCoordinator(SourceCoordinator):
         self.budget.on_change = lambda: state.set_budget(subentry.subentry_id, self.budget.export())
         self.client = hotelrunner_client(hass, subentry.data, self.budget)
         self._known = {booking.key: booking for booking in state.bookings(subentry.subentry_id)}
+        #: The local day of the last full read, and when the last successful poll started.
+        self._full_day: date | None = None
+        self._polled_at: datetime | None = None
         self._pace(requests=1)
 
     def _pace(self, requests: int) -> timedelta:
-        """Poll no faster than the daily allowance sustains, nor before a slot is free."""
-        sustainable = timedelta(seconds=self.budget.sustainable_interval(requests))
+        """Poll no faster than the daily allowance sustains, nor before a slot is free.
+
+        Part of the allowance is kept for "Sync now" and the actions.
+        """
+        sustainable = timedelta(
+            seconds=self.budget.sustainable_interval(requests, reserve=HOTELRUNNER_RESERVE)
+        )
         waiting = timedelta(seconds=self.budget.wait_time())
         self.update_interval = interval = max(self.floor, sustainable, waiting)
         return interval
@@ -275,13 +330,23 @@ class HotelRunnerCoordinator(SourceCoordinator):
     async def fetch(self) -> tuple[tuple[Booking, ...], tuple[Rejection, ...]]:
         """New and changed reservations merged into the ones already known."""
         used = self.budget.used_today
+        now = dt_util.utcnow()
         today = dt_util.now().date()
+        polled = self._polled_at
+        full = polled is None or self._full_day != today
         try:
             reservations = await self.client.get_reservations(
-                from_date=today - HOTELRUNNER_LOOKBACK
+                from_date=today - HOTELRUNNER_LOOKBACK,
+                # Dates only: a day's overlap covers the property's time zone.
+                from_last_update_date=None
+                if polled is None or full
+                else (polled - timedelta(days=1)).date(),
             )
         finally:
             self._pace(requests=max(self.budget.used_today - used, 1))
+        if full:
+            self._full_day = today
+        self._polled_at = now
         self.issues.clear(HOTELRUNNER_BUDGET, self.subentry.subentry_id)
         found = from_hotelrunner(reservations)
         listed = {key.booking_id.partition("/")[0] for key in (b.key for b in found.bookings)}
@@ -379,6 +444,11 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
         self._failed_keys: set[str] = set()
         self._stopping = False
         self._views: tuple[tuple[object, ...], Views] | None = None
+        self._reading_all = False
+        #: Source updates so far, and how many of them the last sync had read.
+        self._changes = 0
+        self._seen = 0
+        self._follow_up: asyncio.Task[None] | None = None
 
     # -- configuration -------------------------------------------------------------------
 
@@ -473,9 +543,10 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
     async def run(self, *, dry_run: bool) -> SyncData:
         """Read the account and its codes, plan, and apply unless `dry_run`."""
         async with self._lock:
-            account = await self.client.get_account()
+            account, codes, errors = await self._read_account()
+            if not dry_run:
+                self._seen = self._changes
             desired = self.desired(account)
-            codes, errors = await read_codes(self.client, [lock.id for lock in account.locks])
             now = dt_util.utcnow()
             planned = plan(desired, codes, now, pins=self.journal.pins, randbelow=self.randbelow)
             applied = None
@@ -500,6 +571,29 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
             if not dry_run and not self._stopping:
                 self._report(result, desired)
             return result
+
+    async def _read_account(
+        self,
+    ) -> tuple[Account, dict[int, tuple[AccessCode, ...]], dict[int, ApiError]]:
+        """The account, and the codes of each of its locks, in one round trip when steady.
+
+        The locks known from the last cycle are listed while the account is read; a lock
+        new to the account is listed after it, one that left it is forgotten.
+        """
+        known = [lock.id for lock in self.data.account.locks] if self.data else []
+        account, (codes, errors) = await asyncio.gather(
+            self.client.get_account(), read_codes(self.client, known)
+        )
+        ids = {lock.id for lock in account.locks}
+        if new := ids - codes.keys() - errors.keys():
+            more, failed = await read_codes(self.client, new)
+            codes.update(more)
+            errors.update(failed)
+        return (
+            account,
+            {lock_id: items for lock_id, items in codes.items() if lock_id in ids},
+            {lock_id: err for lock_id, err in errors.items() if lock_id in ids},
+        )
 
     def _report(self, result: SyncData, desired: Desired) -> None:
         """Events for what changed, and the repair issues that hold now."""
@@ -661,14 +755,36 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
         return found
 
     async def sync_now(self) -> None:
-        """Read every source now, then sync: what "Sync now" and the sync action do."""
-        for source in self.sources.values():
-            await source.async_refresh()  # HotelRunner's budget still applies
+        """Read every source now, then sync once: what "Sync now" and the sync action do."""
+        self._reading_all = True  # the sources' updates do not each start a sync
+        try:
+            await asyncio.gather(*(source.async_refresh() for source in self.sources.values()))
+        finally:
+            self._reading_all = False
         await self.async_refresh()
 
     @callback
     def source_updated(self) -> None:
-        """A source answered (or failed): run the sync soon, once for a burst of updates."""
-        self.config_entry.async_create_background_task(
-            self.hass, self.async_request_refresh(), f"{DOMAIN} sync after a source update"
-        )
+        """A source's bookings changed (or it failed): sync at once, unless one is on it.
+
+        A sync that reads the sources after the change covers it: a running one that had
+        not yet read them, or the follow-up started here. The follow-up restarts the
+        periodic timer, so the periodic sync does not repeat it.
+        """
+        if self._reading_all:
+            return
+        self._changes += 1
+        if self._follow_up is None:
+            self._follow_up = self.config_entry.async_create_background_task(
+                self.hass, self._sync_for_changes(), f"{DOMAIN} sync after a source update"
+            )
+
+    async def _sync_for_changes(self) -> None:
+        try:
+            while self._seen < self._changes and not self._stopping:
+                async with self._lock:
+                    pass  # a sync under way may still read the sources after the change
+                if self._seen < self._changes and not self._stopping:
+                    await self.async_refresh()
+        finally:
+            self._follow_up = None

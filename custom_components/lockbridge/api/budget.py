@@ -105,9 +105,9 @@ class RequestBudget:
         now = self._clock()
         return max(0, self.per_minute - self._used_since(now - MINUTE))
 
-    def sustainable_interval(self, requests_per_cycle: int) -> float:
-        """Shortest polling interval (s) that spends at most the daily allowance."""
-        return DAY * max(requests_per_cycle, 1) / self.per_day
+    def sustainable_interval(self, requests_per_cycle: int, *, reserve: int = 0) -> float:
+        """Shortest polling interval (s) that spends at most the allowance less `reserve`."""
+        return DAY * max(requests_per_cycle, 1) / max(self.per_day - reserve, 1)
 
     def export(self) -> dict[str, Any]:
         """JSON-able state for persistence."""

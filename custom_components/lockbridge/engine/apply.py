@@ -20,10 +20,13 @@ from .plan import FINAL_REASONS, Action, ActionKind, Desired, KeypadRef, Plan, p
 
 _LOGGER = logging.getLogger(__name__)
 
-#: Mutations in flight on one lock: the cloud serialises them per lock anyway.
+#: Mutations in flight on one lock: a lock's codes are one list at the cloud and on the lock.
 PER_LOCK = 2
-#: Mutations in flight across the account.
-TOTAL = 8
+#: Mutations in flight across the account (500 new codes on 50 locks: about 8 round trips).
+TOTAL = 64
+#: Listings in flight: every lock at once up to Home Assistant's 100 connections per host,
+#: beyond which its HTTP pool would queue them anyway.
+LISTINGS = 100
 ATTEMPTS = 3
 BACKOFF = 2.0
 #: Never wait longer than this on a Retry-After before giving the action up for this cycle.
@@ -350,7 +353,7 @@ class Applier:
 
 
 async def read_codes(
-    client: CodeClient, lock_ids: Iterable[int], *, concurrency: int = TOTAL
+    client: CodeClient, lock_ids: Iterable[int], *, concurrency: int = LISTINGS
 ) -> tuple[dict[int, tuple[AccessCode, ...]], dict[int, ApiError]]:
     """One listing per lock, concurrently: the codes of each lock, and the locks that failed."""
     gate = asyncio.Semaphore(concurrency)
