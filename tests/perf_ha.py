@@ -363,11 +363,9 @@ def _short_key(key: str) -> str:
 
 
 def _size(count: float) -> str:
-    for unit in ("B", "kB", "MB"):
-        if count < 1000 or unit == "MB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1000
-    return f"{count:.1f} MB"
+    if count < 1e3:
+        return f"{count:.0f} B"
+    return f"{count / 1e3:.1f} kB" if count < 1e6 else f"{count / 1e6:.1f} MB"
 
 
 class Settler:
@@ -799,18 +797,18 @@ async def test_smoobu_day_and_latency(
         server.clear_logs()
         await set_up(hass, entry)
         smoobu = source_of(entry, "smoobu")
+        interval = smoobu.update_interval or timedelta(minutes=5)  # as configured
         for _ in range(24 * 60 - 1):  # the setup's reads are the day's first minute
             await advance(hass, freezer, settle, DAY_STEP)
         day = DayResult(
             "Smoobu",
             len(server.smoobu.requests),
             len(server.thekeys.requests),
-            interval=smoobu.update_interval,
+            interval=interval,
             pages=math.ceil(len(world.stays) / SMOOBU_PAGE),
         )
         DAYS["smoobu"] = day
 
-        interval = smoobu.update_interval or timedelta(minutes=5)
         offsets = [timedelta(seconds=1), interval / 2, interval - timedelta(seconds=1)]
         ids = sorted(world.stays)
         picks = [ids[len(ids) * (k + 1) // (len(offsets) + 1)] for k in range(len(offsets))]
@@ -1081,7 +1079,8 @@ def day_lines(checks: list[Check]) -> list[str]:
             f"({HR_RESERVATIONS // HR_LOOKBACK_DAYS}/day) on {HR_ROOMS} rooms: "
             f"{hotelrunner.requests} requests/day ({hotelrunner.requests / HR_PER_DAY:.2f} of "
             f"{HR_PER_DAY}), budget.remaining_today {left} (>= {HR_LEFT} wanted), "
-            f"{hotelrunner.rejected} refused by the cloud's quota; poll interval at the end "
+            f"{hotelrunner.rejected} refused by the cloud's quota; a full listing is "
+            f"{hotelrunner.pages} pages of 50; poll interval at the end "
             f"{hotelrunner.interval}. The Keys meanwhile: {hotelrunner.thekeys} requests/day."
         )
         checks.append(
@@ -1132,5 +1131,5 @@ def test_report(capsys: pytest.CaptureFixture[str]) -> None:
     text, checks = report()
     with capsys.disabled():
         print("\n" + text, flush=True)
-    if os.environ.get("LOCKBRIDGE_PERF_CHECK") == "1":
-        assert all(c.ok for c in checks), "acceptance figures not met (see the report above)"
+    if os.environ.get("LOCKBRIDGE_PERF_CHECK") == "1" and not all(c.ok for c in checks):
+        pytest.fail("acceptance figures not met (see the report above)", pytrace=False)

@@ -8,9 +8,10 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
 
+from custom_components.lockbridge.const import CONF_LOCKS_INTERVAL
 from custom_components.lockbridge.engine.ownership import parse_tag
-from tests.demo_stack import Demo, set_up
-from tests.test_sources import tick
+from tests.demo_stack import Demo, set_up, the_state
+from tests.test_sources import PROBLEM, tick
 
 RESERVATIONS = "/api/reservations"
 ACCOUNT_READ = "/utilisateur/get/"
@@ -74,11 +75,17 @@ async def test_a_new_day_reads_smoobu_whole(
     assert "departureFrom" in smoobu_reads(demo)[-1]
 
 
+@pytest.mark.parametrize("sync_minutes", [5, 60], ids=["in-phase", "hourly-sync"])
 async def test_a_change_reaches_the_keypad_within_one_poll_and_fifteen_seconds(
-    hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory, sync_minutes: int
 ) -> None:
-    """The worst case: the change lands just after a poll. Then one sync, no second."""
-    await set_up(hass, demo.entry(hotelrunner=False))
+    """The worst case: the change lands just after a poll. Then one sync, no second.
+
+    In phase, the periodic sync that runs with the poll takes the change; with an hourly
+    sync, the sync the poll starts does.
+    """
+    options = {CONF_LOCKS_INTERVAL: sync_minutes}
+    await set_up(hass, demo.entry(hotelrunner=False, options=options))
     carlos = booking_of(demo, "Carlos García")
     start, end = code_dates(demo, carlos)
     polls = len(smoobu_reads(demo))
@@ -120,3 +127,55 @@ async def test_sync_now_reads_every_source_and_syncs_once(
     assert len(smoobu_reads(demo)) == 1
     assert demo.thekeys.count(ACCOUNT_READ) == 1
     assert entry.runtime_data.coordinator.last_update_success
+
+
+async def test_changes_between_full_reads_make_remove_and_keep_codes(
+    hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
+) -> None:
+    await set_up(hass, demo.entry(hotelrunner=False))
+    await tick(hass, freezer, 5.1)  # from now on, polls ask for changes only
+    today = date.fromisoformat("2026-11-23")
+    carlos = booking_of(demo, "Carlos García")
+    kept = code_dates(demo, carlos)
+    new = demo.smoobu.add_booking(
+        101, today + timedelta(days=40), today + timedelta(days=43), "Ines Neu"
+    )
+    far = demo.smoobu.add_booking(
+        101, today + timedelta(days=200), today + timedelta(days=203), "Far Away"
+    )
+    demo.smoobu.cancel_booking(booking_of(demo, "Amélie Laurent"))
+    amelie = booking_of(demo, "Amélie Laurent")
+    demo.smoobu.bookings[carlos]["departure"] = "9999-12-31"  # one bad record
+    demo.smoobu.move_booking(carlos)
+
+    await tick(hass, freezer, 5.1)
+
+    assert "modifiedFrom" in smoobu_reads(demo)[-1]
+    assert code_dates(demo, new) == (today + timedelta(days=40), today + timedelta(days=43))
+    assert not [c for c in demo.thekeys.codes() if str(amelie) in c.description]
+    assert code_dates(demo, carlos) == kept  # left as it is, and said so
+    problems = the_state(hass, PROBLEM).attributes["problems"]
+    assert any(f"smoobu:{carlos} (date_out_of_range)" in text for text in problems)
+    # A new booking beyond the horizon is not taken in until a full read finds it in range.
+    assert not [c for c in demo.thekeys.codes() if str(far) in c.description]
+    calendar = hass.states.async_all("calendar")
+    assert not any("Far Away" in str(state.attributes) for state in calendar)
+
+
+async def test_hotelrunner_polls_ask_for_updates_between_daily_full_reads(
+    hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
+) -> None:
+    await set_up(hass, demo.entry(smoobu=False))
+    demo.hotelrunner.clear_log()
+    for _ in range(6):
+        await tick(hass, freezer, 10.1)
+
+    reads = [r.query for r in demo.hotelrunner.requests if r.path.endswith("/reservations")]
+    assert reads
+    assert all(query.get("from_last_update_date") == "2026-11-22" for query in reads)
+
+    freezer.move_to("2026-11-24T07:00:00+01:00")
+    await tick(hass, freezer, 10.1)
+    latest = [r.query for r in demo.hotelrunner.requests if r.path.endswith("/reservations")]
+    assert "from_last_update_date" not in latest[-1]
+    assert latest[-1]["from_date"] == "2026-10-25"
