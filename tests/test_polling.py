@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED
+from homeassistant.core import HomeAssistant, callback
 import pytest
 
 from custom_components.lockbridge.const import CONF_LOCKS_INTERVAL
@@ -179,3 +182,36 @@ async def test_hotelrunner_polls_ask_for_updates_between_daily_full_reads(
     latest = [r.query for r in demo.hotelrunner.requests if r.path.endswith("/reservations")]
     assert "from_last_update_date" not in latest[-1]
     assert latest[-1]["from_date"] == "2026-10-25"
+
+
+async def test_a_steady_sync_writes_no_state_that_did_not_change(
+    hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
+) -> None:
+    """Thousands of unchanged writes would hold the event loop for nothing."""
+    entry = await set_up(hass, demo.entry())
+    await entry.runtime_data.coordinator.async_refresh()  # each entity's first own write
+    await hass.async_block_till_done()
+    written: list[str] = []
+
+    @callback
+    def ours(data: Mapping[str, Any]) -> bool:
+        return True
+
+    for event_type in (EVENT_STATE_CHANGED, EVENT_STATE_REPORTED):
+        hass.bus.async_listen(
+            event_type,
+            lambda event: written.append(event.data["entity_id"]),
+            event_filter=ours,
+        )
+
+    freezer.tick(timedelta(seconds=30))
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+
+    assert written == ["sensor.lockbridge_last_sync"]
+
+    demo.thekeys.faults.fail_next = 1  # a failed sync: the entities that depend on it say so
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert len(written) > 10
+    assert hass.states.get("lock.garden_studio_entree_jardin").state == "unavailable"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
+from itertools import islice
 import secrets
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -76,6 +78,8 @@ from .repairs import (
 from .storage import StateStore
 from .views import SourceView, UnitView, Views, build_views
 
+#: Entity states written per turn of the event loop.
+WRITE_BATCH = 32
 #: Skipped bookings named in "sync problem"; the rest are counted.
 MAX_LISTED = 10
 #: HotelRunner lists reservations created at most this long ago (reference §4).
@@ -390,6 +394,41 @@ def source_coordinator(
     return SmoobuCoordinator(hass, entry, subentry, issues)
 
 
+def _desired(
+    sources: list[tuple[str, str, bool, SourceData | None]],
+    held: frozenset[UnitKey],
+    units: Mapping[UnitKey, UnitConfig],
+    **settings: Any,
+) -> Desired:
+    snapshots: dict[str, SourceSnapshot] = {}
+    for source_id, kind, answered, data in sources:
+        found = data.bookings if data else ()
+        # One snapshot per source instance: each speaks for the codes it made only.
+        snapshots[source_id] = SourceSnapshot(
+            data is not None and answered,
+            tuple(booking for booking in found if booking.unit not in held),
+            (data.rejected if data else ())
+            + tuple(
+                Rejection(booking.key, RejectReason.UNKNOWN_UNIT)
+                for booking in found
+                if booking.unit in held
+            ),
+            kind=kind,
+        )
+    return build_desired(snapshots, units, **settings)
+
+
+def _plan(
+    desired: Callable[[], Desired],
+    codes: Mapping[int, tuple[AccessCode, ...]],
+    now: datetime,
+    pins: Mapping[BookingKey, str],
+    randbelow: Callable[[int], int],
+) -> tuple[Desired, Plan]:
+    wanted = desired()
+    return wanted, plan(wanted, codes, now, pins=pins, randbelow=randbelow)
+
+
 @dataclass(frozen=True, slots=True)
 class SyncData:
     """The account after a sync: locks, the codes on them, and what the sync did."""
@@ -402,6 +441,9 @@ class SyncData:
     synced: datetime
     #: Locks with an action that failed this cycle.
     failing_locks: frozenset[int] = field(default_factory=frozenset)
+    #: What the entities show, built by the sync off the event loop, and on which overrides.
+    views: Views | None = field(default=None, compare=False)
+    views_revision: int = field(default=0, compare=False)
 
 
 class SyncCoordinator(DataUpdateCoordinator[SyncData]):
@@ -443,7 +485,11 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
         self._lock = asyncio.Lock()
         self._failed_keys: set[str] = set()
         self._stopping = False
-        self._views: tuple[tuple[object, ...], Views] | None = None
+        self._views: Views | None = None
+        self._views_revision = 0
+        #: Entity state writes waiting for the writer task (insertion-ordered, no repeats).
+        self._to_write: dict[Callable[[], None], None] = {}
+        self._writer: asyncio.Task[None] | None = None
         self._reading_all = False
         #: Source updates so far, and how many of them the last sync had read.
         self._changes = 0
@@ -464,36 +510,29 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
             unit.key: config for unit in self.units if (config := unit.config(options)) is not None
         }
 
-    def desired(self, account: Account) -> Desired:
-        """The codes the sources' bookings call for."""
+    def desired(self, account: Account) -> Callable[[], Desired]:
+        """The codes the sources' bookings call for: a job for a worker thread.
+
+        What it reads is gathered here, in the event loop; the work over every booking
+        is done by the job.
+        """
         keypads = {
             KeypadRef(lock.id, keypad.id) for lock in account.locks for keypad in lock.keypads
         }
         # A unit whose keypad is missing from the account is held: nothing made, nothing
         # removed, until the host picks a keypad again (a repair issue says so).
-        held = {
+        held = frozenset(
             unit.key
             for unit in self.units
             if unit.keypad is not None and unit.keypad not in keypads
-        }
-        snapshots: dict[str, SourceSnapshot] = {}
-        for source in self.sources.values():
-            data = source.data
-            found = data.bookings if data else ()
-            # One snapshot per source instance: each speaks for the codes it made only.
-            snapshots[source.source_id] = SourceSnapshot(
-                data is not None and source.last_update_success,
-                tuple(booking for booking in found if booking.unit not in held),
-                (data.rejected if data else ())
-                + tuple(
-                    Rejection(booking.key, RejectReason.UNKNOWN_UNIT)
-                    for booking in found
-                    if booking.unit in held
-                ),
-                kind=source.source,
-            )
-        return build_desired(
-            snapshots,
+        )
+        return partial(
+            _desired,
+            [
+                (source.source_id, source.source, source.last_update_success, source.data)
+                for source in self.sources.values()
+            ],
+            held,
             self.unit_configs(),
             zones=lock_zones({lock.id: lock.timezone for lock in account.locks}),
             default_zone=self.default_zone,
@@ -546,9 +585,11 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
             account, codes, errors = await self._read_account()
             if not dry_run:
                 self._seen = self._changes
-            desired = self.desired(account)
             now = dt_util.utcnow()
-            planned = plan(desired, codes, now, pins=self.journal.pins, randbelow=self.randbelow)
+            # Thousands of bookings take tens of milliseconds: not in the event loop.
+            desired, planned = await self.hass.async_add_executor_job(
+                _plan, self.desired(account), codes, now, dict(self.journal.pins), self.randbelow
+            )
             applied = None
             failing: frozenset[int] = frozenset()
             if not dry_run:
@@ -559,6 +600,12 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
                 codes = codes_after(codes, applied.outcomes)
                 failing = frozenset(outcome.action.keypad.lock_id for outcome in applied.failed)
                 self.failures = 0
+            revision = self.state.overrides_revision
+            views = (
+                None
+                if dry_run
+                else await self.hass.async_add_executor_job(self._views_job(account.locks, codes))
+            )
             result = SyncData(
                 account=account,
                 codes=codes,
@@ -567,6 +614,8 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
                 applied=applied,
                 synced=now,
                 failing_locks=failing,
+                views=views,
+                views_revision=revision,
             )
             if not dry_run and not self._stopping:
                 self._report(result, desired)
@@ -653,35 +702,68 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
     @property
     def views(self) -> Views:
         """What the entities show, built once per change of the data behind it."""
-        inputs = (
-            self.data,
-            self.state.overrides_revision,
-            *(part for source in self.sources.values() for part in (source.data, source.stale)),
-        )
-        cached = self._views
-        if (
-            cached is None
-            or len(cached[0]) != len(inputs)
-            or any(old is not new for old, new in zip(cached[0], inputs, strict=True))
-        ):
-            cached = self._views = (inputs, self._build_views())
-        return cached[1]
+        revision = self.state.overrides_revision
+        if self._views is None or self._views_revision != revision:
+            self._views, self._views_revision = self._build_views(), revision
+        return self._views
 
-    def _build_views(self) -> Views:
+    @callback
+    def async_update_listeners(self) -> None:
+        """New sync data (or a failure): the views the sync built, else built when read."""
         data = self.data
-        return build_views(
+        self._views = data.views if data is not None else None
+        self._views_revision = data.views_revision if data is not None else 0
+        super().async_update_listeners()
+
+    @callback
+    def queue_write(self, write: Callable[[], None]) -> None:
+        """Write an entity's state soon, with the others, a batch per turn of the loop.
+
+        Thousands of entities written in one go would hold the event loop for a while.
+        """
+        self._to_write[write] = None
+        if self._writer is None:
+            self._writer = self.config_entry.async_create_task(
+                self.hass, self._write_queued(), f"{DOMAIN} entity states", eager_start=False
+            )
+
+    @callback
+    def unqueue_write(self, write: Callable[[], None]) -> None:
+        """Forget a queued write (its entity is being removed)."""
+        self._to_write.pop(write, None)
+
+    async def _write_queued(self) -> None:
+        try:
+            while self._to_write:
+                for write in list(islice(self._to_write, WRITE_BATCH)):
+                    del self._to_write[write]
+                    write()
+                await asyncio.sleep(0)
+        finally:
+            self._writer = None
+
+    def _views_job(
+        self, locks: Iterable[Lock], codes: Mapping[int, Iterable[AccessCode]]
+    ) -> Callable[[], Views]:
+        """Building the views, over every booking and code: a job for a worker thread."""
+        return partial(
+            build_views,
             self.units,
-            (
+            [
                 SourceView(subentry_id, source.data.bookings if source.data else (), source.stale)
                 for subentry_id, source in self.sources.items()
-            ),
-            data.account.locks if data else (),
-            data.codes if data else {},
+            ],
+            locks,
+            codes,
             options=self.config_entry.options,
             overrides=self.state.overrides(),
             owner=self.owner,
             default_zone=self.default_zone,
         )
+
+    def _build_views(self) -> Views:
+        data = self.data
+        return self._views_job(data.account.locks if data else (), data.codes if data else {})()
 
     def zone_of(self, lock: Lock | None) -> ZoneInfo:
         """A lock's time zone, else Home Assistant's."""
@@ -771,6 +853,7 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
         not yet read them, or the follow-up started here. The follow-up restarts the
         periodic timer, so the periodic sync does not repeat it.
         """
+        self._views = None
         if self._reading_all:
             return
         self._changes += 1

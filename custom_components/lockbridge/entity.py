@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
@@ -93,6 +93,31 @@ class LockBridgeEntity(CoordinatorEntity[SyncCoordinator]):
     def __init__(self, coordinator: SyncCoordinator, key: str) -> None:
         super().__init__(coordinator)
         self._attr_translation_key = key
+        self._written: tuple[Any, ...] | None = None
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Queued: the coordinator writes its entities a batch at a time."""
+        self.coordinator.queue_write(self.write_if_changed)
+
+    async def async_will_remove_from_hass(self) -> None:
+        """No queued write after removal (a calendar would set a timer for nothing)."""
+        self.coordinator.unqueue_write(self.write_if_changed)
+        await super().async_will_remove_from_hass()
+
+    @callback
+    def write_if_changed(self) -> None:
+        """Write the state unless it is what was written last (most of a steady cycle)."""
+        available = self.available
+        written = (
+            available,
+            self.state if available else None,
+            self.state_attributes if available else None,
+            self.extra_state_attributes if available else None,
+        )
+        if written != self._written:
+            self._written = written
+            self.async_write_ha_state()
 
 
 class AccountEntity(LockBridgeEntity):

@@ -125,10 +125,13 @@ class StateStore:
 
     def forget(self, subentry_ids: set[str]) -> None:
         """Drop what belongs to sources that no longer exist."""
+        gone = False
         for part in ("budgets", "bookings"):
             for subentry_id in set(self._data[part]) - subentry_ids:
                 del self._data[part][subentry_id]
-        self.schedule_save()
+                gone = True
+        if gone:
+            self.schedule_save()
 
     def schedule_save(self) -> None:
         """Write soon, in one go."""

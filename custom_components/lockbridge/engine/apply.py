@@ -22,8 +22,9 @@ _LOGGER = logging.getLogger(__name__)
 
 #: Mutations in flight on one lock: a lock's codes are one list at the cloud and on the lock.
 PER_LOCK = 2
-#: Mutations in flight across the account (500 new codes on 50 locks: about 8 round trips).
-TOTAL = 64
+#: Mutations in flight across the account: up to Home Assistant's 100 connections per host
+#: (500 new codes on 50 locks: 5 round trips).
+TOTAL = 100
 #: Listings in flight: every lock at once up to Home Assistant's 100 connections per host,
 #: beyond which its HTTP pool would queue them anyway.
 LISTINGS = 100
