@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import Event, HomeAssistant, callback
 import pytest
 
 from custom_components.lockbridge.const import CONF_LOCKS_INTERVAL
@@ -194,15 +193,15 @@ async def test_a_steady_sync_writes_no_state_that_did_not_change(
     written: list[str] = []
 
     @callback
-    def ours(data: Mapping[str, Any]) -> bool:
+    def every(data: Any) -> bool:
         return True
 
-    for event_type in (EVENT_STATE_CHANGED, EVENT_STATE_REPORTED):
-        hass.bus.async_listen(
-            event_type,
-            lambda event: written.append(event.data["entity_id"]),
-            event_filter=ours,
-        )
+    @callback
+    def note(event: Event[Any]) -> None:
+        written.append(event.data["entity_id"])
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, note, event_filter=every)
+    hass.bus.async_listen(EVENT_STATE_REPORTED, note, event_filter=every)
 
     freezer.tick(timedelta(seconds=30))
     await entry.runtime_data.coordinator.async_refresh()
@@ -214,4 +213,4 @@ async def test_a_steady_sync_writes_no_state_that_did_not_change(
     await entry.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
     assert len(written) > 10
-    assert hass.states.get("lock.garden_studio_entree_jardin").state == "unavailable"
+    assert the_state(hass, "lock.garden_studio_entree_jardin").state == "unavailable"
