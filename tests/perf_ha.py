@@ -853,7 +853,7 @@ async def _scenarios(hass: HomeAssistant, meters: Meters, result: SizeResult) ->
         plain.append((time.perf_counter() - started, time.thread_time() - cpu))
     result.plain_steady = (median(w for w, _ in plain), median(c for _, c in plain))
 
-    if os.environ.get("LOCKBRIDGE_PERF_PROFILE"):
+    if os.environ.get("LOCKBRIDGE_PERF_PROFILE") == "1":
         profile = cProfile.Profile()
         profile.enable()
         await coordinator.async_refresh()

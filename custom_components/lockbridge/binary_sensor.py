@@ -72,5 +72,7 @@ async def async_setup_entry(
 ) -> None:
     """Lock and account binary sensors."""
     coordinator = entry.runtime_data.coordinator
-    add_lock_entities(coordinator, async_add_entities, lambda c, lock: [InSyncSensor(c, lock)])
+    await add_lock_entities(
+        coordinator, async_add_entities, lambda c, lock: [InSyncSensor(c, lock)]
+    )
     async_add_entities([SyncProblemSensor(coordinator)])

@@ -72,7 +72,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One calendar per managed unit."""
-    add_unit_entities(
+    await add_unit_entities(
         entry.runtime_data.coordinator,
         async_add_entities,
         lambda c, unit: [StaysCalendar(c, unit)],

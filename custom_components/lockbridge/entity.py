@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
+from itertools import batched
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigSubentry
@@ -204,7 +206,11 @@ class UnitEntity(LockBridgeEntity):
         return self.coordinator.sources[self.unit.subentry_id].data is not None
 
 
-def add_unit_entities(
+#: Entities added per turn of the event loop at setup (an account may bring thousands).
+ADD_BATCH = 32
+
+
+async def add_unit_entities(
     coordinator: SyncCoordinator,
     add_entities: AddConfigEntryEntitiesCallback,
     factory: Callable[[SyncCoordinator, Unit], Iterable[Entity]],
@@ -213,15 +219,20 @@ def add_unit_entities(
     for unit in coordinator.units:
         if unit.keypad is not None:
             add_entities(factory(coordinator, unit), config_subentry_id=unit.subentry_id)
+            await asyncio.sleep(0)
 
 
-def add_lock_entities(
+async def add_lock_entities(
     coordinator: SyncCoordinator,
     add_entities: AddConfigEntryEntitiesCallback,
     factory: Callable[[SyncCoordinator, Lock], Iterable[Entity]],
 ) -> None:
     """Entities for every lock of the account, now and as locks are added later."""
-    known: set[int] = set()
+    locks = coordinator.data.account.locks
+    known = {lock.id for lock in locks}
+    for batch in batched(locks, ADD_BATCH, strict=False):
+        add_entities([entity for lock in batch for entity in factory(coordinator, lock)])
+        await asyncio.sleep(0)
 
     @callback
     def add_new() -> None:
@@ -229,7 +240,6 @@ def add_lock_entities(
         known.update(lock.id for lock in new)
         add_entities([entity for lock in new for entity in factory(coordinator, lock)])
 
-    add_new()
     coordinator.config_entry.async_on_unload(coordinator.async_add_listener(add_new))
 
 

@@ -69,6 +69,6 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One lock entity per lock of the account."""
-    add_lock_entities(
+    await add_lock_entities(
         entry.runtime_data.coordinator, async_add_entities, lambda c, lock: [TheKeysLock(c, lock)]
     )

@@ -374,12 +374,12 @@ async def async_setup_entry(
 ) -> None:
     """Unit, lock and account sensors."""
     coordinator = entry.runtime_data.coordinator
-    add_unit_entities(
+    await add_unit_entities(
         coordinator,
         async_add_entities,
         lambda c, unit: [UnitSensor(c, unit, description) for description in UNIT_SENSORS],
     )
-    add_lock_entities(
+    await add_lock_entities(
         coordinator,
         async_add_entities,
         lambda c, lock: [BatterySensor(c, lock), ActiveCodesSensor(c, lock)],

@@ -449,7 +449,7 @@ async def test_killed_after_k_mutations_converges_without_duplicates(
 async def test_an_adoption_of_thirty_codes_survives_tokens_dying_after_two_uses(
     cycle: Cycle,
 ) -> None:
-    """Up to 8 requests in flight while each token serves two: no action may fail for it."""
+    """Thirty requests in flight at once while each token serves two: no action may fail for it."""
     stays = [
         booking(600 + n, 101 + n % 2, ARRIVAL + timedelta(days=n), DEPARTURE + timedelta(days=n))
         for n in range(30)
