@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from tests.test_sources import PROBLEM, tick
 
 RESERVATIONS = "/api/reservations"
 ACCOUNT_READ = "/utilisateur/get/"
+LISTING = "/partage/all/serrure/"
 POLL = 5 * 60  # seconds: the default Smoobu and sync intervals
 
 
@@ -214,3 +216,29 @@ async def test_a_steady_sync_writes_no_state_that_did_not_change(
     await hass.async_block_till_done()
     assert len(written) > 10
     assert the_state(hass, "lock.garden_studio_entree_jardin").state == "unavailable"
+
+
+async def test_a_steady_sync_lists_the_locks_while_it_reads_the_account(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    """One round trip: the listings do not wait for the account."""
+    entry = await set_up(hass, demo.entry())
+    demo.thekeys.clear_log()
+    demo.thekeys.faults.gate_path = ACCOUNT_READ
+    demo.thekeys.faults.gate = held = asyncio.Event()
+
+    syncing = hass.async_create_task(entry.runtime_data.coordinator.async_refresh())
+    try:
+        for _ in range(10_000):  # the demo's clock is frozen: turns of the loop, not time
+            if demo.thekeys.count(LISTING) == 5:
+                break
+            await asyncio.sleep(0)
+        seen = [r.path for r in demo.thekeys.requests]
+    finally:
+        held.set()
+        await syncing
+    assert ACCOUNT_READ in seen[0]
+    assert (demo.thekeys.count(ACCOUNT_READ), demo.thekeys.count(LISTING)) == (1, 5), seen
+
+    assert entry.runtime_data.coordinator.last_update_success
+    assert demo.thekeys.count(LISTING) == 5  # no lock listed twice

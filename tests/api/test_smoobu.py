@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 import time as time_module
@@ -124,6 +125,29 @@ async def test_every_page_is_read(session, smoobu_url, smoobu_sim) -> None:
         ("2", "100"),
         ("3", "100"),
     ]
+
+
+async def test_pages_after_the_first_are_read_at_once(session, smoobu_url, smoobu_sim) -> None:
+    """Page 1 gives the count; pages 2..N are all asked for before any of them answers."""
+    ids = add_stays(smoobu_sim, 430)
+    smoobu_sim.faults.gate_path = "/api/reservations"
+    smoobu_sim.faults.gate = first = asyncio.Event()
+    reading = asyncio.create_task(make_client(session, smoobu_url).get_reservations())
+
+    async def until(count: int) -> None:
+        for _ in range(500):
+            if len(smoobu_sim.requests) >= count:
+                return
+            await asyncio.sleep(0.01)
+
+    await until(1)
+    smoobu_sim.faults.gate = rest = asyncio.Event()  # page 1 passes, the others wait
+    first.set()
+    await until(5)
+    assert sorted(r.query["page"] for r in smoobu_sim.requests) == ["1", "2", "3", "4", "5"]
+    rest.set()
+
+    assert sorted(r.id for r in await reading) == sorted(ids)
 
 
 async def test_shifting_pages_give_one_entry_per_booking(session, smoobu_url, smoobu_sim) -> None:
