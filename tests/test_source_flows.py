@@ -9,9 +9,12 @@ from homeassistant.config_entries import SOURCE_USER, ConfigSubentryData
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, section
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.selector import SelectOptionDict
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.lockbridge.config_flow import keypad_named_after
 from custom_components.lockbridge.const import (
     CONF_API_KEY,
     CONF_API_SECRET,
@@ -129,6 +132,59 @@ async def test_add_smoobu_with_errors_recovered_then_unit_map(
     assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "already_configured")
 
 
+def defaults(result: Any) -> dict[str, Any]:
+    """The values a form shows before the host touches it."""
+    return {str(key): key.default() for key in result["data_schema"].schema if key.default}
+
+
+async def test_each_unit_starts_on_the_keypad_named_after_it(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    """Next, next, next: every unit whose keypad bears its name gets codes."""
+    entry = await set_up(hass, demo.entry(smoobu=False))
+    result = await start(hass, entry.entry_id, "smoobu")
+    result = await configure(
+        hass,
+        result["flow_id"],
+        {
+            CONF_API_KEY: SMOOBU_KEY,
+            CONF_API_SECRET: SMOOBU_SECRET,
+            **server(CONF_SMOOBU_URL, f"{demo.base_url}/smoobu"),
+        },
+    )
+    chosen = []
+    while result["type"] is FlowResultType.FORM:
+        chosen.append(defaults(result)["keypad"])
+        result = await configure(hass, result["flow_id"], defaults(result))
+
+    assert chosen == ["3701/Kp7Lm2Qa", "3702/Kg4Rt8Ws", "3703/Kt9Bn3Xe"]
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert {c.lock_id for c in demo.thekeys.codes() if parse_tag(c.description)} >= {3701, 3702}
+
+
+@pytest.mark.parametrize(
+    ("unit_name", "expected"),
+    [
+        ("GARDEN studio", "2"),  # case
+        ("Entree jardin", "2"),  # accents, keypad name
+        ("Villa", None),  # two keypads hold it: the host chooses
+        ("Loft", "1"),
+        ("Studio Loft", None),  # not in that order anywhere
+        ("Den", None),  # a part of a word is no match ("Garden")
+        ("", None),
+    ],
+)
+def test_keypad_named_after(unit_name: str, expected: str | None) -> None:
+    keypads = [
+        SelectOptionDict(value="1", label="Seaside Loft - Porte d'entrée"),
+        SelectOptionDict(value="2", label="Garden Studio - Entrée-Jardin"),
+        SelectOptionDict(value="3", label="Villa - Standard Room"),
+        SelectOptionDict(value="4", label="Villa - Deluxe Suite"),
+    ]
+    assert keypad_named_after(unit_name, keypads) == expected
+
+
 async def test_add_hotelrunner_maps_room_types(hass: HomeAssistant, demo: Demo) -> None:
     entry = demo.entry(smoobu=False, hotelrunner=False)
     entry.add_to_hass(hass)  # not loaded: the keypads are read live
@@ -182,6 +238,34 @@ async def test_reconfigure_a_source(hass: HomeAssistant, demo: Demo) -> None:
     assert units["103"]["keypad"] is None
     assert units["102"]["check_in"] == "14:00:00"
     assert not any(c.lock_id == 3703 and parse_tag(c.description) for c in demo.thekeys.codes())
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [{CONF_API_KEY: SMOOBU_KEY}, {}],
+    ids=["key-only", "nothing"],
+)
+async def test_reconfiguring_smoobu_with_empty_secrets_keeps_the_saved_ones(
+    hass: HomeAssistant, demo: Demo, typed: dict[str, str]
+) -> None:
+    """A host who types the key again, or nothing, keeps the signed (HMAC) access."""
+    entry = await set_up(hass, demo.entry(hotelrunner=False))
+    subentry_id = next(iter(entry.subentries))
+
+    result = await entry.start_subentry_reconfigure_flow(hass, subentry_id)
+    result = await configure(
+        hass, result["flow_id"], {**typed, **server(CONF_SMOOBU_URL, f"{demo.base_url}/smoobu")}
+    )
+    for keypad in ("3701/Kp7Lm2Qa", "3702/Kg4Rt8Ws", "3703/Kt9Bn3Xe"):
+        result = await configure(hass, result["flow_id"], unit(keypad))
+
+    assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "reconfigure_successful")
+    data = entry.subentries[subentry_id].data
+    assert (data[CONF_API_KEY], data[CONF_API_SECRET]) == (SMOOBU_KEY, SMOOBU_SECRET)
+    await hass.async_block_till_done()
+    assert "smoobu_legacy_key" not in {
+        issue.translation_key for issue in ir.async_get(hass).issues.values()
+    }
 
 
 async def test_reconfigure_refuses_another_account(hass: HomeAssistant, demo: Demo) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 import re
 from typing import TYPE_CHECKING, Any
+import unicodedata
 
 from homeassistant.config_entries import (
     ConfigEntry,
@@ -317,6 +318,23 @@ class InUse:
     until: datetime
 
 
+def _words(text: str) -> str:
+    """Lower case, accents and punctuation gone: "Entrée-Jardin" -> " entree jardin "."""
+    plain = "".join(
+        char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char)
+    )
+    return " " + " ".join(re.findall(r"\w+", plain.casefold())) + " "
+
+
+def keypad_named_after(unit: str, keypads: list[SelectOptionDict]) -> str | None:
+    """The one keypad whose lock or keypad name holds the unit's name, if exactly one does."""
+    wanted = _words(unit)
+    if not wanted.strip():
+        return None
+    found = [str(option["value"]) for option in keypads if wanted in _words(option["label"])]
+    return found[0] if len(found) == 1 else None
+
+
 class SourceFlow(ConfigSubentryFlow):
     """Add or change a booking source: credentials checked live, then its unit map."""
 
@@ -337,6 +355,9 @@ class SourceFlow(ConfigSubentryFlow):
 
     # -- per source ------------------------------------------------------------------------
 
+    #: The credentials' fields, secrets all: never shown again, kept when left empty.
+    secret_keys: tuple[str, ...] = ()
+
     def credentials_schema(self) -> vol.Schema:
         """The credentials form."""
         raise NotImplementedError
@@ -347,8 +368,14 @@ class SourceFlow(ConfigSubentryFlow):
 
     # -- steps -------------------------------------------------------------------------
 
-    def _schema(self) -> vol.Schema:
-        return self.credentials_schema().extend(_server_section(self.url_key, self.default_url))
+    def _schema(self, step_id: str) -> vol.Schema:
+        fields = self.credentials_schema()
+        if step_id == "reconfigure":
+            # Every secret may be left empty: the saved one is kept.
+            fields = vol.Schema(
+                {vol.Optional(str(key)): value for key, value in fields.schema.items()}
+            )
+        return fields.extend(_server_section(self.url_key, self.default_url))
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Credentials of a new source."""
@@ -369,6 +396,11 @@ class SourceFlow(ConfigSubentryFlow):
         if user_input is not None:
             answer = _unfold_server(user_input, self.url_key, self.default_url)
             data = {key: value for key, value in answer.items() if value not in ("", None)}
+            for key in self.secret_keys:
+                # Left empty when reconfiguring: the saved secret stays (a Smoobu source
+                # re-entered with its key only must not lose its signing secret).
+                if key not in data and current.get(key):
+                    data[key] = current[key]
             try:
                 await self.check(data)
             except AuthenticationError:
@@ -390,11 +422,11 @@ class SourceFlow(ConfigSubentryFlow):
                 except ApiError:
                     return self.async_abort(reason="cannot_connect")
                 return await self.async_step_unit()
-        # Secrets are never sent back to the browser: they are entered again.
+        # Secrets are never sent back to the browser: left empty, the saved ones are kept.
         suggested = user_input or _server_suggestion(current, self.url_key, self.default_url)
         return self.async_show_form(
             step_id=step_id,
-            data_schema=self.add_suggested_values_to_schema(self._schema(), suggested),
+            data_schema=self.add_suggested_values_to_schema(self._schema(step_id), suggested),
             errors=errors,
         )
 
@@ -444,8 +476,13 @@ class SourceFlow(ConfigSubentryFlow):
                 return await self.async_step_keep_codes()
             return self._save()
         unit_id, name = self._units[done]
-        previous = self._map.get(unit_id) or {}
-        keypad = previous.get(CONF_KEYPAD)
+        previous = self._map.get(unit_id)
+        keypad = (
+            previous.get(CONF_KEYPAD)
+            if previous is not None  # "not managed" chosen before stays chosen
+            else keypad_named_after(name, self._keypads)
+        )
+        previous = previous or {}
         options = [SelectOptionDict(value=NOT_MANAGED, label=NOT_MANAGED), *self._keypads]
         if keypad and keypad not in {str(option["value"]) for option in self._keypads}:
             # Kept as chosen: the keypad may be back, and "not managed" would delete codes.
@@ -552,6 +589,7 @@ class SmoobuFlow(SourceFlow):
 
     url_key = CONF_SMOOBU_URL
     default_url = SMOOBU_URL
+    secret_keys = (CONF_API_KEY, CONF_API_SECRET)
 
     def credentials_schema(self) -> vol.Schema:
         """API key, and the secret that signs requests."""
@@ -574,6 +612,7 @@ class HotelRunnerFlow(SourceFlow):
 
     url_key = CONF_HOTELRUNNER_URL
     default_url = HOTELRUNNER_URL
+    secret_keys = (CONF_TOKEN, CONF_HR_ID)
 
     def credentials_schema(self) -> vol.Schema:
         """Token and property id."""
