@@ -105,6 +105,12 @@ async def test_errors_are_shown_and_recoverable(
     )
     assert result["errors"] == {"base": "cannot_connect"}
 
+    # A server that answers, but is not The Keys (no login there): not a password problem.
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**good, **server(CONF_THEKEYS_URL, thekeys_url + "/not-here")}
+    )
+    assert result["errors"] == {"base": "wrong_address"}
+
     with patch(
         "custom_components.lockbridge.api.thekeys.TheKeysClient.get_account",
         side_effect=RuntimeError("boom"),

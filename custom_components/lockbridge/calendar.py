@@ -21,13 +21,17 @@ if TYPE_CHECKING:
 PARALLEL_UPDATES = 0
 
 
+def _count(number: int | None, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}" if number else ""
+
+
 def _event(stay: UnitStay) -> CalendarEvent:
     booking = stay.booking
     guests = ", ".join(
         part
         for part in (
-            f"{booking.adults} adults" if booking.adults else "",
-            f"{booking.children} children" if booking.children else "",
+            _count(booking.adults, "adult", "adults"),
+            _count(booking.children, "child", "children"),
         )
         if part
     )

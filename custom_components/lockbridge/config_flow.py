@@ -49,6 +49,7 @@ from .api import (
     ApiError,
     AuthenticationError,
     RequestBudget,
+    WrongAddressError,
 )
 from .api.hotelrunner import DEFAULT_BASE_URL as HOTELRUNNER_URL
 from .api.smoobu import DEFAULT_BASE_URL as SMOOBU_URL
@@ -169,6 +170,8 @@ class LockBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
             account = await thekeys_client(self.hass, data).get_account()
         except AuthenticationError:
             return None, {"base": "invalid_auth"}
+        except WrongAddressError:
+            return None, {"base": "wrong_address"}
         except ApiError as err:
             LOGGER.debug("The Keys could not be reached: %s", err)
             return None, {"base": "cannot_connect"}

@@ -11,6 +11,7 @@ from .errors import (
     NotFoundError,
     RateLimitedError,
     RequestRejectedError,
+    WrongAddressError,
 )
 from .hotelrunner import HotelRunnerClient
 from .models import (
@@ -56,4 +57,5 @@ __all__ = [
     "SmoobuReservation",
     "SmoobuUser",
     "TheKeysClient",
+    "WrongAddressError",
 ]

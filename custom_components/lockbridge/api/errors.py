@@ -49,6 +49,10 @@ class InvalidResponseError(ApiError):
     transient = True
 
 
+class WrongAddressError(ApiError):
+    """A server answers at this address, but not the cloud's API (no login route there)."""
+
+
 class NotFoundError(ApiError):
     """The lock, code, booking or resource does not exist for this account."""
 

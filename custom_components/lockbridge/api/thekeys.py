@@ -26,6 +26,7 @@ from .errors import (
     NotFoundError,
     RateLimitedError,
     RequestRejectedError,
+    WrongAddressError,
 )
 from .models import AccessCode, Account, CodeFields, Keypad, Lock, LockState
 
@@ -132,6 +133,11 @@ class TheKeysClient:
             data={"_username": self._username, "_password": self._password},
         )
         self._raise_for_transport(resp, what)
+        if resp.status in (404, 405):
+            # No login route here: a wrong server address, not a wrong password.
+            raise WrongAddressError(
+                f"{what}: no The Keys login at this address (HTTP {resp.status})"
+            )
         if resp.status != 200:
             # Bad credentials answer 401 (LexikJWT default); any other refusal is treated
             # the same way, as the exact failure shape is unknown (thekeys-api.md §2).
