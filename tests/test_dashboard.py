@@ -43,8 +43,14 @@ async def test_the_dashboard_shows_the_demo_guests_codes_and_locks(
     assert "**Arrivals**\n- 15:00 **Zoë Müller**, Seaside Loft" in today
     assert "- 15:00 **Ayşe Yılmaz**, Standard Room" in today
     assert "**Departures**\n- 12:00 **Lars Johansson**, Seaside Loft" in today
-    # Zoë's PIN waits until Lars's code ends; Ayşe's room is free, so hers shows.
-    assert "- **Zoë Müller**, Seaside Loft: Mon 23 Nov → Fri 27 Nov, Airbnb\n" in upcoming
+    # Zoë's PIN is there while Lars is still in, to be sent before she arrives.
+    zoe = hass.states.get("sensor.seaside_loft_upcoming_access_code")
+    assert zoe is not None
+    assert zoe.attributes["guest"] == "Zoë Müller"
+    assert (
+        f"- **Zoë Müller**, Seaside Loft: Mon 23 Nov → Fri 27 Nov, Airbnb, "
+        f"PIN `{zoe.attributes['pin']}`\n"
+    ) in upcoming
     ayse = hass.states.get("sensor.standard_room_access_code")
     assert ayse is not None
     assert ayse.state == "scheduled"

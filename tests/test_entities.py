@@ -19,7 +19,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.lockbridge import PLATFORMS
 from custom_components.lockbridge.const import DOMAIN
 from custom_components.lockbridge.engine.ownership import parse_tag
-from tests.demo_stack import Demo, set_up, the_state
+from tests.demo_stack import DAY, Demo, set_up, the_state
 
 
 @pytest.fixture(autouse=True)
@@ -168,6 +168,25 @@ async def test_a_day_moves_guests_occupancy_and_codes(
     names = {code.name for code in demo.thekeys.codes(3701)}
     assert "smoobu Lars Johansson" not in names
     assert {"smoobu Zoë Müller", "Cleaner"} <= names
+
+
+async def test_the_next_guests_pin_is_at_hand_while_the_unit_is_still_occupied(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    """10:00 on turnover day: Lars leaves at 12:00, Zoë arrives at 15:00 with her own code."""
+    await set_up(hass, demo.entry())
+
+    now = the_state(hass, "sensor.seaside_loft_access_code")
+    upcoming = the_state(hass, "sensor.seaside_loft_upcoming_access_code")
+    assert (now.state, now.attributes["guest"]) == ("active", "Lars Johansson")
+    assert (upcoming.state, upcoming.attributes["guest"]) == ("scheduled", "Zoë Müller")
+    [code] = [
+        c
+        for c in demo.thekeys.codes()
+        if (key := parse_tag(c.description)) and str(key) == upcoming.attributes["booking_id"]
+    ]
+    assert upcoming.attributes["pin"] == code.code
+    assert upcoming.attributes["valid_from"].startswith(f"{DAY.isoformat()}T15:00")
 
 
 async def test_calendar_lists_stays(hass: HomeAssistant, demo: Demo) -> None:

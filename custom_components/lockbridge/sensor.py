@@ -84,8 +84,7 @@ class UnitSensorDescription(SensorEntityDescription):
     attributes_fn: Callable[[SyncCoordinator, UnitView, datetime], dict[str, Any]] = lambda *_: {}
 
 
-def _code_state(coordinator: SyncCoordinator, view: UnitView, now: datetime) -> str:
-    stay = focus_stay(view.stays, now)
+def _code_state(coordinator: SyncCoordinator, stay: UnitStay | None, now: datetime) -> str:
     if stay is None:
         return "none"
     if coordinator.code_for(stay.booking.key) is None:
@@ -93,8 +92,7 @@ def _code_state(coordinator: SyncCoordinator, view: UnitView, now: datetime) -> 
     return "active" if stay.start <= now else "scheduled"
 
 
-def _code_attributes(coordinator: SyncCoordinator, view: UnitView, now: datetime) -> dict[str, Any]:
-    stay = focus_stay(view.stays, now)
+def _code_attributes(coordinator: SyncCoordinator, stay: UnitStay | None) -> dict[str, Any]:
     if stay is None:
         return {}
     code = coordinator.code_for(stay.booking.key)
@@ -157,8 +155,19 @@ UNIT_SENSORS = (
         key="access_code",
         device_class=SensorDeviceClass.ENUM,
         options=CODE_STATES,
-        value_fn=_code_state,
-        attributes_fn=_code_attributes,
+        value_fn=lambda c, view, now: _code_state(c, focus_stay(view.stays, now), now),
+        attributes_fn=lambda c, view, now: _code_attributes(c, focus_stay(view.stays, now)),
+    ),
+    # The next arrival's code, while the current guest still holds the unit: the PIN a host
+    # sends before check-in.
+    UnitSensorDescription(
+        key="upcoming_access_code",
+        device_class=SensorDeviceClass.ENUM,
+        options=CODE_STATES,
+        value_fn=lambda c, view, now: _code_state(c, next_stay(view.stays, now), now),
+        attributes_fn=lambda c, view, now: (
+            _code_attributes(c, next_stay(view.stays, now)) | {"upcoming": True}
+        ),
     ),
 )
 
