@@ -79,7 +79,7 @@ from .storage import StateStore
 from .views import SourceView, UnitView, Views, build_views
 
 #: Entity states written per turn of the event loop.
-WRITE_BATCH = 32
+WRITE_BATCH = 16
 #: Skipped bookings named in "sync problem"; the rest are counted.
 MAX_LISTED = 10
 #: HotelRunner lists reservations created at most this long ago (reference §4).
