@@ -715,6 +715,12 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
         self._views_revision = data.views_revision if data is not None else 0
         super().async_update_listeners()
 
+    async def async_refresh(self) -> None:
+        """Sync now; return once the entities show the result (the button, the actions)."""
+        await super().async_refresh()
+        if (writer := self._writer) is not None:
+            await writer
+
     @callback
     def queue_write(self, write: Callable[[], None]) -> None:
         """Write an entity's state soon, with the others, a batch per turn of the loop.
