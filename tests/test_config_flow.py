@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from unittest.mock import patch
 
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_USER, ConfigFlowResult
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, section
@@ -14,11 +14,23 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.lockbridge.config_flow import normalise_phone
 from custom_components.lockbridge.const import CONF_SERVER, CONF_THEKEYS_URL, DOMAIN
 from tests.conftest import TK_PASSWORD, TK_USERNAME, server
+from tests.fakes import TheKeysSimulator
 
 
 @pytest.fixture(autouse=True)
 def custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load LockBridge from custom_components."""
+
+
+async def past_the_menu(
+    hass: HomeAssistant, result: ConfigFlowResult, choice: str = "add_later"
+) -> ConfigFlowResult:
+    """After the account, the menu of what comes next: answer it."""
+    assert result["type"] is FlowResultType.MENU, result.get("errors")
+    assert result["step_id"] == "next"
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": choice}
+    )
 
 
 async def start(hass: HomeAssistant) -> str:
@@ -39,9 +51,12 @@ async def test_user_step_creates_entry(hass: HomeAssistant, thekeys_url: str) ->
             **server(CONF_THEKEYS_URL, thekeys_url),
         },
     )
+    assert result["description_placeholders"] == {"name": "Jean Dupont", "locks": "2"}
+    result = await past_the_menu(hass, result)
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == TK_USERNAME
+    assert result["title"] == "Jean Dupont"  # the account's holder, never the phone number
+    assert "next_flow" not in result
     assert result["data"] == {
         CONF_USERNAME: TK_USERNAME,
         CONF_PASSWORD: TK_PASSWORD,
@@ -76,6 +91,7 @@ async def test_the_server_address_is_folded_away_and_not_stored_by_default(
                 **server(CONF_THEKEYS_URL, thekeys_url + "/"),
             },
         )
+        result = await past_the_menu(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"] == {CONF_USERNAME: TK_USERNAME, CONF_PASSWORD: TK_PASSWORD}
 
@@ -119,7 +135,24 @@ async def test_errors_are_shown_and_recoverable(
     assert result["errors"] == {"base": "unknown"}
 
     result = await hass.config_entries.flow.async_configure(flow_id, good)
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert (await past_the_menu(hass, result))["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_an_account_without_a_name_is_never_titled_with_its_phone(
+    hass: HomeAssistant, thekeys_url: str, thekeys_sim: TheKeysSimulator
+) -> None:
+    thekeys_sim.firstname, thekeys_sim.lastname = None, "  "
+    flow_id = await start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        {
+            CONF_USERNAME: TK_USERNAME,
+            CONF_PASSWORD: TK_PASSWORD,
+            **server(CONF_THEKEYS_URL, thekeys_url),
+        },
+    )
+    result = await past_the_menu(hass, result)
+    assert result["title"] == "The Keys account"
 
 
 async def test_same_account_twice_aborts(hass: HomeAssistant, thekeys_url: str) -> None:

@@ -11,8 +11,10 @@ from typing import Any
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
     async_capture_events,
 )
 
@@ -110,3 +112,41 @@ async def until(condition: Callable[[], bool]) -> None:
             return
         await asyncio.sleep(0)
     raise AssertionError("the condition never held")
+
+
+async def test_the_account_is_named_after_its_holder_and_listed_once(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    """An entry from before (titled with the phone number) takes the holder's name."""
+    entry = await set_up(hass, demo.entry())
+    assert entry.title == "Jean Dupont"
+    devices = dr.async_get(hass)
+    account = devices.async_get_device_by_identifier((DOMAIN, "42"), entry.entry_id)
+    assert account is not None
+    assert account.name == "Jean Dupont"
+    # On the entry itself, in no source's subentry: the integration page shows it once.
+    assert (account.config_entry_id, account.config_subentry_id) == (entry.entry_id, None)
+    assert [
+        d.id
+        for d in dr.async_entries_for_config_entry(devices, entry.entry_id)
+        if d.name == "Jean Dupont"
+    ] == [account.id]
+    # The ids dashboards and automations know stay, and nothing bears the phone number.
+    assert hass.states.get("button.lockbridge_sync_now") is not None
+    assert hass.states.get("sensor.lockbridge_arrivals_today") is not None
+    phone = demo.thekeys.username.lstrip("+")
+    assert not [e for e in hass.states.async_entity_ids() if phone in e]
+    assert not [
+        d.name
+        for d in dr.async_entries_for_config_entry(devices, entry.entry_id)
+        if d.name and phone in d.name
+    ]
+
+
+async def test_a_title_the_host_chose_is_kept(hass: HomeAssistant, demo: Demo) -> None:
+    made = demo.entry(smoobu=False, hotelrunner=False)
+    entry = MockConfigEntry(
+        domain=DOMAIN, unique_id=made.unique_id, title="Holiday flats", data=made.data
+    )
+    await set_up(hass, entry)
+    assert entry.title == "Holiday flats"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from unittest.mock import patch
 
-from homeassistant.config_entries import SOURCE_USER, ConfigSubentryData
+from homeassistant.config_entries import SOURCE_USER, ConfigSubentryData, FlowType
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, section
@@ -130,6 +130,54 @@ async def test_add_smoobu_with_errors_recovered_then_unit_map(
     result = await start(hass, entry.entry_id, "smoobu")
     result = await configure(hass, result["flow_id"], good)
     assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "already_configured")
+
+
+async def test_the_account_flow_goes_on_to_the_source_the_host_picks(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    """Phone and password, then Smoobu, then Next on every unit: codes, no id typed."""
+    await hass.config.async_set_time_zone("Europe/Paris")
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_USERNAME: demo.thekeys.username,
+            CONF_PASSWORD: demo.thekeys.password,
+            **server(CONF_THEKEYS_URL, f"{demo.base_url}/thekeys"),
+        },
+    )
+    assert (result["type"], result["menu_options"]) == (
+        FlowResultType.MENU,
+        ["add_smoobu", "add_hotelrunner", "add_later"],
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "add_smoobu"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Jean Dupont"
+    entry_id = result["result"].entry_id
+    assert result["next_flow"][0] is FlowType.CONFIG_SUBENTRIES_FLOW
+    flow_id = result["next_flow"][1]
+    assert hass.config_entries.subentries.async_get(flow_id)["handler"] == (entry_id, "smoobu")
+
+    result = await configure(
+        hass,
+        flow_id,
+        {
+            CONF_API_KEY: SMOOBU_KEY,
+            CONF_API_SECRET: SMOOBU_SECRET,
+            **server(CONF_SMOOBU_URL, f"{demo.base_url}/smoobu"),
+        },
+    )
+    while result["type"] is FlowResultType.FORM:
+        result = await configure(hass, flow_id, defaults(result))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert {c.lock_id for c in demo.thekeys.codes() if parse_tag(c.description)} == {
+        3701,
+        3702,
+        3703,
+    }
 
 
 def defaults(result: Any) -> dict[str, Any]:

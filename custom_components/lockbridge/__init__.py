@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import Platform
+from homeassistant.const import CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.instance_id import async_get as async_get_instance_id
@@ -80,6 +80,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -
     # schedule, and the sync deletes nothing of its codes meanwhile.
     await asyncio.gather(*(source.async_refresh() for source in coordinator.sources.values()))
     await coordinator.async_config_entry_first_refresh()
+    # Entries made before the account's name was read were titled with the phone number.
+    title = coordinator.data.account.title
+    if entry.title == entry.data[CONF_USERNAME] != title:
+        hass.config_entries.async_update_entry(entry, title=title)
     for source in coordinator.sources.values():
         entry.async_on_unload(source.async_add_listener(coordinator.source_updated))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.binary_sensor import BinarySensorDeviceClass, BinarySensorEntity
-from homeassistant.const import EntityCategory
+from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -36,6 +36,8 @@ class InSyncSensor(LockDeviceEntity, BinarySensorEntity):
 
 class SyncProblemSensor(AccountEntity, BinarySensorEntity):
     """On after repeated source or cloud failures, or failed code changes."""
+
+    _entity_domain = Platform.BINARY_SENSOR
 
     _attr_device_class = BinarySensorDeviceClass.PROBLEM
 

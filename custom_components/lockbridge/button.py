@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from homeassistant.components.button import ButtonEntity
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -19,6 +20,8 @@ PARALLEL_UPDATES = 1
 
 class SyncNowButton(AccountEntity, ButtonEntity):
     """Read the sources and the keypads now, and fix what differs."""
+
+    _entity_domain = Platform.BUTTON
 
     def __init__(self, coordinator: SyncCoordinator) -> None:
         super().__init__(coordinator, "sync_now")

@@ -10,12 +10,15 @@ from typing import TYPE_CHECKING, Any
 import unicodedata
 
 from homeassistant.config_entries import (
+    SOURCE_USER,
     ConfigEntry,
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryFlow,
+    FlowType,
     OptionsFlow,
+    SubentryFlowContext,
     SubentryFlowResult,
 )
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
@@ -145,10 +148,18 @@ def _number(low: int, high: int, unit: str | None = None) -> NumberSelector:
     return NumberSelector(config)
 
 
+#: After the account: the booking source to add next (a menu), or none yet.
+NEXT_STEPS = ["add_smoobu", "add_hotelrunner", "add_later"]
+
+
 class LockBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a The Keys account."""
 
     VERSION = 1
+    _data: dict[str, Any]
+    _title = ""
+    _locks = 0
+    _next_source: str | None = None
 
     @classmethod
     @callback
@@ -195,8 +206,8 @@ class LockBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _account_step(
         self, user_input: dict[str, Any] | None, base: Mapping[str, Any]
-    ) -> tuple[dict[str, Any] | None, str | None, dict[str, str]]:
-        """Check a phone and password; return the data, the account's unique id, errors."""
+    ) -> tuple[dict[str, Any] | None, Account | None, dict[str, str]]:
+        """Check a phone and password; return the data, the account, the form's errors."""
         if user_input is None:
             return None, None, {}
         if CONF_SERVER in user_input:  # the form that shows the address decides it
@@ -208,21 +219,55 @@ class LockBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
         account, errors = await self._validate(data)
         if account is None:
             return None, None, errors
-        unique = str(account.user_id) if account.user_id is not None else phone
-        return data, unique, {}
+        return data, account, {}
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the account's phone number and password."""
-        data, unique, errors = await self._account_step(user_input, {})
-        if data is not None:
-            await self.async_set_unique_id(unique)
+        data, account, errors = await self._account_step(user_input, {})
+        if data is not None and account is not None:
+            await self.async_set_unique_id(account.unique_id)
             self._abort_if_unique_id_configured()
-            return self.async_create_entry(title=data[CONF_USERNAME], data=data)
+            self._data, self._title, self._locks = data, account.title, len(account.locks)
+            return await self.async_step_next()
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(self._schema(), user_input),
             errors=errors,
         )
+
+    async def async_step_next(self, _: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The account is good: which booking source comes next."""
+        return self.async_show_menu(
+            step_id="next",
+            menu_options=NEXT_STEPS,
+            description_placeholders={"name": self._title, "locks": str(self._locks)},
+        )
+
+    async def async_step_add_smoobu(self, _: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The account, then the Smoobu source's form."""
+        return self._create(SUBENTRY_SMOOBU)
+
+    async def async_step_add_hotelrunner(self, _: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The account, then the HotelRunner source's form."""
+        return self._create(SUBENTRY_HOTELRUNNER)
+
+    async def async_step_add_later(self, _: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The account alone; a source is added later from the integration's page."""
+        return self._create(None)
+
+    def _create(self, source: str | None) -> ConfigFlowResult:
+        self._next_source = source
+        return self.async_create_entry(title=self._title, data=self._data)
+
+    async def async_on_create_entry(self, result: ConfigFlowResult) -> ConfigFlowResult:
+        """Open the chosen source's form once the account exists (subentries need it)."""
+        if self._next_source is not None:
+            started = await self.hass.config_entries.subentries.async_init(
+                (result["result"].entry_id, self._next_source),
+                context=SubentryFlowContext(source=SOURCE_USER),
+            )
+            result["next_flow"] = (FlowType.CONFIG_SUBENTRIES_FLOW, started["flow_id"])
+        return result
 
     def _finish(self, entry: ConfigEntry, data: dict[str, Any]) -> ConfigFlowResult:
         # A loaded entry reloads through its update listener; a failed one must be told.
@@ -239,9 +284,9 @@ class LockBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Ask for the new password and check it against the same account."""
         entry = self._get_reauth_entry()
-        data, unique, errors = await self._account_step(user_input, entry.data)
-        if data is not None:
-            await self.async_set_unique_id(unique)
+        data, account, errors = await self._account_step(user_input, entry.data)
+        if data is not None and account is not None:
+            await self.async_set_unique_id(account.unique_id)
             self._abort_if_unique_id_mismatch(reason="wrong_account")
             return self._finish(entry, data)
         return self.async_show_form(
@@ -256,9 +301,9 @@ class LockBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the phone number, password or server of the same account."""
         entry = self._get_reconfigure_entry()
-        data, unique, errors = await self._account_step(user_input, entry.data)
-        if data is not None:
-            await self.async_set_unique_id(unique)
+        data, account, errors = await self._account_step(user_input, entry.data)
+        if data is not None and account is not None:
+            await self.async_set_unique_id(account.unique_id)
             self._abort_if_unique_id_mismatch(reason="wrong_account")
             return self._finish(entry, data)
         return self.async_show_form(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from itertools import batched
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from homeassistant.config_entries import ConfigSubentry
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
@@ -31,15 +32,15 @@ def account_id(entry: LockBridgeConfigEntry) -> str:
     return entry.unique_id or entry.entry_id
 
 
-def account_device(entry: LockBridgeConfigEntry) -> DeviceInfo:
+def account_device(coordinator: SyncCoordinator) -> DeviceInfo:
     """The account's device: sync status, arrivals, departures. It has no subentry.
 
-    Named after the integration, not the entry's title (the account's phone number), which
-    would end up in every entity id.
+    Named after the account's holder as The Keys gives it, never the phone number.
     """
+    data = coordinator.data
     return DeviceInfo(
-        identifiers={(DOMAIN, account_id(entry))},
-        name="LockBridge",
+        identifiers={(DOMAIN, account_id(coordinator.config_entry))},
+        name=data.account.title if data is not None else coordinator.config_entry.title,
         manufacturer="The Keys",
         model="Account",
         entry_type=DeviceEntryType.SERVICE,
@@ -69,7 +70,7 @@ def register_devices(hass: HomeAssistant, coordinator: SyncCoordinator) -> None:
     """
     registry = dr.async_get(hass)
     entry = coordinator.config_entry
-    info = account_device(entry)
+    info = account_device(coordinator)
     for identifier in info["identifiers"]:
         device = registry.async_get_device_by_identifier(identifier, entry.entry_id)
         if device is not None and device.config_subentry_id is not None:
@@ -125,11 +126,15 @@ class LockBridgeEntity(CoordinatorEntity[SyncCoordinator]):
 class AccountEntity(LockBridgeEntity):
     """An entity of the account device (arrivals, sync status)."""
 
+    _entity_domain: ClassVar[Platform]
+
     def __init__(self, coordinator: SyncCoordinator, key: str) -> None:
         super().__init__(coordinator, key)
         entry = coordinator.config_entry
         self._attr_unique_id = f"{account_id(entry)}_{key}"
-        self._attr_device_info = account_device(entry)
+        self._attr_device_info = account_device(coordinator)
+        # The ids a host's dashboards and automations know, whatever the account is called.
+        self.entity_id = f"{self._entity_domain}.{DOMAIN}_{key}"
 
     @property
     def available(self) -> bool:

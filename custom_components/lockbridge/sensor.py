@@ -12,7 +12,7 @@ from homeassistant.components.sensor import (
     SensorEntity,
     SensorEntityDescription,
 )
-from homeassistant.const import PERCENTAGE, EntityCategory
+from homeassistant.const import PERCENTAGE, EntityCategory, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
@@ -284,6 +284,8 @@ def _moment(day: Any, wall: Any, zone: Any, *, start: bool) -> datetime | None:
 class MovesTodaySensor(AccountEntity, SensorEntity):
     """Today's arrivals or departures across every managed unit."""
 
+    _entity_domain = Platform.SENSOR
+
     def __init__(self, coordinator: SyncCoordinator, key: str) -> None:
         super().__init__(coordinator, key)
         self._pick = arriving if key == "arrivals_today" else departing
@@ -320,6 +322,8 @@ class MovesTodaySensor(AccountEntity, SensorEntity):
 
 class LastSyncSensor(AccountEntity, SensorEntity):
     """When the codes were last compared and fixed."""
+
+    _entity_domain = Platform.SENSOR
 
     _attr_device_class = SensorDeviceClass.TIMESTAMP
     _attr_entity_category = EntityCategory.DIAGNOSTIC

@@ -138,11 +138,14 @@ class HomeAssistantApi:
     async def run_flow(
         self, kind: str, handler: str | list[str], answer: Answer, *, limit: int = 20
     ) -> dict[str, Any]:
-        """Drive a config flow (``kind`` "flow") or subentry flow ("subentries/flow") to its end."""
+        """Drive a config flow (``kind`` "flow") or subentry flow ("subentries/flow") to its end.
+
+        A menu is answered like a form: ``answer`` gives ``{"next_step_id": ...}``.
+        """
         path = f"/api/config/config_entries/{kind}"
         result = await self.request("POST", path, json={"handler": handler})
         for _ in range(limit):
-            if result["type"] != "form":
+            if result["type"] not in ("form", "menu"):
                 break
             if result.get("errors"):
                 raise HassApiError(f"{handler} step {result['step_id']}: {result['errors']}")

@@ -364,6 +364,8 @@ def _answers(**values: Any) -> Answer:
     """
 
     def answer(step_id: str, form: dict[str, Any]) -> dict[str, Any]:
+        if form["type"] == "menu":  # after the account: its sources are added one by one
+            return {"next_step_id": "add_later"}
         fields = form["data_schema"]
         data = {field["name"]: field["default"] for field in fields if "default" in field}
         if step_id != "unit":

@@ -161,6 +161,9 @@ class TheKeysSimulator(SimulatorBase):
         self.username = username
         self.password = password
         self.user_id = user_id
+        #: The holder's name as the account gives it ("" or None: none given).
+        self.firstname: str | None = "Jean"
+        self.lastname: str | None = "Dupont"
         self.token_lifetime = token_lifetime
         self.logins = 0
         self.heure_format = "HH:MM"
@@ -411,8 +414,8 @@ class TheKeysSimulator(SimulatorBase):
                 "id": self.user_id,
                 "type": "user_utilisateur",
                 "roles": ["ROLE_UTILISATEUR"],
-                "firstname": "Jean",
-                "lastname": "Dupont",
+                "firstname": self.firstname,
+                "lastname": self.lastname,
                 "locale": "fr",
                 "username": self.username,
                 "email": "jean.dupont@example.com",

@@ -49,11 +49,23 @@ class Lock:
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """The Keys account: its user id and locks."""
+    """The Keys account: its user id, its holder's name and its locks."""
 
     user_id: int | None
     username: str
     locks: tuple[Lock, ...]
+    #: "Jean Dupont", or "" when the cloud gives no name (never the phone number).
+    name: str = ""
+
+    @property
+    def unique_id(self) -> str:
+        """The cloud's user id; the phone number only if the cloud gives none."""
+        return str(self.user_id) if self.user_id is not None else self.username
+
+    @property
+    def title(self) -> str:
+        """What the entry and the account's device are called: never the phone number."""
+        return self.name or "The Keys account"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

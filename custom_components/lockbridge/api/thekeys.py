@@ -48,6 +48,8 @@ AUTH_RETRY_DELAY = 60.0
 DEFAULT_TOKEN_LIFETIME = 3600
 ACCESSORY_GATEWAY = 1
 ACCESSORY_KEYPAD = 2
+#: A name part longer than this is cut (it titles the entry and the account's device).
+MAX_NAME_PART = 60
 ACCESSORY_REMOTE = 3
 
 
@@ -285,7 +287,13 @@ class TheKeysClient:
             # Never report "no locks" from an answer we could not read.
             raise InvalidResponseError(f"{what}: unexpected answer shape")
         locks = tuple(lock for raw in serrures if (lock := _parse_lock(raw)) is not None)
-        return Account(as_int(data.get("id")), self._username, locks)
+        # firstname/lastname are seen in every known answer, but may be empty or missing.
+        name = " ".join(
+            part[:MAX_NAME_PART]
+            for key in ("firstname", "lastname")
+            if (part := as_str(data.get(key)))
+        )
+        return Account(as_int(data.get("id")), self._username, locks, name)
 
     async def get_lock(self, lock_id: int) -> Lock:
         """One lock, freshly read (state, battery)."""
