@@ -47,7 +47,7 @@ async def test_events_carry_no_pin_and_get_stays_gives_it(hass: HomeAssistant, d
         "lock_id": 3701,
         "lock": "Seaside Loft - Porte d'entrée",
         "keypad_id": "Kp7Lm2Qa",
-        "code_id": code.id,
+        "code_id": str(code.id),
         "name": "smoobu Zoë Müller",
         "start": "2026-11-23T15:00:00+01:00",
         "end": "2026-11-27T12:00:00+01:00",
@@ -75,7 +75,7 @@ async def test_events_carry_no_pin_and_get_stays_gives_it(hass: HomeAssistant, d
                 "end": "2026-11-27T12:00:00+01:00",
                 "lock": "Seaside Loft - Porte d'entrée",
                 "code_state": "scheduled",
-                "code_id": code.id,
+                "code_id": str(code.id),
                 "pin": code.code,
             }
         ]
@@ -132,15 +132,34 @@ async def test_create_and_remove_a_code_by_hand(hass: HomeAssistant, demo: Demo)
     code = next(c for c in demo.thekeys.codes(3701) if c.name == "Plumber")
     assert response["pin"] == code.code
     assert response["start"] == "2026-11-24T08:00:00+01:00"
-    assert created[0].data["code_id"] == code.id
+    assert created[0].data["code_id"] == str(code.id)  # an id: no "684,013" in the UI
     # The sync leaves a hand-made code alone.
     await call(hass, "sync", config_entry_id=entry.entry_id)
     assert any(c.name == "Plumber" for c in demo.thekeys.codes(3701))
 
     response = await call(hass, "remove_code", lock=LOCK, name="Plumber")
-    assert response == {"code_id": code.id, "name": "Plumber"}
+    assert response == {"code_id": str(code.id), "name": "Plumber"}
     assert not any(c.name == "Plumber" for c in demo.thekeys.codes(3701))
-    assert removed[0].data["code_id"] == code.id
+    assert removed[0].data["code_id"] == str(code.id)
+
+    # Two codes of one name: the id, as text (pasted from an event), tells them apart.
+    for _ in range(2):
+        await call(
+            hass,
+            "create_code",
+            lock=LOCK,
+            name="Painter",
+            start="2026-11-24 08:00:00",
+            end="2026-11-24 18:00:00",
+            keypad="DIGICODE",  # the keypad's name, any case
+        )
+    with pytest.raises(ServiceValidationError) as info:
+        await call(hass, "remove_code", lock=LOCK, name="Painter")
+    assert info.value.translation_key == "code_ambiguous"
+    first = next(c for c in demo.thekeys.codes(3701) if c.name == "Painter")
+    await call(hass, "remove_code", lock=LOCK, code_id=f" {first.id}")
+    assert [c.id for c in demo.thekeys.codes(3701) if c.name == "Painter"] != [first.id]
+    assert len([c for c in demo.thekeys.codes(3701) if c.name == "Painter"]) == 1
 
 
 async def test_create_code_refuses_bad_input(hass: HomeAssistant, demo: Demo) -> None:
@@ -200,7 +219,7 @@ async def test_regenerate_gives_a_new_pin_that_sticks(hass: HomeAssistant, demo:
 
     assert response["pin"] != old_pin
     assert next(c for c in demo.thekeys.codes(3702) if c.id == code.id).code == response["pin"]
-    assert (updated[0].data["code_id"], updated[0].data["reason"]) == (code.id, "regenerated")
+    assert (updated[0].data["code_id"], updated[0].data["reason"]) == (str(code.id), "regenerated")
     await call(hass, "sync", config_entry_id=entry.entry_id)
     assert next(c for c in demo.thekeys.codes(3702) if c.id == code.id).code == response["pin"]
 
@@ -406,3 +425,63 @@ async def test_get_stays_of_a_unit_and_a_range(hass: HomeAssistant, demo: Demo) 
         with pytest.raises(ServiceValidationError) as info:
             await call(hass, "get_stays", **data)
         assert info.value.translation_key == key
+
+
+async def test_a_stay_is_chosen_by_its_unit_and_guest_not_by_an_id(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    """Lars leaves Seaside Loft at 12:00, Zoë arrives at 15:00: each one by a click."""
+    await set_up(hass, demo.entry())
+    stays = (await call(hass, "get_stays", unit="calendar.seaside_loft"))["stays"]
+    by_guest = {stay["guest"]: stay for stay in stays}
+
+    response = await call(hass, "regenerate_code", unit="calendar.seaside_loft", stay="next")
+    assert response["booking_id"] == by_guest["Zoë Müller"]["booking_id"]
+    assert response["code_id"] == by_guest["Zoë Müller"]["code_id"]
+    current = await call(hass, "regenerate_code", unit="calendar.seaside_loft")  # current
+    assert current["booking_id"] == by_guest["Lars Johansson"]["booking_id"]
+
+    await hass.services.async_call(
+        DOMAIN,
+        "set_stay_override",
+        {"unit": "calendar.seaside_loft", "stay": "next", "check_in": "2026-11-23 13:00:00"},
+        blocking=True,
+    )
+    stays = (await call(hass, "get_stays", booking=response["booking_id"]))["stays"]
+    assert stays[0]["start"] == "2026-11-23T13:00:00+01:00"
+
+    for data, key in (
+        ({}, "booking_or_unit"),
+        ({"unit": "calendar.seaside_loft", "booking": response["booking_id"]}, "booking_or_unit"),
+        ({"unit": "lock.seaside_loft_porte_d_entree"}, "not_a_lockbridge_unit"),
+    ):
+        with pytest.raises(ServiceValidationError) as info:
+            await call(hass, "regenerate_code", **data)
+        assert info.value.translation_key == key
+
+
+async def test_an_empty_unit_says_so(hass: HomeAssistant, demo: Demo) -> None:
+    await set_up(hass, demo.entry())
+    stays = (await call(hass, "get_stays", start="2026-11-01", end="2027-12-31"))["stays"]
+    busy = {stay["unit"] for stay in stays if stay["start"] <= "2026-11-23T10:00"}
+    empty = next(
+        e
+        for e in hass.states.async_entity_ids("calendar")
+        if hass.states.get(e).attributes.get("friendly_name") not in busy  # type: ignore[union-attr]
+    )
+    with pytest.raises(ServiceValidationError) as info:
+        await call(hass, "regenerate_code", unit=empty, stay="current")
+    assert info.value.translation_key == "no_current_stay"
+
+
+async def test_a_lock_with_two_keypads_asks_which(hass: HomeAssistant, demo: Demo) -> None:
+    demo.thekeys.add_lock(3799, "Gate", keypads=[("KpA00001", "Street"), ("KpB00002", "Garage")])
+    await set_up(hass, demo.entry())
+    good = {"name": "Gardener", "start": "2026-11-24 08:00", "end": "2026-11-24 18:00"}
+    lock = next(e for e in hass.states.async_entity_ids("lock") if e.startswith("lock.gate"))
+    with pytest.raises(ServiceValidationError) as info:
+        await call(hass, "create_code", lock=lock, **good)
+    assert info.value.translation_key == "keypad_required"
+    assert "Street, Garage" in str(info.value)
+    await call(hass, "create_code", lock=lock, keypad="garage", **good)
+    assert [c.id_accessoire for c in demo.thekeys.codes(3799)] == ["KpB00002"]

@@ -47,7 +47,7 @@ def code_payload(
         "lock_id": lock_id,
         "lock": lock.name if lock else None,
         "keypad_id": keypad_id,
-        "code_id": code.id if code else None,
+        "code_id": str(code.id) if code else None,  # an id, not a number to format
         "name": code.name if code else None,
         "start": _iso(start),
         "end": _iso(end),

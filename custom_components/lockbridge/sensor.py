@@ -226,7 +226,8 @@ class ActiveCodesSensor(LockDeviceEntity, SensorEntity):
     def __init__(self, coordinator: SyncCoordinator, lock: Lock) -> None:
         super().__init__(coordinator, lock, "active_codes")
 
-    def _codes(self) -> list[dict[str, Any]]:
+    def _codes(self) -> list[str]:
+        """One line per code, as a host reads it (a list of records would show as YAML)."""
         data = self.coordinator.data
         lock = self.current_lock
         if data is None or lock is None:
@@ -234,25 +235,15 @@ class ActiveCodesSensor(LockDeviceEntity, SensorEntity):
         zone = self.coordinator.zone_of(lock)
         now = dt_util.now()
         found = []
-        ours = self.coordinator.views.bookings_of_codes
         for code in data.codes.get(self.lock_id, ()):
             start = _moment(code.start_date, code.start_time, zone, start=True)
             end = _moment(code.end_date, code.end_time, zone, start=False)
             if not code.active or (end is not None and end <= now):
                 continue
-            key = ours.get(code.id)
-            found.append(
-                {
-                    "code_id": code.id,
-                    "name": code.name,
-                    "keypad_id": code.keypad_id,
-                    "valid_from": start.isoformat() if start else None,
-                    "valid_to": end.isoformat() if end else None,
-                    "managed": key is not None,
-                    "booking_id": str(key) if key else None,
-                }
-            )
-        return found
+            found.append((start, f"{code.name} · {_span(start, end)} · id {code.id}"))
+        # By start; a code without one (always valid) first.
+        found.sort(key=lambda item: item[0].timestamp() if item[0] else float("-inf"))
+        return [line for _, line in found]
 
     @property
     def available(self) -> bool:
@@ -269,6 +260,13 @@ class ActiveCodesSensor(LockDeviceEntity, SensorEntity):
     def extra_state_attributes(self) -> dict[str, Any]:
         """The codes, without PINs."""
         return {"codes": self._codes()}
+
+
+def _span(start: datetime | None, end: datetime | None) -> str:
+    """A code's window, as 2026-11-23 15:00 → 2026-11-27 12:00 (no language in it)."""
+    first = f"{start:%Y-%m-%d %H:%M}" if start else "…"
+    last = f"{end:%Y-%m-%d %H:%M}" if end else "…"
+    return f"{first} → {last}"
 
 
 def _moment(day: Any, wall: Any, zone: Any, *, start: bool) -> datetime | None:

@@ -33,7 +33,7 @@ from .const import (
 )
 from .coordinator import SyncCoordinator
 from .engine.bookings import BookingKey
-from .engine.occupancy import UnitStay
+from .engine.occupancy import UnitStay, current_stay, next_stay
 from .engine.ownership import MANUAL, legacy_booking, owned_key, tag, truncate
 from .engine.pins import MAX_LENGTH, MIN_LENGTH, PinSpaceExhaustedError, is_weak, random_pin
 from .engine.plan import Plan
@@ -65,11 +65,22 @@ ATTR_CLEAR = "clear"
 ATTR_ENTRY = "config_entry_id"
 ATTR_DRY_RUN = "dry_run"
 ATTR_UNIT = "unit"
+ATTR_STAY = "stay"
+STAY_CURRENT = "current"
+STAY_NEXT = "next"
 
 #: ASCII digits only: str.isdigit and \d also take "٤٨٢٦", full-width digits and a final
 #: newline, none of which a keypad can type.
 _PIN_FORMAT = re.compile(rf"[0-9]{{{MIN_LENGTH},{MAX_LENGTH}}}")
 _BOOKING = vol.All(cv.string, vol.Match(r"^[a-z]+:\S+$"))
+#: A code id typed or pasted as text ("684008"); a number from a script is taken too.
+_CODE_ID = vol.All(cv.string, vol.Match(r"^\s*[0-9]{1,10}\s*$"), vol.Coerce(int))
+#: A stay: by its booking id (scripts), or as a unit's current or next guest (the UI).
+_STAY_FIELDS = {
+    vol.Optional(ATTR_BOOKING): _BOOKING,
+    vol.Optional(ATTR_UNIT): cv.entity_id,
+    vol.Optional(ATTR_STAY, default=STAY_CURRENT): vol.In([STAY_CURRENT, STAY_NEXT]),
+}
 
 CREATE_SCHEMA = vol.Schema(
     {
@@ -85,17 +96,17 @@ REMOVE_SCHEMA = vol.All(
     vol.Schema(
         {
             vol.Required(ATTR_LOCK): cv.entity_id,
-            vol.Optional(ATTR_CODE_ID): vol.Coerce(int),
+            vol.Optional(ATTR_CODE_ID): _CODE_ID,
             vol.Optional(ATTR_NAME): cv.string,
             vol.Optional(ATTR_FORCE, default=False): cv.boolean,
         }
     ),
     cv.has_at_least_one_key(ATTR_CODE_ID, ATTR_NAME),
 )
-REGENERATE_SCHEMA = vol.Schema({vol.Required(ATTR_BOOKING): _BOOKING})
+REGENERATE_SCHEMA = vol.Schema(_STAY_FIELDS)
 OVERRIDE_SCHEMA = vol.Schema(
     {
-        vol.Required(ATTR_BOOKING): _BOOKING,
+        **_STAY_FIELDS,
         vol.Optional(ATTR_CHECK_IN): cv.datetime,
         vol.Optional(ATTR_CHECK_OUT): cv.datetime,
         vol.Optional(ATTR_CLEAR, default=False): cv.boolean,
@@ -188,6 +199,39 @@ def _lock_target(hass: HomeAssistant, entity_id: str) -> tuple[LockBridgeConfigE
     raise _invalid("lock_not_loaded", entity_id=entity_id)
 
 
+def _unit_target(hass: HomeAssistant, entity_id: str) -> tuple[LockBridgeConfigEntry, Unit]:
+    """The entry and unit behind one of our unit calendars."""
+    entity = er.async_get(hass).async_get(entity_id)
+    if entity is not None and entity.platform == DOMAIN and entity.domain == "calendar":
+        for entry in _loaded_entries(hass):
+            if entry.entry_id != entity.config_entry_id:
+                continue
+            for unit in entry.runtime_data.coordinator.units:
+                if entity.unique_id == f"{unit.unique_id}_stays":
+                    return entry, unit
+    raise _invalid("not_a_lockbridge_unit", entity_id=entity_id)
+
+
+def _stay_target(
+    hass: HomeAssistant, data: dict[str, Any]
+) -> tuple[LockBridgeConfigEntry, BookingKey]:
+    """The booking meant: given by id, or a unit's current or next guest."""
+    if ATTR_BOOKING in data:
+        if ATTR_UNIT in data:
+            raise _invalid("booking_or_unit")
+        return _booking(hass, data[ATTR_BOOKING])
+    if ATTR_UNIT not in data:
+        raise _invalid("booking_or_unit")
+    entry, unit = _unit_target(hass, data[ATTR_UNIT])
+    stays, now = entry.runtime_data.coordinator.unit_view(unit).stays, dt_util.now()
+    if data[ATTR_STAY] == STAY_CURRENT:
+        if (stay := current_stay(stays, now)) is None:
+            raise _invalid("no_current_stay", unit=unit.name)
+    elif (stay := next_stay(stays, now)) is None:
+        raise _invalid("no_next_stay", unit=unit.name)
+    return entry, stay.booking.key
+
+
 def _booking(hass: HomeAssistant, text: str) -> tuple[LockBridgeConfigEntry, BookingKey]:
     """The entry whose sources know this booking."""
     source, _, booking_id = text.partition(":")
@@ -208,12 +252,9 @@ async def _codes(entry: LockBridgeConfigEntry, lock: Lock, keypad_id: str) -> li
 
 async def _create_code(call: ServiceCall) -> ServiceResponse:
     entry, lock = _lock_target(call.hass, call.data[ATTR_LOCK])
-    keypads = {keypad.id: keypad for keypad in lock.keypads}
-    if not keypads:
+    if not lock.keypads:
         raise _invalid("no_keypad", lock=lock.name)
-    keypad_id = call.data.get(ATTR_KEYPAD) or next(iter(keypads))
-    if keypad_id not in keypads:
-        raise _invalid("unknown_keypad", lock=lock.name, keypad=keypad_id)
+    keypad_id = _keypad_of(lock, call.data.get(ATTR_KEYPAD))
     start, end = _aware(call.data[ATTR_START]), _aware(call.data[ATTR_END])
     _window(start, end)
     if end <= dt_util.utcnow():
@@ -226,6 +267,26 @@ async def _create_code(call: ServiceCall) -> ServiceResponse:
     call.hass.bus.async_fire(EVENT_CODE_CREATED, payload | {"booking_id": None})
     await entry.runtime_data.coordinator.async_request_refresh()
     return payload | {"pin": code.pin}  # to the administrator who asked, not to the bus
+
+
+def _keypad_of(lock: Lock, wanted: str | None) -> str:
+    """The keypad meant by its name (as the lock's page shows it) or id; the only one if none."""
+    if not wanted:
+        if len(lock.keypads) > 1:
+            raise _invalid(
+                "keypad_required", lock=lock.name, keypads=", ".join(k.name for k in lock.keypads)
+            )
+        return lock.keypads[0].id
+    folded = wanted.strip().casefold()
+    for keypad in lock.keypads:
+        if folded in (keypad.id.casefold(), keypad.name.strip().casefold()):
+            return keypad.id
+    raise _invalid(
+        "unknown_keypad",
+        lock=lock.name,
+        keypad=wanted,
+        keypads=", ".join(keypad.name for keypad in lock.keypads),
+    )
 
 
 async def _make_code(
@@ -279,7 +340,7 @@ async def _remove_code(call: ServiceCall) -> ServiceResponse:
         EVENT_CODE_REMOVED, payload | {"booking_id": str(managed) if managed else None}
     )
     await entry.runtime_data.coordinator.async_request_refresh()
-    return {"code_id": code.id, "name": code.name}
+    return {"code_id": str(code.id), "name": code.name}
 
 
 async def _delete_code(
@@ -310,33 +371,30 @@ async def _delete_code(
 
 
 async def _regenerate_code(call: ServiceCall) -> ServiceResponse:
-    text = call.data[ATTR_BOOKING]
-    key = BookingKey(*text.split(":", 1))
-    for entry in _loaded_entries(call.hass):
-        coordinator = entry.runtime_data.coordinator
-        async with coordinator.mutating:
-            code = coordinator.code_for(key)
-            lock = coordinator.lock(code.lock_id) if code else None
-            if code is None or lock is None:
-                continue
-            codes = await _codes(entry, lock, code.keypad_id)
-            new = replace(code, pin=_new_pin(entry, {item.pin for item in codes}))
-            try:
-                await entry.runtime_data.client.update_code(new)
-            except ApiError as err:
-                raise _cloud_error(err) from err
-            await coordinator.journal.remember(key, new.pin)
-        payload = code_payload(
-            entry.entry_id, new, lock, lock_id=lock.id, keypad_id=new.keypad_id
-        ) | {"booking_id": text, "reason": "regenerated"}
-        call.hass.bus.async_fire(EVENT_CODE_UPDATED, payload)
-        await coordinator.async_request_refresh()
-        return {"booking_id": text, "code_id": new.id, "pin": new.pin}
-    raise _invalid("no_code_for_booking", booking=text)
+    entry, key = _stay_target(call.hass, call.data)
+    coordinator = entry.runtime_data.coordinator
+    async with coordinator.mutating:
+        code = coordinator.code_for(key)
+        lock = coordinator.lock(code.lock_id) if code else None
+        if code is None or lock is None:
+            raise _invalid("no_code_for_booking", booking=str(key))
+        codes = await _codes(entry, lock, code.keypad_id)
+        new = replace(code, pin=_new_pin(entry, {item.pin for item in codes}))
+        try:
+            await entry.runtime_data.client.update_code(new)
+        except ApiError as err:
+            raise _cloud_error(err) from err
+        await coordinator.journal.remember(key, new.pin)
+    payload = code_payload(entry.entry_id, new, lock, lock_id=lock.id, keypad_id=new.keypad_id)
+    call.hass.bus.async_fire(
+        EVENT_CODE_UPDATED, payload | {"booking_id": str(key), "reason": "regenerated"}
+    )
+    await coordinator.async_request_refresh()
+    return {"booking_id": str(key), "code_id": str(new.id), "pin": new.pin}
 
 
 async def _set_stay_override(call: ServiceCall) -> None:
-    entry, key = _booking(call.hass, call.data[ATTR_BOOKING])
+    entry, key = _stay_target(call.hass, call.data)
     check_in = call.data.get(ATTR_CHECK_IN)
     check_out = call.data.get(ATTR_CHECK_OUT)
     if call.data[ATTR_CLEAR]:
@@ -365,7 +423,7 @@ def plan_response(planned: Plan, *, dry_run: bool, failed: int) -> dict[str, Any
                 "booking_id": str(action.key),
                 "lock_id": action.keypad.lock_id,
                 "keypad_id": action.keypad.keypad_id,
-                "code_id": action.code.id if action.code else None,
+                "code_id": str(action.code.id) if action.code else None,
                 "name": (action.fields or action.code).name  # type: ignore[union-attr]
                 if (action.fields or action.code)
                 else None,
@@ -414,16 +472,6 @@ async def _sync(call: ServiceCall) -> ServiceResponse:
     )
 
 
-def _unit_of_calendar(hass: HomeAssistant, entry: LockBridgeConfigEntry, entity_id: str) -> Unit:
-    """The unit whose stays a LockBridge calendar shows."""
-    entity = er.async_get(hass).async_get(entity_id)
-    if entity is not None and entity.platform == DOMAIN and entity.domain == "calendar":
-        for unit in entry.runtime_data.coordinator.units:
-            if entity.unique_id == f"{unit.unique_id}_stays":
-                return unit
-    raise _invalid("not_a_lockbridge_unit", entity_id=entity_id)
-
-
 def _stay_state(stay: UnitStay, code: AccessCode | None, now: datetime) -> str:
     if stay.end <= now:
         return "ended"
@@ -438,7 +486,10 @@ async def _get_stays(call: ServiceCall) -> ServiceResponse:
     The one way an automation reads a guest's PIN: events and recorded states carry none.
     """
     wanted = call.data.get(ATTR_BOOKING)
-    if wanted and ATTR_ENTRY not in call.data:
+    unit = None
+    if ATTR_UNIT in call.data:
+        entry, unit = _unit_target(call.hass, call.data[ATTR_UNIT])
+    elif wanted and ATTR_ENTRY not in call.data:
         entry, _ = _booking(call.hass, wanted)  # the account whose sources know it
     else:
         entry = _sync_target(call.hass, call.data.get(ATTR_ENTRY))
@@ -454,9 +505,7 @@ async def _get_stays(call: ServiceCall) -> ServiceResponse:
         )
     if last < first:
         raise _invalid("end_not_after_start")
-    units = [unit for unit in coordinator.units if unit.keypad is not None]
-    if ATTR_UNIT in call.data:
-        units = [_unit_of_calendar(call.hass, entry, call.data[ATTR_UNIT])]
+    units = [unit] if unit else [unit for unit in coordinator.units if unit.keypad is not None]
     now = dt_util.now()
     found: list[dict[str, Any]] = []
     for unit in units:
@@ -480,7 +529,7 @@ async def _get_stays(call: ServiceCall) -> ServiceResponse:
                     "end": stay.end.isoformat(),
                     "lock": lock.name if lock else None,
                     "code_state": _stay_state(stay, code, now),
-                    "code_id": code.id if code else None,
+                    "code_id": str(code.id) if code else None,
                     "pin": code.pin if code else None,
                 }
             )
