@@ -11,6 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, section
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.selector import SelectOptionDict
+from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -177,6 +178,17 @@ async def test_the_account_flow_goes_on_to_the_source_the_host_picks(
         3701,
         3702,
         3703,
+    }
+
+
+async def translated_errors(hass: HomeAssistant, kind: str, result: Any) -> dict[str, str]:
+    """A form's errors as the frontend shows them: the text, placeholders filled in."""
+    strings = await async_get_translations(hass, "en", kind, {DOMAIN})
+    return {
+        field: strings[f"component.{DOMAIN}.{kind}.error.{key}"].format(
+            **result["description_placeholders"]
+        )
+        for field, key in result["errors"].items()
     }
 
 
@@ -383,12 +395,28 @@ async def test_options_flow_saves_and_reloads(hass: HomeAssistant, demo: Demo) -
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["step_id"] == "init"
-    options = {**DEFAULTS, CONF_PIN_LENGTH: 6, "name_prefix": "Villa"}
+    # Out of bounds, or not whole: each field says its own bounds, in the host's language.
+    wrong = {**DEFAULTS, CONF_PIN_LENGTH: 3, "horizon_days": 400, "buffer_before": 12.5}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], wrong)
+    assert result["errors"] == {
+        CONF_PIN_LENGTH: "range_pin_length",
+        "horizon_days": "range_horizon_days",
+        "buffer_before": "range_buffer_before",
+    }
+    assert entry.options == {}
+    messages = await translated_errors(hass, "options", result)
+    assert messages == {
+        CONF_PIN_LENGTH: "A PIN has 4 to 8 digits.",
+        "horizon_days": "Enter a whole number of days from 1 to 365.",
+        "buffer_before": "Enter a whole number of minutes from 0 to 720.",
+    }
+    options = {**DEFAULTS, CONF_PIN_LENGTH: 6.0, "name_prefix": "Villa"}
     result = await hass.config_entries.options.async_configure(result["flow_id"], options)
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options[CONF_PIN_LENGTH] == 6
+    assert isinstance(entry.options[CONF_PIN_LENGTH], int)
     names = {c.name for c in demo.thekeys.codes(3701)}
     assert "Villa Zoë Müller" in names  # renamed by the sync after the reload
 

@@ -141,11 +141,29 @@ def _server_suggestion(data: Mapping[str, Any], url_key: str, default: str) -> d
     return {CONF_SERVER: {url_key: data.get(url_key) or default}}
 
 
-def _number(low: int, high: int, unit: str | None = None) -> NumberSelector:
-    config = NumberSelectorConfig(min=low, max=high, step=1, mode=NumberSelectorMode.BOX)
-    if unit:
-        config["unit_of_measurement"] = unit
-    return NumberSelector(config)
+#: The options' whole numbers and their bounds. The form checks them itself: the selector's
+#: own check says "Value 3.0 is too small", in English, without the bound.
+RANGES: dict[str, tuple[int, int]] = {
+    CONF_PIN_LENGTH: (MIN_LENGTH, MAX_LENGTH),
+    CONF_BUFFER_BEFORE: (0, 720),
+    CONF_BUFFER_AFTER: (0, 720),
+    CONF_HORIZON: (1, 365),
+    CONF_GRACE: (0, 720),
+    CONF_LOCKS_INTERVAL: (1, 60),
+    CONF_SMOOBU_INTERVAL: (1, 60),
+    CONF_HOTELRUNNER_INTERVAL: (6, 240),
+}
+_WHOLE_NUMBER = NumberSelector(NumberSelectorConfig(step=1, mode=NumberSelectorMode.BOX))
+
+
+def _out_of_range(answer: Mapping[str, Any]) -> dict[str, str]:
+    """Each option outside its bounds, or not whole, with its own translated message."""
+    errors = {}
+    for key, (low, high) in RANGES.items():
+        value = answer.get(key)
+        if not isinstance(value, int | float) or value != int(value) or not low <= value <= high:
+            errors[key] = f"range_{key}"
+    return errors
 
 
 #: After the account: the booking source to add next (a menu), or none yet.
@@ -326,12 +344,14 @@ class LockBridgeOptionsFlow(OptionsFlow):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """One form; every field explained in the UI."""
-        if user_input is not None:
-            return self.async_create_entry(data=user_input)
+        errors = _out_of_range(user_input) if user_input is not None else {}
+        if user_input is not None and not errors:
+            whole = {key: int(user_input[key]) for key in RANGES}
+            return self.async_create_entry(data={**user_input, **whole})
         options = self.config_entry.options
         schema = vol.Schema(
             {
-                vol.Required(CONF_PIN_LENGTH): _number(MIN_LENGTH, MAX_LENGTH),
+                vol.Required(CONF_PIN_LENGTH): _WHOLE_NUMBER,
                 vol.Required(CONF_PIN_METHOD): SelectSelector(
                     SelectSelectorConfig(
                         options=["random", "phone"],
@@ -341,18 +361,25 @@ class LockBridgeOptionsFlow(OptionsFlow):
                 ),
                 vol.Optional(CONF_NAME_PREFIX): TextSelector(),
                 vol.Required(CONF_USE_BOOKING_TIMES): BooleanSelector(),
-                vol.Required(CONF_BUFFER_BEFORE): _number(0, 720, "min"),
-                vol.Required(CONF_BUFFER_AFTER): _number(0, 720, "min"),
-                vol.Required(CONF_HORIZON): _number(1, 365, "d"),
-                vol.Required(CONF_GRACE): _number(0, 720, "h"),
-                vol.Required(CONF_LOCKS_INTERVAL): _number(1, 60, "min"),
-                vol.Required(CONF_SMOOBU_INTERVAL): _number(1, 60, "min"),
-                vol.Required(CONF_HOTELRUNNER_INTERVAL): _number(6, 240, "min"),
+                vol.Required(CONF_BUFFER_BEFORE): _WHOLE_NUMBER,
+                vol.Required(CONF_BUFFER_AFTER): _WHOLE_NUMBER,
+                vol.Required(CONF_HORIZON): _WHOLE_NUMBER,
+                vol.Required(CONF_GRACE): _WHOLE_NUMBER,
+                vol.Required(CONF_LOCKS_INTERVAL): _WHOLE_NUMBER,
+                vol.Required(CONF_SMOOBU_INTERVAL): _WHOLE_NUMBER,
+                vol.Required(CONF_HOTELRUNNER_INTERVAL): _WHOLE_NUMBER,
             }
         )
-        current = {str(key): option(options, str(key)) for key in schema.schema}
+        current = user_input or {str(key): option(options, str(key)) for key in schema.schema}
         return self.async_show_form(
-            step_id="init", data_schema=self.add_suggested_values_to_schema(schema, current)
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(schema, current),
+            errors=errors,
+            description_placeholders={
+                f"{key}_{end}": str(bound)
+                for key, bounds in RANGES.items()
+                for end, bound in zip(("min", "max"), bounds, strict=True)
+            },
         )
 
 
