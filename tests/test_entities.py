@@ -189,6 +189,53 @@ async def test_the_next_guests_pin_is_at_hand_while_the_unit_is_still_occupied(
     assert upcoming.attributes["valid_from"].startswith(f"{DAY.isoformat()}T15:00")
 
 
+async def test_buffers_widen_the_code_not_the_guests_check_in(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    """Early access 30 min: Zoë still checks in at 15:00; her code works from 14:30."""
+    await set_up(hass, demo.entry(options={"buffer_before": 30, "buffer_after": 15}))
+
+    assert the_state(hass, "sensor.seaside_loft_next_check_in").state == (
+        "2026-11-23T14:00:00+00:00"  # 15:00 in Paris
+    )
+    assert the_state(hass, "sensor.seaside_loft_next_guest").attributes["check_in"] == (
+        "2026-11-23T15:00:00+01:00"
+    )
+    arrivals = the_state(hass, "sensor.lockbridge_arrivals_today").attributes["guests"]
+    assert {a["guest"]: a["check_in"] for a in arrivals}["Zoë Müller"] == (
+        "2026-11-23T15:00:00+01:00"
+    )
+    code = the_state(hass, "sensor.seaside_loft_upcoming_access_code").attributes
+    assert (code["valid_from"], code["valid_to"]) == (
+        "2026-11-23T14:30:00+01:00",
+        "2026-11-27T12:15:00+01:00",
+    )
+    response: Any = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {
+            ATTR_ENTITY_ID: "calendar.seaside_loft",
+            "start_date_time": "2026-11-23T00:00:00+01:00",
+            "end_date_time": "2026-11-30T00:00:00+01:00",
+        },
+        blocking=True,
+        return_response=True,
+    )
+    zoe = response["calendar.seaside_loft"]["events"][-1]
+    assert (zoe["start"], zoe["end"]) == (
+        "2026-11-23T15:00:00+01:00",
+        "2026-11-27T12:00:00+01:00",
+    )
+    found: Any = await hass.services.async_call(
+        DOMAIN, "get_stays", {"booking": code["booking_id"]}, blocking=True, return_response=True
+    )
+    [stay] = found["stays"]
+    assert (stay["check_in"], stay["start"]) == (
+        "2026-11-23T15:00:00+01:00",
+        "2026-11-23T14:30:00+01:00",
+    )
+
+
 async def test_calendar_lists_stays(hass: HomeAssistant, demo: Demo) -> None:
     await set_up(hass, demo.entry())
 

@@ -71,6 +71,8 @@ async def test_events_carry_no_pin_and_get_stays_gives_it(hass: HomeAssistant, d
                 "language": "de",
                 "arrival": "2026-11-23",
                 "departure": "2026-11-27",
+                "check_in": "2026-11-23T15:00:00+01:00",
+                "check_out": "2026-11-27T12:00:00+01:00",
                 "start": "2026-11-23T15:00:00+01:00",
                 "end": "2026-11-27T12:00:00+01:00",
                 "lock": "Seaside Loft - Porte d'entrée",

@@ -37,8 +37,8 @@ def _event(stay: UnitStay) -> CalendarEvent:
     )
     details = [f"Booking {booking.key}", booking.channel, guests]
     return CalendarEvent(
-        start=stay.start,
-        end=stay.end,
+        start=stay.arrives,  # the guest's times; the code's window may be wider
+        end=stay.leaves,
         summary=booking.guest_name,
         description="\n".join(part for part in details if part),
         uid=str(booking.key),
@@ -66,7 +66,7 @@ class StaysCalendar(UnitEntity, CalendarEntity):
         return [
             _event(stay)
             for stay in self.view.stays
-            if stay.end > start_date and stay.start < end_date
+            if stay.leaves > start_date and stay.arrives < end_date
         ]
 
 

@@ -65,8 +65,8 @@ def guest_attributes(stay: UnitStay | None) -> dict[str, Any]:
         "booking_id": str(booking.key),
         "arrival": booking.arrival.isoformat(),
         "departure": booking.departure.isoformat(),
-        "check_in": stay.start.isoformat(),
-        "check_out": stay.end.isoformat(),
+        "check_in": stay.arrives.isoformat(),
+        "check_out": stay.leaves.isoformat(),
         "adults": booking.adults,
         "children": booking.children,
         "language": booking.language,
@@ -108,7 +108,7 @@ def _code_attributes(coordinator: SyncCoordinator, stay: UnitStay | None) -> dic
 
 def _next_check_out(view: UnitView, now: datetime) -> datetime | None:
     stay = focus_stay(view.stays, now)
-    return stay.end if stay else None
+    return stay.leaves if stay else None
 
 
 def _stale(view: UnitView) -> dict[str, Any]:
@@ -137,7 +137,9 @@ UNIT_SENSORS = (
     UnitSensorDescription(
         key="next_check_in",
         device_class=SensorDeviceClass.TIMESTAMP,
-        value_fn=lambda _, view, now: stay.start if (stay := next_stay(view.stays, now)) else None,
+        value_fn=lambda _, view, now: stay.arrives
+        if (stay := next_stay(view.stays, now))
+        else None,
     ),
     UnitSensorDescription(
         key="next_check_out",
@@ -300,8 +302,8 @@ class MovesTodaySensor(AccountEntity, SensorEntity):
                         "unit": unit.name,
                         "guest": stay.booking.guest_name,
                         "booking_id": str(stay.booking.key),
-                        "check_in": stay.start.isoformat(),
-                        "check_out": stay.end.isoformat(),
+                        "check_in": stay.arrives.isoformat(),
+                        "check_out": stay.leaves.isoformat(),
                     }
                 )
         key = "check_in" if self._pick is arriving else "check_out"

@@ -525,6 +525,8 @@ async def _get_stays(call: ServiceCall) -> ServiceResponse:
                     "language": booking.language,
                     "arrival": booking.arrival.isoformat(),
                     "departure": booking.departure.isoformat(),
+                    "check_in": stay.arrives.isoformat(),
+                    "check_out": stay.leaves.isoformat(),
                     "start": stay.start.isoformat(),
                     "end": stay.end.isoformat(),
                     "lock": lock.name if lock else None,

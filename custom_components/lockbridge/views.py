@@ -17,7 +17,7 @@ from .engine.bookings import Booking, BookingKey, BookingStatus, UnitKey
 from .engine.occupancy import UnitStay
 from .engine.ownership import owned_key
 from .engine.plan import lock_zones
-from .engine.window import Override, stay_window
+from .engine.window import Override, stay_times
 from .models import Unit
 
 
@@ -79,7 +79,7 @@ def build_views(
         zone = zones.get(config.keypad.lock_id, default_zone) if config else default_zone
         stays = []
         for booking in confirmed.get((unit.subentry_id, unit.key), ()):
-            start, end = stay_window(
+            times = stay_times(
                 booking.arrival,
                 booking.departure,
                 zone,
@@ -88,7 +88,7 @@ def build_views(
                 booking_check_out=booking.check_out,
                 override=overrides.get(booking.key),
             )
-            stays.append(UnitStay(booking, start, end))
+            stays.append(UnitStay(booking, times.start, times.end, times.check_in, times.check_out))
         stays.sort(key=lambda stay: stay.start)
         views[unit.unique_id] = UnitView(unit, tuple(stays), stale.get(unit.subentry_id, True))
     ours: dict[BookingKey, AccessCode] = {}

@@ -11,6 +11,7 @@ from custom_components.lockbridge.engine.window import (
     Override,
     TimePolicy,
     Validity,
+    stay_times,
     stay_window,
     validity,
 )
@@ -135,3 +136,22 @@ def test_validity_always_contains_the_stay(
     assert span_end >= end
     assert span_start > start - timedelta(minutes=1)
     assert span_end < end + timedelta(minutes=1)
+
+
+def test_buffers_widen_the_code_and_an_override_moves_the_guest_too() -> None:
+    policy = TimePolicy(buffer_before=timedelta(minutes=30), buffer_after=timedelta(hours=1))
+    times = stay_times(date(2026, 6, 12), date(2026, 6, 15), PARIS, policy)
+    assert (times.check_in, times.check_out) == (
+        datetime(2026, 6, 12, 15, 0, tzinfo=PARIS),
+        datetime(2026, 6, 15, 12, 0, tzinfo=PARIS),
+    )
+    assert (times.start, times.end) == (
+        datetime(2026, 6, 12, 14, 30, tzinfo=PARIS),
+        datetime(2026, 6, 15, 13, 0, tzinfo=PARIS),
+    )
+    early = datetime(2026, 6, 12, 11, 0, tzinfo=PARIS)
+    moved = stay_times(
+        date(2026, 6, 12), date(2026, 6, 15), PARIS, policy, override=Override(check_in=early)
+    )
+    assert (moved.check_in, moved.start) == (early, early)
+    assert (moved.check_out, moved.end) == (times.check_out, times.end)

@@ -22,11 +22,25 @@ class Occupancy(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class UnitStay:
-    """A confirmed booking of a unit with its stay window (aware datetimes)."""
+    """A confirmed booking of a unit: its code's window and its guest's times (aware)."""
 
     booking: Booking
+    #: The code's validity, buffers included: who is in the unit is decided by it.
     start: datetime
     end: datetime
+    #: Check-in and check-out as the guest is told (the booking's or the unit's times).
+    check_in: datetime | None = None
+    check_out: datetime | None = None
+
+    @property
+    def arrives(self) -> datetime:
+        """The guest's check-in (the code's start when not known apart)."""
+        return self.check_in or self.start
+
+    @property
+    def leaves(self) -> datetime:
+        """The guest's check-out (the code's end when not known apart)."""
+        return self.check_out or self.end
 
 
 def current_stay(stays: Iterable[UnitStay], now: datetime) -> UnitStay | None:

@@ -68,6 +68,48 @@ def _at(day: date, wall: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, wall, tz).astimezone(UTC).astimezone(tz)
 
 
+@dataclass(frozen=True, slots=True)
+class StayTimes:
+    """A stay as the guest sees it (check-in, check-out) and as the keypad does (the code)."""
+
+    check_in: datetime
+    check_out: datetime
+    #: The code's validity: check-in and check-out widened by the unit's buffers.
+    start: datetime
+    end: datetime
+
+
+def stay_times(
+    arrival: date,
+    departure: date,
+    tz: ZoneInfo,
+    policy: TimePolicy | None = None,
+    *,
+    booking_check_in: time | None = None,
+    booking_check_out: time | None = None,
+    override: Override | None = None,
+) -> StayTimes:
+    """Check-in on arrival to check-out on departure; the code's window adds the buffers.
+
+    An override is an early check-in or late check-out: the guest's time and the code's.
+    """
+    policy = policy or TimePolicy()
+    check_in = policy.check_in
+    check_out = policy.check_out
+    if policy.use_booking_times:
+        check_in = booking_check_in or check_in
+        check_out = booking_check_out or check_out
+    guest_in, guest_out = _at(arrival, check_in, tz), _at(departure, check_out, tz)
+    start, end = guest_in - policy.buffer_before, guest_out + policy.buffer_after
+    if override is not None and override.check_in is not None:
+        guest_in = start = override.check_in
+    if override is not None and override.check_out is not None:
+        guest_out = end = override.check_out
+    return StayTimes(
+        guest_in.astimezone(tz), guest_out.astimezone(tz), start.astimezone(tz), end.astimezone(tz)
+    )
+
+
 def stay_window(
     arrival: date,
     departure: date,
@@ -79,18 +121,16 @@ def stay_window(
     override: Override | None = None,
 ) -> tuple[datetime, datetime]:
     """When the guest may enter: check-in on arrival to check-out on departure, buffered."""
-    policy = policy or TimePolicy()
-    check_in = policy.check_in
-    check_out = policy.check_out
-    if policy.use_booking_times:
-        check_in = booking_check_in or check_in
-        check_out = booking_check_out or check_out
-    start = _at(arrival, check_in, tz) - policy.buffer_before
-    end = _at(departure, check_out, tz) + policy.buffer_after
-    if override is not None:
-        start = override.check_in or start
-        end = override.check_out or end
-    return start.astimezone(tz), end.astimezone(tz)
+    times = stay_times(
+        arrival,
+        departure,
+        tz,
+        policy,
+        booking_check_in=booking_check_in,
+        booking_check_out=booking_check_out,
+        override=override,
+    )
+    return times.start, times.end
 
 
 def validity(start: datetime, end: datetime, tz: ZoneInfo) -> Validity:
