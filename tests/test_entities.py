@@ -12,6 +12,7 @@ from homeassistant.const import ATTR_ENTITY_ID, SERVICE_LOCK, SERVICE_UNLOCK, Pl
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from syrupy.assertion import SnapshotAssertion
@@ -147,7 +148,10 @@ async def test_a_day_moves_guests_occupancy_and_codes(
     )
 
     await later(hass, freezer, paris(23, 13))
-    assert state("seaside_loft_current_guest") == "unknown"
+    assert state("seaside_loft_current_guest") == "none"  # shown "No guest", not "Unknown"
+    strings = await async_get_translations(hass, "fr", "entity", {DOMAIN})
+    key = f"component.{DOMAIN}.entity.sensor.current_guest.state.none"
+    assert strings[key] == "Aucun voyageur"
     assert state("seaside_loft_access_code") == "scheduled"
     code = the_state(hass, "sensor.seaside_loft_access_code").attributes
     assert code["guest"] == "Zoë Müller"

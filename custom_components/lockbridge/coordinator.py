@@ -478,6 +478,8 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
         self.sources: dict[str, SourceCoordinator] = {}
         #: The account's device in the registry, set up before the entities (entity.py).
         self.account_device_id = ""
+        #: Device models in Home Assistant's language ("Apartment", "Logement"...).
+        self.models: dict[str, str] = {}
         self.failures = 0
         #: PIN randomness and retry waits (tests pin them down).
         self.randbelow = secrets.randbelow

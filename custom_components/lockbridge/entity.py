@@ -14,6 +14,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import Lock
@@ -42,22 +43,38 @@ def account_device(coordinator: SyncCoordinator) -> DeviceInfo:
         identifiers={(DOMAIN, account_id(coordinator.config_entry))},
         name=data.account.title if data is not None else coordinator.config_entry.title,
         manufacturer="The Keys",
-        model="Account",
+        model=coordinator.models.get("account"),
         entry_type=DeviceEntryType.SERVICE,
     )
 
 
-def source_device(subentry: ConfigSubentry, via_device_id: str) -> DeviceInfo:
+def source_device(
+    coordinator: SyncCoordinator, subentry: ConfigSubentry, via_device_id: str
+) -> DeviceInfo:
     """A booking source's device, in its subentry: its units go through it."""
     hotelrunner = subentry.subentry_type == SUBENTRY_HOTELRUNNER
     return DeviceInfo(
         identifiers={(DOMAIN, str(subentry.unique_id))},
         name=subentry.title,
         manufacturer="HotelRunner" if hotelrunner else "Smoobu",
-        model="Booking source",
+        model=coordinator.models.get("booking_source"),
         entry_type=DeviceEntryType.SERVICE,
         via_device_id=via_device_id,
     )
+
+
+#: What each kind of device is, from the "device" translations (no device uses them as a name).
+MODEL_KEYS = ("account", "booking_source", "apartment", "room_type", "smart_lock")
+
+
+async def device_models(hass: HomeAssistant) -> dict[str, str]:
+    """Device models in Home Assistant's language: a device's model is not translated."""
+    strings = await async_get_translations(hass, hass.config.language, "device", {DOMAIN})
+    return {
+        key: text
+        for key in MODEL_KEYS
+        if (text := strings.get(f"component.{DOMAIN}.device.model_{key}.name"))
+    }
 
 
 @callback
@@ -83,7 +100,7 @@ def register_devices(hass: HomeAssistant, coordinator: SyncCoordinator) -> None:
         device = registry.async_get_or_create(
             config_entry_id=entry.entry_id,
             config_subentry_id=source.subentry.subentry_id,
-            **source_device(source.subentry, account.id),
+            **source_device(coordinator, source.subentry, account.id),
         )
         source.device_id = device.id
 
@@ -149,7 +166,9 @@ class SourceEntity(LockBridgeEntity):
         super().__init__(coordinator, key)
         self.source = source
         self._attr_unique_id = f"{source.subentry.unique_id}_{key}"
-        self._attr_device_info = source_device(source.subentry, coordinator.account_device_id)
+        self._attr_device_info = source_device(
+            coordinator, source.subentry, coordinator.account_device_id
+        )
 
     @property
     def available(self) -> bool:
@@ -168,7 +187,7 @@ class LockDeviceEntity(LockBridgeEntity):
             identifiers={(DOMAIN, str(lock.id))},
             name=lock.name,
             manufacturer="The Keys",
-            model=lock.model or "Smart lock",
+            model=lock.model or coordinator.models.get("smart_lock"),
             serial_number=lock.serial,
             sw_version=lock.firmware,
             via_device_id=coordinator.account_device_id,
@@ -196,7 +215,9 @@ class UnitEntity(LockBridgeEntity):
             identifiers={(DOMAIN, unit.unique_id)},
             name=unit.name,
             manufacturer="HotelRunner" if unit.key.source == HOTELRUNNER else "Smoobu",
-            model="Room type" if unit.key.source == HOTELRUNNER else "Apartment",
+            model=coordinator.models.get(
+                "room_type" if unit.key.source == HOTELRUNNER else "apartment"
+            ),
             via_device_id=coordinator.sources[unit.subentry_id].device_id,
         )
 

@@ -52,6 +52,9 @@ BATTERY_EMPTY_MV = 6200
 BATTERY_FULL_MV = 8000
 
 CODE_STATES = ["active", "scheduled", "pending", "none"]
+#: The state of a guest sensor with no guest: translated ("No guest"), never "Unknown".
+NO_GUEST = "none"
+
 #: Guests' contacts and PINs are shown to automations, never written to the recorder.
 PRIVATE = frozenset({"pin", "phone", "email"})
 
@@ -102,7 +105,7 @@ def _code_attributes(coordinator: SyncCoordinator, stay: UnitStay | None) -> dic
         "pin": code.pin if code else coordinator.journal.pins.get(stay.booking.key),
         "valid_from": stay.start.isoformat(),
         "valid_to": stay.end.isoformat(),
-        "code_id": code.id if code else None,
+        "code_id": str(code.id) if code else None,
     }
 
 
@@ -119,7 +122,7 @@ UNIT_SENSORS = (
     UnitSensorDescription(
         key="current_guest",
         value_fn=lambda _, view, now: (
-            stay.booking.guest_name if (stay := current_stay(view.stays, now)) else None
+            stay.booking.guest_name if (stay := current_stay(view.stays, now)) else NO_GUEST
         ),
         attributes_fn=lambda _, view, now: (
             guest_attributes(current_stay(view.stays, now)) | _stale(view)
@@ -128,7 +131,7 @@ UNIT_SENSORS = (
     UnitSensorDescription(
         key="next_guest",
         value_fn=lambda _, view, now: (
-            stay.booking.guest_name if (stay := next_stay(view.stays, now)) else None
+            stay.booking.guest_name if (stay := next_stay(view.stays, now)) else NO_GUEST
         ),
         attributes_fn=lambda _, view, now: (
             guest_attributes(next_stay(view.stays, now)) | _stale(view)
