@@ -11,10 +11,12 @@ from homeassistant.helpers.template import Template
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
 
+from tests.dashboard_fr import french
 from tests.demo_stack import Demo, set_up
 
 ROOT = Path(__file__).parent.parent
 DASHBOARD = ROOT / "docs" / "guests-dashboard.yaml"
+FRENCH = ROOT / "docs" / "guests-dashboard.fr.yaml"
 
 
 @pytest.fixture(autouse=True)
@@ -66,6 +68,40 @@ async def test_the_dashboard_shows_the_demo_guests_codes_and_locks(
     assert "| Garden Studio - Entrée jardin | Locked | 6 % | 3 |" in locks
     assert "Bookings and keypads agree." in sync
     assert "HotelRunner: 249 of 250 requests left today." in sync
+
+
+def test_the_french_dashboard_is_the_english_one_translated() -> None:
+    assert FRENCH.read_text(encoding="utf-8") == french(DASHBOARD.read_text(encoding="utf-8")), (
+        "run: python -m tests.dashboard_fr"
+    )
+    changed = DASHBOARD.read_text(encoding="utf-8").replace("No upcoming stay.", "Nothing.")
+    with pytest.raises(ValueError, match="No upcoming stay"):
+        french(changed)  # an English change the French copy would miss fails loudly
+
+
+async def test_the_french_dashboard_speaks_french_on_the_demo(
+    hass: HomeAssistant, demo: Demo, steady_pins: None
+) -> None:
+    await set_up(hass, demo.entry())
+    config = load_yaml_dict(FRENCH)
+    today, upcoming, units, locks, sync = [
+        Template(card["content"], hass).async_render()
+        for card in cards(config)
+        if card["type"] == "markdown"
+    ]
+    zoe = hass.states.get("sensor.seaside_loft_upcoming_access_code")
+    assert zoe is not None
+    assert "**Arrivées**\n- 15:00 **Zoë Müller**, Seaside Loft" in today
+    assert "**Départs**\n- 12:00 **Lars Johansson**, Seaside Loft" in today
+    assert f"Seaside Loft: 23/11 → 27/11, Airbnb, PIN `{zoe.attributes['pin']}`" in upcoming
+    assert "| Deluxe Suite | *libre* | | |" in units
+    assert "| Serrure | État | Batterie | Codes | Synchronisée |" in locks
+    assert "Réservations et claviers concordent." in sync
+    assert "HotelRunner : 249 requêtes sur 250 restantes aujourd'hui." in sync
+    assert "Dernière synchronisation à " in sync
+    everything = "\n".join((today, upcoming, units, locks, sync))
+    for english in ("Arrivals", "free", "agree", "requests left", "Last sync", " ago", "Mon "):
+        assert english not in everything
 
 
 def test_the_readme_shows_the_dashboard_as_installed() -> None:

@@ -58,6 +58,20 @@ def french_placeholder(repo: Path) -> None:
     edit_json(repo / INTEGRATION / "translations/fr.json", change)
 
 
+def french_left_english(repo: Path) -> None:
+    def change(fr: Any) -> None:
+        fr["options"]["step"]["init"]["data"]["buffer_before"] = "Early access (minutes)"
+
+    edit_json(repo / INTEGRATION / "translations/fr.json", change)
+
+
+def french_half_english(repo: Path) -> None:
+    def change(fr: Any) -> None:
+        fr["selector"]["stay"]["options"]["next"] = "Le prochain voyageur to arrive"
+
+    edit_json(repo / INTEGRATION / "translations/fr.json", change)
+
+
 def en_differs(repo: Path) -> None:
     edit_json(repo / INTEGRATION / "translations/en.json", lambda en: en.pop("issues"))
 
@@ -120,6 +134,8 @@ def no_config_schema(repo: Path) -> None:
         (unordered_manifest, "manifest.json: keys must be ordered domain, name"),
         (french_missing, "translations/fr.json: missing services.sync.description"),
         (french_placeholder, "services.create_code.fields.pin.description has other placeh"),
+        (french_left_english, "fr.json: options.step.init.data.buffer_before is still English"),
+        (french_half_english, "fr.json: selector.stay.options.next has English words ['to']"),
         (en_differs, "translations/en.json differs from strings.json"),
         (url_in_text, "strings.json: exceptions.sync_failed.message: a URL"),
         (untranslated_exception, "exceptions.sync_failed: raised but not translated"),

@@ -219,7 +219,37 @@ def check_languages(english: dict[str, Any], others: dict[str, Any]) -> list[str
         for path in sorted(set(base) & set(theirs)):
             if set(PLACEHOLDER.findall(base[path])) != set(PLACEHOLDER.findall(theirs[path])):
                 problems.append(f"translations/{language}.json: {path} has other placeholders")
+            if theirs[path] == base[path] and not _same_in_every_language(base[path]):
+                problems.append(f"translations/{language}.json: {path} is still English")
+            elif english_words := _english_words(theirs[path]):
+                problems.append(
+                    f"translations/{language}.json: {path} has English words {english_words}"
+                )
     return problems
+
+
+#: Words a translation keeps: names of products and clouds, units, and words French shares.
+KEPT_WORDS = frozenset(
+    {"lockbridge", "the", "keys", "smoobu", "hotelrunner", "pin", "api", "id", "hmac", "min"}
+    | {"codes", "code"}
+)
+#: Words no French sentence has: their presence means a sentence was left in English.
+ENGLISH_WORDS = frozenset(
+    {"the", "and", "of", "is", "are", "with", "your", "you", "this", "to", "from", "when", "for"}
+    | {"not", "has", "have", "no", "or", "in", "at", "by", "be", "will", "it"}
+)
+
+
+def _english_words(text: str) -> list[str]:
+    """English words of a translated text, brand names ("The Keys") left aside."""
+    plain = PLACEHOLDER.sub("", text).replace("The Keys", "")
+    return sorted({w for w in re.findall(r"[^\W\d_]+", plain) if w.casefold() in ENGLISH_WORDS})
+
+
+def _same_in_every_language(text: str) -> bool:
+    """True for a text with nothing to translate: names, placeholders, figures, signs."""
+    words = re.findall(r"[^\W\d_]+", PLACEHOLDER.sub("", text))
+    return all(word.casefold() in KEPT_WORDS for word in words)
 
 
 def raised_keys(integration: Path) -> set[str]:

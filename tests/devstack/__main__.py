@@ -11,7 +11,15 @@ import signal
 import sys
 
 from .hass_api import HassApiError
-from .stack import DASHBOARD_PATH, REPO, RESTART_EXIT_CODE, Settings, Stack, StackError
+from .stack import (
+    DASHBOARD_PATH,
+    FRENCH_DASHBOARD_PATH,
+    REPO,
+    RESTART_EXIT_CODE,
+    Settings,
+    Stack,
+    StackError,
+)
 
 
 def _banner(stack: Stack) -> str:
@@ -20,6 +28,7 @@ def _banner(stack: Stack) -> str:
     return f"""
 LockBridge demo is running.
   Guests dashboard  {stack.url}/{DASHBOARD_PATH}
+  In French         {stack.url}/{FRENCH_DASHBOARD_PATH}
   Log in as         {stack.login.username} / {stack.login.password}
   Simulators        {stack.sim_url}/thekeys, /smoobu, /hotelrunner
   Configuration     {settings.config_dir}{reused}

@@ -41,6 +41,8 @@ from .hass_api import Answer, HassApiError, HomeAssistantApi
 REPO = Path(__file__).resolve().parents[2]
 DASHBOARD_FILE = REPO / "docs" / "guests-dashboard.yaml"
 DASHBOARD_PATH = "lockbridge-guests"
+FRENCH_DASHBOARD_FILE = REPO / "docs" / "guests-dashboard.fr.yaml"
+FRENCH_DASHBOARD_PATH = "lockbridge-voyageurs"
 RESTART_EXIT_CODE = 100  # Home Assistant exits with it when asked to restart
 _STATE_FILE = ".lockbridge-devstack.json"
 _START_TIMEOUT = 600  # the first start on a slow machine; later ones take seconds
@@ -95,6 +97,12 @@ lovelace:
       icon: mdi:account-key
       show_in_sidebar: true
       filename: guests-dashboard.yaml
+    {french_dashboard}:
+      mode: yaml
+      title: Voyageurs
+      icon: mdi:account-key
+      show_in_sidebar: true
+      filename: guests-dashboard.fr.yaml
 logger:
   default: warning
   logs:
@@ -172,10 +180,12 @@ class Stack:
         # Links, remade each run in case the checkout moved: edits show after a restart.
         _link(config / "custom_components" / DOMAIN, REPO / "custom_components" / DOMAIN)
         _link(config / "guests-dashboard.yaml", DASHBOARD_FILE)  # the README's YAML, exactly
+        _link(config / "guests-dashboard.fr.yaml", FRENCH_DASHBOARD_FILE)
         (config / "configuration.yaml").write_text(
             CONFIGURATION.format(
                 url=self.url,
                 dashboard=DASHBOARD_PATH,
+                french_dashboard=FRENCH_DASHBOARD_PATH,
                 time_zone=TIME_ZONE,
             ),
             encoding="utf-8",
