@@ -49,6 +49,8 @@ _START_TIMEOUT = 600  # the first start on a slow machine; later ones take secon
 TIME_ZONE = "Europe/Paris"  # the demo host's, in configuration.yaml too
 #: Onboarding adds these; they need the internet, so the offline stack removes them.
 ONLINE_ONLY = ("google_translate", "met", "radio_browser")
+#: How long onboarding may take to add them (each is a config flow in a background task).
+_ONBOARDING_TIMEOUT = 20.0
 
 
 @dataclass(frozen=True)
@@ -169,8 +171,19 @@ class Stack:
                 ) from err
         else:
             await self.api.onboard(self.login.name, self.login.username, self.login.password)
+            # Onboarding adds these in background tasks: wait for them, or one added after
+            # the clean-up below shows a red "failed to set up" card on the first run.
+            await self._wait_for_entries(ONLINE_ONLY, _ONBOARDING_TIMEOUT)
         await self.api.wait_running(_START_TIMEOUT)
         await self._configure()
+
+    async def _wait_for_entries(self, domains: tuple[str, ...], timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            if all([await self.api.entries(domain) for domain in domains]):
+                return
+            await asyncio.sleep(0.25)
 
     # ---- configuration folder ----
 

@@ -59,6 +59,13 @@ async def test_the_stack_is_offline_and_points_at_the_simulators(
     assert not refused.exists(), refused.read_text()
 
 
+async def test_no_integration_failed_to_set_up(api: HomeAssistantApi) -> None:
+    """No red card on the integrations page (onboarding's online integrations are gone)."""
+    entries = await api.request("GET", "/api/config/config_entries/entry")
+    assert not [e["domain"] for e in entries if e["state"] in ("setup_error", "setup_retry")]
+    assert not [e["domain"] for e in entries if e["domain"] == "google_translate"]
+
+
 async def test_home_assistant_serves_our_brand_images(
     stack: dict[str, Any], api: HomeAssistantApi
 ) -> None:
