@@ -15,7 +15,6 @@ from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.lockbridge.config_flow import keypad_named_after
 from custom_components.lockbridge.const import (
     CONF_API_KEY,
     CONF_API_SECRET,
@@ -30,6 +29,7 @@ from custom_components.lockbridge.const import (
     DOMAIN,
 )
 from custom_components.lockbridge.engine.ownership import parse_tag
+from custom_components.lockbridge.models import keypad_named_after
 from tests.conftest import (
     HR_ID,
     HR_TOKEN,

@@ -9,13 +9,16 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.lockbridge.const import CONF_HOTELRUNNER_INTERVAL, DOMAIN
@@ -310,3 +313,61 @@ async def test_no_entity_id_holds_the_phone_number(hass: HomeAssistant, demo: De
     ids = [state.entity_id for state in hass.states.async_all()]
     assert "binary_sensor.lockbridge_sync_problem" in ids
     assert not any("33611223344" in entity_id for entity_id in ids)
+
+
+async def test_a_unit_without_keypad_is_fixed_from_its_repair(
+    hass: HomeAssistant, demo: Demo, hass_client: ClientSessionGenerator
+) -> None:
+    """The repair's Fix opens a keypad choice, the one named after the unit first."""
+    demo.smoobu_units["103"] = ("Old Town Flat", None)  # upcoming stay, no keypad
+    demo.hotelrunner_units["HR:2"] = ("Deluxe Suite", "3705/Gone1234")
+    await async_setup_component(hass, "repairs", {})
+    entry = await set_up(hass, demo.entry())
+    assert not [c for c in demo.thekeys.codes(3703) if parse_tag(c.description)]
+    registry = ir.async_get(hass)
+    client = await hass_client()
+
+    for unit, wanted, lock in (
+        ("unit_without_keypad", "3703/Kt9Bn3Xe", 3703),
+        ("keypad_missing", "3705/Kd5Jy1Mf", 3705),
+    ):
+        [issue] = [i for (d, _), i in registry.issues.items() if i.translation_key == unit]
+        assert issue.is_fixable
+        answer = await client.post(
+            "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue.issue_id}
+        )
+        form = await answer.json()
+        assert form["step_id"] == "keypad", form
+        [field] = form["data_schema"]
+        assert field["default"] == wanted  # "Old Town Flat - Porte palière" names the unit
+        answer = await client.post(
+            f"/api/repairs/issues/fix/{form['flow_id']}", json={"keypad": wanted}
+        )
+        assert (await answer.json())["type"] == "create_entry"
+        await hass.async_block_till_done()  # the entry reloads and syncs
+        assert unit not in issues(hass)
+        assert [c for c in demo.thekeys.codes(lock) if parse_tag(c.description)]
+    assert entry.state is ConfigEntryState.LOADED
+
+    # A repair left from a past state says why it cannot be fixed, and changes nothing.
+    subentry_id = next(iter(entry.subentries))
+    for data, reason in (
+        ({"entry_id": "gone", "subentry_id": subentry_id, "unit_id": "103"}, "not_loaded"),
+        ({"entry_id": entry.entry_id, "subentry_id": subentry_id, "unit_id": "999"}, "unit_gone"),
+    ):
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            f"unit_without_keypad_{reason}",
+            is_fixable=True,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="unit_without_keypad",
+            translation_placeholders={"unit": "Nowhere"},
+            data=data,
+        )
+        answer = await client.post(
+            "/api/repairs/issues/fix",
+            json={"handler": DOMAIN, "issue_id": f"unit_without_keypad_{reason}"},
+        )
+        result = await answer.json()
+        assert (result["type"], result["reason"]) == ("abort", reason)

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 import re
 from typing import TYPE_CHECKING, Any
-import unicodedata
 
 from homeassistant.config_entries import (
     SOURCE_USER,
@@ -96,7 +95,7 @@ from .const import (
 from .engine.bookings import BookingKey
 from .engine.pins import MAX_LENGTH, MIN_LENGTH
 from .engine.plan import KeypadRef, in_use
-from .models import anonymous_id, keypad_value, option
+from .models import anonymous_id, keypad_named_after, keypad_options, keypad_value, option
 
 if TYPE_CHECKING:
     from . import LockBridgeData
@@ -393,23 +392,6 @@ class InUse:
     until: datetime
 
 
-def _words(text: str) -> str:
-    """Lower case, accents and punctuation gone: "Entrée-Jardin" -> " entree jardin "."""
-    plain = "".join(
-        char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char)
-    )
-    return " " + " ".join(re.findall(r"\w+", plain.casefold())) + " "
-
-
-def keypad_named_after(unit: str, keypads: list[SelectOptionDict]) -> str | None:
-    """The one keypad whose lock or keypad name holds the unit's name, if exactly one does."""
-    wanted = _words(unit)
-    if not wanted.strip():
-        return None
-    found = [str(option["value"]) for option in keypads if wanted in _words(option["label"])]
-    return found[0] if len(found) == 1 else None
-
-
 class SourceFlow(ConfigSubentryFlow):
     """Add or change a booking source: credentials checked live, then its unit map."""
 
@@ -522,14 +504,7 @@ class SourceFlow(ConfigSubentryFlow):
             account = runtime.coordinator.data.account
         else:
             account = await thekeys_client(self.hass, entry.data).get_account()
-        return [
-            SelectOptionDict(
-                value=keypad_value(KeypadRef(lock.id, keypad.id)),
-                label=f"{lock.name} - {keypad.name}",
-            )
-            for lock in account.locks
-            for keypad in lock.keypads
-        ]
+        return keypad_options(account)
 
     async def async_step_unit(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """One form per unit: its keypad (or not managed) and its check-in/out times."""

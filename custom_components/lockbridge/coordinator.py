@@ -688,14 +688,17 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
         for unit in self.units:
             parts = (unit.subentry_id, unit.key.unit_id)
             placeholders = {"unit": unit.name}
+            fix = {"subentry_id": unit.subentry_id, "unit_id": unit.key.unit_id}
             if unit.keypad is not None and (unit.keypad.lock_id, unit.keypad.keypad_id) not in (
                 keypads
             ):
-                self.issues.raise_issue(KEYPAD_MISSING, *parts, placeholders=placeholders)
+                self.issues.raise_issue(KEYPAD_MISSING, *parts, placeholders=placeholders, fix=fix)
             else:
                 self.issues.clear(KEYPAD_MISSING, *parts)
             if unit.keypad is None and unit.key in waiting:
-                self.issues.raise_issue(UNIT_WITHOUT_KEYPAD, *parts, placeholders=placeholders)
+                self.issues.raise_issue(
+                    UNIT_WITHOUT_KEYPAD, *parts, placeholders=placeholders, fix=fix
+                )
             else:
                 self.issues.clear(UNIT_WITHOUT_KEYPAD, *parts)
 

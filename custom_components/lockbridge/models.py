@@ -6,10 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time, timedelta
 import hashlib
+import re
 from typing import Any
+import unicodedata
 
 from homeassistant.config_entries import ConfigSubentry
+from homeassistant.helpers.selector import SelectOptionDict
 
+from .api import Account
 from .const import (
     CONF_BUFFER_AFTER,
     CONF_BUFFER_BEFORE,
@@ -129,3 +133,31 @@ def units_of(subentry: ConfigSubentry) -> list[Unit]:
             )
         )
     return units
+
+
+def _words(text: str) -> str:
+    """Lower case, accents and punctuation gone: "Entrée-Jardin" -> " entree jardin "."""
+    plain = "".join(
+        char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char)
+    )
+    return " " + " ".join(re.findall(r"\w+", plain.casefold())) + " "
+
+
+def keypad_options(account: Account) -> list[SelectOptionDict]:
+    """Every keypad of the account, as a unit's keypad field lists them."""
+    return [
+        SelectOptionDict(
+            value=keypad_value(KeypadRef(lock.id, keypad.id)), label=f"{lock.name} - {keypad.name}"
+        )
+        for lock in account.locks
+        for keypad in lock.keypads
+    ]
+
+
+def keypad_named_after(unit: str, keypads: list[SelectOptionDict]) -> str | None:
+    """The one keypad whose lock or keypad name holds the unit's name, if exactly one does."""
+    wanted = _words(unit)
+    if not wanted.strip():
+        return None
+    found = [str(option["value"]) for option in keypads if wanted in _words(option["label"])]
+    return found[0] if len(found) == 1 else None
