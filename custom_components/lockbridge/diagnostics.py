@@ -95,7 +95,12 @@ async def async_get_config_entry_diagnostics(
         ),
         "subentries": [
             async_redact_data(
-                {"type": sub.subentry_type, "unique_id": sub.unique_id, "data": dict(sub.data)},
+                {
+                    "subentry_id": sub.subentry_id,
+                    "type": sub.subentry_type,
+                    "unique_id": sub.unique_id,
+                    "data": dict(sub.data),
+                },
                 TO_REDACT,
             )
             for sub in entry.subentries.values()

@@ -136,14 +136,23 @@ class HomeAssistantApi:
         await self.request("DELETE", f"/api/config/config_entries/entry/{entry_id}")
 
     async def run_flow(
-        self, kind: str, handler: str | list[str], answer: Answer, *, limit: int = 20
+        self,
+        kind: str,
+        handler: str | list[str],
+        answer: Answer,
+        *,
+        limit: int = 20,
+        start: dict[str, Any] | None = None,
+        ends: str = "create_entry",
     ) -> dict[str, Any]:
         """Drive a config flow (``kind`` "flow") or subentry flow ("subentries/flow") to its end.
 
-        A menu is answered like a form: ``answer`` gives ``{"next_step_id": ...}``.
+        A menu is answered like a form: ``answer`` gives ``{"next_step_id": ...}``. ``start``
+        adds to the first request (``{"subentry_id": ...}`` reconfigures that subentry); a
+        flow that should end otherwise than by creating an entry says so in ``ends``.
         """
         path = f"/api/config/config_entries/{kind}"
-        result = await self.request("POST", path, json={"handler": handler})
+        result = await self.request("POST", path, json={"handler": handler, **(start or {})})
         for _ in range(limit):
             if result["type"] not in ("form", "menu"):
                 break
@@ -152,7 +161,7 @@ class HomeAssistantApi:
             result = await self.request(
                 "POST", f"{path}/{result['flow_id']}", json=answer(result["step_id"], result)
             )
-        if result["type"] != "create_entry":
+        if result["type"] != ends:
             raise HassApiError(
                 f"{handler} flow ended with {result['type']}: {result.get('reason')}"
             )
