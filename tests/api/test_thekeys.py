@@ -111,6 +111,23 @@ async def test_codes_exclude_gateway_shares_and_filter_by_keypad(
     assert await client.list_codes(3002, "unknown") == ()
 
 
+async def test_an_unchanged_listing_is_not_parsed_again(session, thekeys_url, thekeys_sim) -> None:
+    """Steady cycles get the same answers: the same result comes back, parsed once."""
+    client = make_client(session, thekeys_url)
+    thekeys_sim.add_code(3001, KEYPAD, "Cleaner", "7391", date(2026, 1, 1), date(2027, 1, 1))
+    first, account = await client.list_codes(3001), await client.get_account()
+
+    assert await client.list_codes(3001) is first
+    assert await client.get_account() is account
+    thekeys_sim.add_code(3001, KEYPAD, "Plumber", "8264", date(2026, 1, 1), date(2026, 2, 1))
+    changed = await client.list_codes(3001)
+    assert [c.name for c in changed] == ["Cleaner", "Plumber"]  # a new answer is read anew
+    thekeys_sim.faults.fail_next, thekeys_sim.faults.fail_path = 1, "/partage/all/"
+    with raises_clean(CommunicationError):
+        await client.list_codes(3001)  # a failure is never answered from memory
+    assert await client.list_codes(3001) is changed
+
+
 @pytest.mark.parametrize("heure_format", ["HH:MM", "HH:MM:SS", "iso", "object", "null"])
 async def test_codes_parse_every_time_format(
     session, thekeys_url, thekeys_sim, heure_format

@@ -48,6 +48,8 @@ AUTH_RETRY_DELAY = 60.0
 DEFAULT_TOKEN_LIFETIME = 3600
 ACCESSORY_GATEWAY = 1
 ACCESSORY_KEYPAD = 2
+#: Listings whose last answer is kept (one per lock, and the account).
+MAX_REMEMBERED = 2000
 #: A name part longer than this is cut (it titles the entry and the account's device).
 MAX_NAME_PART = 60
 ACCESSORY_REMOTE = 3
@@ -83,6 +85,10 @@ class TheKeysClient:
         self._scrub = Scrubber(password, username)
         #: Successful logins since creation (diagnostics and benchmarks).
         self.login_count = 0
+        #: The last answer of each listing and what it parsed into. A steady cycle gets the
+        #: same text back for every lock; parsing it again would hold Home Assistant's event
+        #: loop for tens of milliseconds at 200 locks. Same text, same result.
+        self._parsed: dict[str, tuple[str, Any]] = {}
 
     @property
     def username(self) -> str:
@@ -203,13 +209,34 @@ class TheKeysClient:
         hide: str = "",
     ) -> Any:
         """Call the API with the token; `hide` is masked in error texts (the PIN sent)."""
+        resp = await self._call(method, segments, what, data)
+        return self._unwrap(resp, what, allow_null=allow_null, hide=hide)
+
+    async def _read[T](self, *segments: str, what: str, parse: Callable[[Any], T]) -> T:
+        """GET and parse; an answer identical to the last one gets the last result back."""
+        resp = await self._call("GET", segments, what, None)
+        key = "/".join(segments)
+        last = self._parsed.get(key)
+        if last is not None and resp.status == 200 and last[0] == resp.text:
+            result: T = last[1]
+            return result
+        result = parse(self._unwrap(resp, what, allow_null=False))
+        if len(self._parsed) >= MAX_REMEMBERED:  # locks come and go: start afresh
+            self._parsed.clear()
+        self._parsed[key] = (resp.text, result)
+        return result
+
+    async def _call(
+        self, method: str, segments: tuple[str, ...], what: str, data: dict[str, str] | None
+    ) -> Response:
+        """The answer to a request made with a token the cloud accepted."""
         url = self._base.joinpath("fr", "api", "v2", *segments)
         token = await self._current_token()
         logins = 0
         for _ in range(MAX_TOKEN_TRIES):
             resp = await self._send(method, url, token, what, data)
             if not _token_refused(resp):
-                return self._unwrap(resp, what, allow_null=allow_null, hide=hide)
+                return resp
             # Refused: tokens may die while others use them. Take the newest one, logging in
             # only when ours was the newest; give up rather than log in a TOKEN_ROUNDS+1th time.
             if logins >= TOKEN_ROUNDS and token == self._token:
@@ -281,7 +308,12 @@ class TheKeysClient:
     async def get_account(self) -> Account:
         """The account's user id and its locks with their keypads."""
         what = "The Keys account"
-        data = await self._api("GET", "utilisateur", "get", self._username, what=what)
+        return await self._read(
+            "utilisateur", "get", self._username, what=what, parse=self._account_of
+        )
+
+    def _account_of(self, data: Any) -> Account:
+        what = "The Keys account"
         serrures = data.get("serrures") if isinstance(data, dict) else None
         if not isinstance(serrures, list):
             # Never report "no locks" from an answer we could not read.
@@ -339,19 +371,12 @@ class TheKeysClient:
         so that nobody mistakes it for "no codes".
         """
         what = f"The Keys codes of lock {lock_id}"
-        data = await self._api("GET", "partage", "all", "serrure", str(lock_id), what=what)
-        shares = data.get("partages_accessoire") if isinstance(data, dict) else None
-        if not isinstance(shares, list):
-            raise InvalidResponseError(f"{what}: unexpected answer shape")
-        codes: list[AccessCode] = []
-        for raw in shares:
-            code = _parse_code(raw, lock_id)
-            if code is None:
-                continue
-            if keypad_id is not None and code.keypad_id != keypad_id:
-                continue
-            codes.append(code)
-        return tuple(codes)
+        codes = await self._read(
+            "partage", "all", "serrure", str(lock_id), what=what, parse=_codes_of(lock_id, what)
+        )
+        if keypad_id is None:
+            return codes
+        return tuple(code for code in codes if code.keypad_id == keypad_id)
 
     async def create_code(self, lock_id: int, keypad_id: str, fields: CodeFields) -> AccessCode:
         """Create a code on a keypad (`keypad_id` is the label id `id_accessoire`)."""
@@ -498,6 +523,18 @@ def _parse_lock(raw: Any) -> Lock | None:
         model=as_opt_str(as_dict(lock.get("produit")).get("nom")),
         firmware=as_opt_str(lock.get("version")),
     )
+
+
+def _codes_of(lock_id: int, what: str) -> Callable[[Any], tuple[AccessCode, ...]]:
+    """The parser of a lock's listing: its keypad codes, shares of other kinds left out."""
+
+    def parse(data: Any) -> tuple[AccessCode, ...]:
+        shares = data.get("partages_accessoire") if isinstance(data, dict) else None
+        if not isinstance(shares, list):
+            raise InvalidResponseError(f"{what}: unexpected answer shape")
+        return tuple(code for raw in shares if (code := _parse_code(raw, lock_id)) is not None)
+
+    return parse
 
 
 def _parse_code(raw: Any, lock_id: int) -> AccessCode | None:
