@@ -259,7 +259,23 @@ async def test_calendar_lists_stays(hass: HomeAssistant, demo: Demo) -> None:
 
     assert [event["summary"] for event in events] == ["Lars Johansson", "Zoë Müller"]
     assert events[1]["start"] == "2026-11-23T15:00:00+01:00"
+    assert events[0]["description"].endswith("\nAdults: 2\nChildren: 1")  # not "1 children"
+    assert events[0]["description"].startswith("Booking: smoobu:")
     assert the_state(hass, "calendar.seaside_loft").attributes["message"] == "Lars Johansson"
+
+
+async def test_a_french_home_reads_its_calendar_and_devices_in_french(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    hass.config.language = "fr"
+    await set_up(hass, demo.entry())
+
+    lars = the_state(hass, "calendar.seaside_loft").attributes["description"]
+    assert lars.startswith("Réservation: smoobu:")
+    assert lars.endswith("\nAdultes: 2\nEnfants: 1")
+    entry_id = hass.config_entries.async_entries(DOMAIN)[0].entry_id
+    models = {d.model for d in dr.async_entries_for_config_entry(dr.async_get(hass), entry_id)}
+    assert {"Compte The Keys", "Logement", "Type de chambre"} <= models
 
 
 async def test_lock_opens_and_closes_through_the_cloud(hass: HomeAssistant, demo: Demo) -> None:

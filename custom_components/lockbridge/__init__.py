@@ -18,7 +18,7 @@ from .const import DOMAIN
 from .coordinator import SyncCoordinator, source_coordinator
 from .engine.apply import Journal
 from .engine.ownership import short_id
-from .entity import account_id, device_models, register_devices, remove_vanished_locks
+from .entity import account_id, local_texts, register_devices, remove_vanished_locks
 from .models import SOURCE_OF_SUBENTRY
 from .repairs import Issues
 from .services import async_setup_services
@@ -91,7 +91,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -
         coordinator.async_add_listener(lambda: remove_vanished_locks(hass, coordinator))
     )
     entry.async_on_unload(entry.add_update_listener(_async_reload))
-    coordinator.models = await device_models(hass)
+    coordinator.models, coordinator.labels = await local_texts(hass)
     register_devices(hass, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -21,26 +22,23 @@ if TYPE_CHECKING:
 PARALLEL_UPDATES = 0
 
 
-def _count(number: int | None, one: str, many: str) -> str:
-    return f"{number} {one if number == 1 else many}" if number else ""
-
-
-def _event(stay: UnitStay) -> CalendarEvent:
+def _event(stay: UnitStay, labels: Mapping[str, str]) -> CalendarEvent:
+    """The stay as the guest sees it; its text in Home Assistant's language."""
     booking = stay.booking
-    guests = ", ".join(
-        part
-        for part in (
-            _count(booking.adults, "adult", "adults"),
-            _count(booking.children, "child", "children"),
-        )
-        if part
-    )
-    details = [f"Booking {booking.key}", booking.channel, guests]
+    lines = [
+        f"{labels.get('booking_id', 'Booking')}: {booking.key}",
+        booking.channel,
+        *(
+            f"{labels.get(key, key)}: {number}"
+            for key, number in (("adults", booking.adults), ("children", booking.children))
+            if number
+        ),
+    ]
     return CalendarEvent(
         start=stay.arrives,  # the guest's times; the code's window may be wider
         end=stay.leaves,
         summary=booking.guest_name,
-        description="\n".join(part for part in details if part),
+        description="\n".join(line for line in lines if line),
         uid=str(booking.key),
     )
 
@@ -57,14 +55,14 @@ class StaysCalendar(UnitEntity, CalendarEntity):
     def event(self) -> CalendarEvent | None:
         """The stay in progress, else the next one."""
         stay = focus_stay(self.view.stays, dt_util.now())
-        return _event(stay) if stay else None
+        return _event(stay, self.coordinator.labels) if stay else None
 
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime
     ) -> list[CalendarEvent]:
         """Stays that overlap the range."""
         return [
-            _event(stay)
+            _event(stay, self.coordinator.labels)
             for stay in self.view.stays
             if stay.leaves > start_date and stay.arrives < end_date
         ]

@@ -480,6 +480,8 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
         self.account_device_id = ""
         #: Device models in Home Assistant's language ("Apartment", "Logement"...).
         self.models: dict[str, str] = {}
+        #: Labels of calendar events in Home Assistant's language ("Adults", "Adultes"...).
+        self.labels: dict[str, str] = {}
         self.failures = 0
         #: PIN randomness and retry waits (tests pin them down).
         self.randbelow = secrets.randbelow

@@ -67,14 +67,27 @@ def source_device(
 MODEL_KEYS = ("account", "booking_source", "apartment", "room_type", "smart_lock")
 
 
-async def device_models(hass: HomeAssistant) -> dict[str, str]:
-    """Device models in Home Assistant's language: a device's model is not translated."""
-    strings = await async_get_translations(hass, hass.config.language, "device", {DOMAIN})
-    return {
-        key: text
-        for key in MODEL_KEYS
-        if (text := strings.get(f"component.{DOMAIN}.device.model_{key}.name"))
-    }
+#: Attribute names a calendar event's description reuses as its labels.
+LABEL_KEYS = ("booking_id", "adults", "children")
+
+
+async def local_texts(hass: HomeAssistant) -> tuple[dict[str, str], dict[str, str]]:
+    """Device models, and labels for calendar events, in Home Assistant's language.
+
+    Neither a device's model nor an event's text is translated by Home Assistant itself.
+    """
+    language = hass.config.language
+    devices = await async_get_translations(hass, language, "device", {DOMAIN})
+    entities = await async_get_translations(hass, language, "entity", {DOMAIN})
+    attribute = f"component.{DOMAIN}.entity.sensor.current_guest.state_attributes"
+    return (
+        {
+            key: text
+            for key in MODEL_KEYS
+            if (text := devices.get(f"component.{DOMAIN}.device.model_{key}.name"))
+        },
+        {key: text for key in LABEL_KEYS if (text := entities.get(f"{attribute}.{key}.name"))},
+    )
 
 
 @callback
