@@ -58,12 +58,14 @@ from .engine.plan import (
     Desired,
     KeypadRef,
     Plan,
+    Settings,
     SourceSnapshot,
     UnitConfig,
     build_desired,
     lock_zones,
     plan,
 )
+from .engine.window import Override
 from .events import fire_outcome
 from .models import SOURCE_OF_SUBENTRY, Unit, option, settings_from, units_of
 from .repairs import (
@@ -398,8 +400,15 @@ def _desired(
     sources: list[tuple[str, str, bool, SourceData | None]],
     held: frozenset[UnitKey],
     units: Mapping[UnitKey, UnitConfig],
-    **settings: Any,
+    *,
+    zones: Mapping[int, ZoneInfo],
+    default_zone: ZoneInfo,
+    settings: Settings,
+    overrides: Mapping[BookingKey, Override],
+    owner: str,
+    released: frozenset[BookingKey],
 ) -> Desired:
+    """The sources' bookings as snapshots, then the codes they want (in a worker thread)."""
     snapshots: dict[str, SourceSnapshot] = {}
     for source_id, kind, answered, data in sources:
         found = data.bookings if data else ()
@@ -415,7 +424,16 @@ def _desired(
             ),
             kind=kind,
         )
-    return build_desired(snapshots, units, **settings)
+    return build_desired(
+        snapshots,
+        units,
+        zones=zones,
+        default_zone=default_zone,
+        settings=settings,
+        overrides=overrides,
+        owner=owner,
+        released=released,
+    )
 
 
 def _plan(
