@@ -113,9 +113,16 @@ async def test_add_smoobu_with_errors_recovered_then_unit_map(
     result = await configure(hass, flow_id, unit("3701/Kp7Lm2Qa"))
     result = await configure(hass, flow_id, unit("not_managed"))
     result = await configure(hass, flow_id, unit("3703/Kt9Bn3Xe", "16:00:00"))
+    # Last, where Smoobu should send its changes: this source's own unguessable webhook.
+    assert result["step_id"] == "push"
+    url = result["description_placeholders"]["webhook_url"]
+    assert url.startswith("/api/webhook/")
+    assert len(url.removeprefix("/api/webhook/")) == 64
+    result = await configure(hass, flow_id, {})
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Smoobu Jane Host"
+    assert url.endswith(result["data"]["webhook_id"])
     assert result["data"]["units"] == {
         "101": {"name": "Seaside Loft", **unit("3701/Kp7Lm2Qa")},
         "102": {"name": "Garden Studio", **unit("not_managed"), "keypad": None},
@@ -213,9 +220,10 @@ async def test_each_unit_starts_on_the_keypad_named_after_it(
         },
     )
     chosen = []
-    while result["type"] is FlowResultType.FORM:
+    while result["type"] is FlowResultType.FORM and result["step_id"] == "unit":
         chosen.append(defaults(result)["keypad"])
         result = await configure(hass, result["flow_id"], defaults(result))
+    result = await configure(hass, result["flow_id"], {})  # the webhook's address, noted
 
     assert chosen == ["3701/Kp7Lm2Qa", "3702/Kg4Rt8Ws", "3703/Kt9Bn3Xe"]
     assert result["type"] is FlowResultType.CREATE_ENTRY

@@ -167,6 +167,11 @@ async def test_diagnostics_hold_no_secret(
     assert_no_secret(text, issued_secrets(demo.thekeys, demo.smoobu, demo.hotelrunner))
     for code in demo.thekeys.codes():
         assert f"'{code.code}'" not in text
+    webhook_ids = [
+        s.data["webhook_id"] for s in entry.subentries.values() if "webhook_id" in s.data
+    ]
+    assert webhook_ids  # given to the Smoobu source at setup
+    assert_no_secret(text, webhook_ids)
     assert diagnostics["sources"] == snapshot(name="sources")
     assert diagnostics["entry"] == snapshot(name="entry")
 

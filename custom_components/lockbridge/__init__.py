@@ -14,7 +14,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .api import TheKeysClient
 from .clients import thekeys_client
-from .const import DOMAIN
+from .const import DOMAIN, SUBENTRY_SMOOBU
 from .coordinator import SyncCoordinator, source_coordinator
 from .engine.apply import Journal
 from .engine.ownership import short_id
@@ -23,6 +23,7 @@ from .models import SOURCE_OF_SUBENTRY
 from .repairs import Issues
 from .services import async_setup_services
 from .storage import StateStore, journal_store
+from .webhooks import CONF_WEBHOOK_ID, new_webhook_id, register_smoobu_webhook
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 PLATFORMS = [
@@ -64,6 +65,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -
     # Codes name the installation and account that made them: another Home Assistant on the
     # same account, or another account, keeps its own.
     owner = short_id(await async_get_instance_id(hass), account_id(entry))
+    _give_smoobu_sources_a_webhook(hass, entry)
     coordinator = SyncCoordinator(hass, entry, client, journal, state, issues, owner)
     for subentry in entry.subentries.values():
         if subentry.subentry_type in SOURCE_OF_SUBENTRY:
@@ -86,6 +88,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -
         hass.config_entries.async_update_entry(entry, title=title)
     for source in coordinator.sources.values():
         entry.async_on_unload(source.async_add_listener(coordinator.source_updated))
+        if source.subentry.subentry_type == SUBENTRY_SMOOBU:
+            user = str(source.subentry.unique_id or "").removeprefix("smoobu-")
+            entry.async_on_unload(register_smoobu_webhook(hass, entry, source, user))
 
     entry.async_on_unload(
         coordinator.async_add_listener(lambda: remove_vanished_locks(hass, coordinator))
@@ -95,6 +100,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -
     register_devices(hass, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+def _give_smoobu_sources_a_webhook(hass: HomeAssistant, entry: LockBridgeConfigEntry) -> None:
+    """Smoobu sources added before push existed get their webhook id (before any listener)."""
+    for subentry in list(entry.subentries.values()):
+        if subentry.subentry_type == SUBENTRY_SMOOBU and not subentry.data.get(CONF_WEBHOOK_ID):
+            hass.config_entries.async_update_subentry(
+                entry, subentry, data={**subentry.data, CONF_WEBHOOK_ID: new_webhook_id()}
+            )
 
 
 async def _async_reload(hass: HomeAssistant, entry: LockBridgeConfigEntry) -> None:

@@ -96,6 +96,7 @@ from .engine.bookings import BookingKey
 from .engine.pins import MAX_LENGTH, MIN_LENGTH
 from .engine.plan import KeypadRef, in_use
 from .models import anonymous_id, keypad_named_after, keypad_options, keypad_value, option
+from .webhooks import CONF_WEBHOOK_ID, new_webhook_id, webhook_url
 
 if TYPE_CHECKING:
     from . import LockBridgeData
@@ -414,6 +415,12 @@ class SourceFlow(ConfigSubentryFlow):
 
     #: The credentials' fields, secrets all: never shown again, kept when left empty.
     secret_keys: tuple[str, ...] = ()
+    #: What a reconfiguration keeps that the form does not ask for.
+    kept_keys: tuple[str, ...] = ()
+
+    def placeholders(self, current: Mapping[str, Any]) -> dict[str, str]:
+        """The credentials form's description placeholders."""
+        return {}
 
     def credentials_schema(self) -> vol.Schema:
         """The credentials form."""
@@ -453,6 +460,7 @@ class SourceFlow(ConfigSubentryFlow):
         if user_input is not None:
             answer = _unfold_server(user_input, self.url_key, self.default_url)
             data = {key: value for key, value in answer.items() if value not in ("", None)}
+            data.update({key: current[key] for key in self.kept_keys if current.get(key)})
             for key in self.secret_keys:
                 # Left empty when reconfiguring: the saved secret stays (a Smoobu source
                 # re-entered with its key only must not lose its signing secret).
@@ -485,6 +493,7 @@ class SourceFlow(ConfigSubentryFlow):
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(self._schema(step_id), suggested),
             errors=errors,
+            description_placeholders=self.placeholders(current),
         )
 
     def _check_unique(self, step_id: str) -> SubentryFlowResult | None:
@@ -640,6 +649,29 @@ class SmoobuFlow(SourceFlow):
     url_key = CONF_SMOOBU_URL
     default_url = SMOOBU_URL
     secret_keys = (CONF_API_KEY, CONF_API_SECRET)
+    kept_keys = (CONF_WEBHOOK_ID,)
+
+    def placeholders(self, current: Mapping[str, Any]) -> dict[str, str]:
+        """Where Smoobu should send its changes (shown when reconfiguring)."""
+        if self.source != "reconfigure":
+            return {}
+        return {"webhook_url": webhook_url(self.hass, str(current.get(CONF_WEBHOOK_ID) or ""))}
+
+    def _save(self) -> SubentryFlowResult:
+        """A new source first shows where Smoobu should send its changes."""
+        if self.source == "reconfigure":
+            return super()._save()
+        return self.async_show_form(
+            step_id="push",
+            data_schema=vol.Schema({}),
+            description_placeholders={
+                "webhook_url": webhook_url(self.hass, self._data[CONF_WEBHOOK_ID])
+            },
+        )
+
+    async def async_step_push(self, _: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """The address is noted: the source is saved."""
+        return super()._save()
 
     def credentials_schema(self) -> vol.Schema:
         """API key, and the secret that signs requests."""
@@ -654,6 +686,7 @@ class SmoobuFlow(SourceFlow):
         apartments = await client.get_apartments()
         self._unique_id = f"smoobu-{user.id}"
         self._title = f"Smoobu {user.name}".strip()
+        data.setdefault(CONF_WEBHOOK_ID, new_webhook_id())
         self._units = [(str(apartment.id), apartment.name) for apartment in apartments]
 
 

@@ -79,6 +79,7 @@ from .repairs import (
 )
 from .storage import StateStore
 from .views import SourceView, UnitView, Views, build_views
+from .webhooks import PushCounts
 
 #: Entity states written per turn of the event loop.
 WRITE_BATCH = 16
@@ -137,6 +138,8 @@ class SourceCoordinator(DataUpdateCoordinator[SourceData]):
         self.device_id = ""
         #: Until when the source asked us to wait (a 429), capped; None when it did not.
         self.held_until: datetime | None = None
+        #: Calls to the source's webhook (Smoobu's push), for diagnostics.
+        self.pushes = PushCounts()
 
     @property
     def options(self) -> Mapping[str, Any]:

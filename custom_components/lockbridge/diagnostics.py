@@ -12,6 +12,7 @@ from .const import CONF_API_KEY, CONF_API_SECRET, CONF_HR_ID, CONF_TOKEN
 from .engine.ownership import parse_tag
 from .models import keypad_value
 from .services import plan_response
+from .webhooks import CONF_WEBHOOK_ID
 
 if TYPE_CHECKING:
     from . import LockBridgeConfigEntry
@@ -24,6 +25,7 @@ TO_REDACT = {
     CONF_API_SECRET,
     CONF_TOKEN,
     CONF_HR_ID,
+    CONF_WEBHOOK_ID,  # the webhook's only key
     "pin",
     "pins",
     "phone",
@@ -49,6 +51,7 @@ async def async_get_config_entry_diagnostics(
             if source.update_interval
             else None,
             "bookings": len(source.data.bookings) if source.data else None,
+            "pushes": source.pushes.as_dict(),
             "rejected": [
                 {"booking_id": str(item.key), "reason": str(item.reason)}
                 for item in (source.data.rejected if source.data else ())
