@@ -88,3 +88,22 @@ async def test_a_smoobu_call_brings_the_code_without_waiting_for_the_poll(
     ours = [r.getMessage() for r in caplog.records if r.name.startswith("custom_components")]
     assert ours
     assert not [line for line in ours if webhook_id in line]
+
+
+async def test_the_simulated_smoobu_pushes_over_http_like_smoobu(
+    hass: HomeAssistant,
+    demo: Demo,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """The simulator's push, as scripts/develop uses it: a real POST to the webhook."""
+    entry = await set_up(hass, demo.entry(options={CONF_SMOOBU_INTERVAL: 60}, hotelrunner=False))
+    [subentry] = entry.subentries.values()
+    client = await hass_client_no_auth()
+    demo.smoobu.webhook_url = str(client.make_url(f"/api/webhook/{subentry.data['webhook_id']}"))
+
+    booking = demo.smoobu.add_booking(103, date(2026, 11, 25), date(2026, 11, 27), "Nina Petrova")
+    await demo.smoobu.push("newReservation", booking)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert demo.smoobu.webhook_answers == [200]
+    assert len(nina_codes(demo)) == 1

@@ -16,6 +16,7 @@ from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -91,6 +92,8 @@ HOTELRUNNER_LOOKBACK = timedelta(days=30)
 HOTELRUNNER_RESERVE = 50
 #: Smoobu is read whole this often (and at each new day); polls between ask for changes.
 SMOOBU_FULL_READ_EVERY = timedelta(hours=3)
+#: Requests for a source's read (pushes) within this many seconds make one.
+PUSH_COOLDOWN = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +126,11 @@ class SourceCoordinator(DataUpdateCoordinator[SourceData]):
             name=f"{DOMAIN} {subentry.title}",
             update_interval=interval,
             always_update=False,
+            # A push asks for a read: calls close together make one, and the next change a
+            # second later is read a second later, not ten (Home Assistant's default).
+            request_refresh_debouncer=Debouncer(
+                hass, LOGGER, cooldown=PUSH_COOLDOWN, immediate=True
+            ),
         )
         self.subentry = subentry
         self.source = SOURCE_OF_SUBENTRY[subentry.subentry_type]

@@ -129,6 +129,8 @@ class Stack:
         self.hass: asyncio.subprocess.Process | None = None
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
+        #: The Smoobu source's webhook address (its path when no external URL is set).
+        self._webhook = ""
         self._output: IO[bytes] | None = None
         self._api: HomeAssistantApi | None = None
         self.reused = False
@@ -284,11 +286,15 @@ class Stack:
             and entries[0]["num_subentries"] == 2
         ):
             self.reused = True
+            self._webhook = str(previous.get("smoobu_webhook") or "")
+            await self._paste_webhook()  # the simulators are new at every run
         else:
             for entry in entries:
                 await self.api.remove_entry(entry["entry_id"])
             await self._add_lockbridge()
-            state_file.write_text(json.dumps({"simulators": self.sim_url}))
+            state_file.write_text(
+                json.dumps({"simulators": self.sim_url, "smoobu_webhook": self._webhook})
+            )
         await self._wait_loaded()
 
     async def _add_lockbridge(self) -> None:
@@ -303,17 +309,23 @@ class Stack:
             ),
         )
         entry_id = created["result"]["entry_id"]
-        await self.api.run_flow(
-            "subentries/flow",
-            [entry_id, SUBENTRY_SMOOBU],
-            _answers(
-                **{
-                    CONF_API_KEY: demo.smoobu_api_key,
-                    CONF_API_SECRET: demo.smoobu_api_secret,
-                    CONF_SERVER: {CONF_SMOOBU_URL: f"{self.sim_url}/smoobu"},
-                }
-            ),
+        smoobu_form = _answers(
+            **{
+                CONF_API_KEY: demo.smoobu_api_key,
+                CONF_API_SECRET: demo.smoobu_api_secret,
+                CONF_SERVER: {CONF_SMOOBU_URL: f"{self.sim_url}/smoobu"},
+            }
         )
+        webhook: list[str] = []
+
+        def smoobu_answer(step_id: str, form: dict[str, Any]) -> dict[str, Any]:
+            if step_id == "push":  # the address a host pastes in Smoobu
+                webhook.append(form["description_placeholders"]["webhook_url"])
+            return smoobu_form(step_id, form)
+
+        await self.api.run_flow("subentries/flow", [entry_id, SUBENTRY_SMOOBU], smoobu_answer)
+        self._webhook = webhook[0]
+        await self._paste_webhook()
         await self.api.run_flow(
             "subentries/flow",
             [entry_id, SUBENTRY_HOTELRUNNER],
@@ -325,6 +337,17 @@ class Stack:
                 }
             ),
         )
+
+    async def _paste_webhook(self) -> None:
+        """The Smoobu source's webhook, pasted in the simulated Smoobu as a host would."""
+        if not self._webhook or self._session is None:
+            return
+        path = self._webhook
+        url = path if path.startswith("http") else self.url + path
+        async with self._session.put(
+            f"{self.sim_url}/_control/smoobu/webhook", json={"url": url}
+        ) as answer:
+            answer.raise_for_status()
 
     async def _wait_loaded(self) -> None:
         """Wait for the entry and one calendar per demo unit (the reload after a source)."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +35,8 @@ CHROMIUM_ARGS = [
 ]
 PARIS = ZoneInfo(TIME_ZONE)
 GARDEN_LOCK, DELUXE_LOCK, OLD_TOWN_LOCK = 3702, 3705, 3703
+#: A Smoobu change reaches the keypad within this, by push (issue 15).
+PUSH_WITHIN = 10.0
 
 
 def thekeys(session: aiohttp.ClientSession, stack: dict[str, Any]) -> TheKeysClient:
@@ -194,3 +199,78 @@ async def test_the_guests_dashboard_in_chromium(
     with Image.open(SCREENSHOT) as shot:
         assert shot.width == 1600
         assert max(ImageStat.Stat(shot.convert("L")).stddev) > 20  # not a blank page
+
+
+async def test_a_smoobu_change_reaches_the_keypad_in_seconds(
+    stack: dict[str, Any], api: HomeAssistantApi
+) -> None:
+    """Made, moved and cancelled in Smoobu, with polling once an hour: the push does it."""
+    (entry,) = await api.entries(DOMAIN)
+
+    def hourly(step: str, form: dict[str, Any]) -> dict[str, Any]:
+        shown = {
+            field["name"]: field.get("description", {}).get("suggested_value")
+            for field in form["data_schema"]
+        }
+        return {key: value for key, value in shown.items() if value is not None} | {
+            "smoobu_interval": 60
+        }
+
+    await api.run_flow("options/flow", entry["entry_id"], hourly)
+    await _wait_loaded(api)
+    control = f"{stack['sim_url']}/_control/smoobu/bookings"
+    today = datetime.now(PARIS).date()
+    arrival, departure = today + timedelta(days=20), today + timedelta(days=22)
+    latencies = []
+    async with aiohttp.ClientSession() as session:
+        keypad = thekeys(session, stack)
+        started = time.monotonic()
+        async with session.post(
+            control,
+            json={
+                "apartment": 103,
+                "arrival": arrival.isoformat(),
+                "departure": departure.isoformat(),
+                "guest": "Nina Petrova",
+            },
+        ) as answer:
+            booking = (await answer.json())["id"]
+        code = await _code_of(keypad, booking, lambda code: code is not None)
+        assert code.start_date == arrival
+        latencies.append(time.monotonic() - started)
+
+        started = time.monotonic()
+        later = arrival + timedelta(days=1)
+        async with session.patch(f"{control}/{booking}", json={"arrival": later.isoformat()}):
+            pass
+        await _code_of(keypad, booking, lambda code: code is not None and code.start_date == later)
+        latencies.append(time.monotonic() - started)
+
+        started = time.monotonic()
+        async with session.delete(f"{control}/{booking}"):
+            pass
+        await _code_of(keypad, booking, lambda code: code is None)
+        latencies.append(time.monotonic() - started)
+    assert max(latencies) <= PUSH_WITHIN, latencies
+
+
+async def _code_of(keypad: TheKeysClient, booking: int, done: Callable[[Any], bool]) -> Any:
+    """The booking's code on Old Town Flat's keypad once `done` says so, within PUSH_WITHIN."""
+    deadline = time.monotonic() + PUSH_WITHIN
+    while True:
+        codes = await keypad.list_codes(OLD_TOWN_LOCK)
+        code = next((c for c in codes if c.description.endswith(f":{booking}")), None)
+        if done(code) or time.monotonic() > deadline:
+            assert done(code), f"not within {PUSH_WITHIN} s: {code}"
+            return code
+        await asyncio.sleep(0.25)
+
+
+async def _wait_loaded(api: HomeAssistantApi) -> None:
+    """The entry reloaded after its options changed."""
+    for _ in range(240):
+        (entry,) = await api.entries(DOMAIN)
+        if entry["state"] == "loaded":
+            return
+        await asyncio.sleep(0.25)
+    raise AssertionError("the entry did not reload")

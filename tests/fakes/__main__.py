@@ -20,7 +20,34 @@ def make_root_app(
 
     ``PATCH /_control/smoobu/bookings/{id}`` with ``{"arrival": ..., "departure": ...}`` (ISO
     dates) moves a booking, as a guest's change on a channel would: the e2e test uses it.
+    ``POST /_control/smoobu/bookings`` with ``{"apartment", "arrival", "departure", "guest"}``
+    adds one, ``DELETE /_control/smoobu/bookings/{id}`` cancels it. ``PUT
+    /_control/smoobu/webhook`` with ``{"url": ...}`` is the address pasted in Smoobu: every
+    change made here is then pushed to it, as Smoobu does.
     """
+
+    async def add_booking(request: web.Request) -> web.Response:
+        body = await request.json()
+        booking_id = smoobu.add_booking(
+            int(body["apartment"]),
+            date.fromisoformat(body["arrival"]),
+            date.fromisoformat(body["departure"]),
+            str(body["guest"]),
+        )
+        await smoobu.push("newReservation", booking_id)
+        return web.json_response(smoobu.bookings[booking_id])
+
+    async def cancel_booking(request: web.Request) -> web.Response:
+        booking_id = int(request.match_info["booking_id"])
+        if booking_id not in smoobu.bookings:
+            raise web.HTTPNotFound
+        smoobu.cancel_booking(booking_id)
+        await smoobu.push("cancelReservation", booking_id)
+        return web.json_response(smoobu.bookings[booking_id])
+
+    async def set_webhook(request: web.Request) -> web.Response:
+        smoobu.webhook_url = str((await request.json())["url"]) or None
+        return web.json_response({"url": smoobu.webhook_url})
 
     async def move_booking(request: web.Request) -> web.Response:
         body = await request.json()
@@ -32,10 +59,14 @@ def make_root_app(
             arrival=date.fromisoformat(body["arrival"]) if "arrival" in body else None,
             departure=date.fromisoformat(body["departure"]) if "departure" in body else None,
         )
+        await smoobu.push("updateReservation", booking_id)
         return web.json_response(smoobu.bookings[booking_id])
 
     root = web.Application()
     root.router.add_patch("/_control/smoobu/bookings/{booking_id}", move_booking)
+    root.router.add_post("/_control/smoobu/bookings", add_booking)
+    root.router.add_delete("/_control/smoobu/bookings/{booking_id}", cancel_booking)
+    root.router.add_put("/_control/smoobu/webhook", set_webhook)
     root.add_subapp("/thekeys", thekeys.make_app())
     root.add_subapp("/smoobu", smoobu.make_app())
     root.add_subapp("/hotelrunner", hotelrunner.make_app())

@@ -15,6 +15,7 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, quote
 from zoneinfo import ZoneInfo
 
+import aiohttp
 from aiohttp import web
 
 from .common import SimulatorBase, is_true, json_response, parse_day, wall_clock
@@ -126,6 +127,10 @@ class SmoobuSimulator(SimulatorBase):
         self.last_auth_error: str | None = None  # why the last signed request was refused
         self.bookings: dict[int, dict[str, Any]] = {}
         self._clock = clock
+        #: Where Smoobu calls on every booking change (Settings > API & Webhooks), if set.
+        self.webhook_url: str | None = None
+        #: The answers to the webhook calls made, for tests.
+        self.webhook_answers: list[int] = []
         self._nonces: set[str] = set()
         self._apartments: dict[int, _Apartment] = {}
         self._booking_ids = itertools.count(58123401)
@@ -249,6 +254,17 @@ class SmoobuSimulator(SimulatorBase):
     def remove_booking(self, booking_id: int) -> None:
         """Make the booking disappear entirely (e.g. deleted by the host)."""
         del self.bookings[booking_id]
+
+    async def push(self, action: str, booking_id: int) -> None:
+        """Call the webhook as Smoobu does: the action, the account, the booking as listed."""
+        if not self.webhook_url:
+            return
+        call = {"action": action, "user": self.user_id, "data": self.bookings.get(booking_id)}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(self.webhook_url, json=call) as answer,
+        ):
+            self.webhook_answers.append(answer.status)
 
     def _touch(self, booking: dict[str, Any], kind: str) -> None:
         booking["type"] = kind
