@@ -99,9 +99,13 @@ async def test_a_host_sets_lockbridge_up_in_the_browser(
                 if position == 0:
                     await shot(page, "4-unit")
                 await submit(page)
+            # 5. Where Smoobu should push its changes: the source's own webhook address.
+            await page.get_by_text("Smoobu can tell LockBridge at once").wait_for()
+            await shot(page, "5-push")
+            await submit(page)
             await page.get_by_role("button", name="Finish").click()
 
-            # 5. The dashboard: every coming guest's PIN, for the host to send before arrival.
+            # 6. The dashboard: every coming guest's PIN, for the host to send before arrival.
             upcoming = await _codes(api)
             await page.goto(stack["dashboard"])
             for code in upcoming:
@@ -109,10 +113,10 @@ async def test_a_host_sets_lockbridge_up_in_the_browser(
             assert "Zoë Müller" in {code["guest"] for code in upcoming}
             if datetime.now(ZoneInfo(TIME_ZONE)).hour < 12:  # Lars leaves at noon
                 await page.get_by_text("Lars Johansson").first.wait_for()
-            await shot(page, "5-dashboard")
+            await shot(page, "6-dashboard")
             await page.goto(f"{stack['url']}/config/integrations/integration/{DOMAIN}")
             await page.get_by_text("Jean Dupont").first.wait_for()
-            await shot(page, "6-integration")
+            await shot(page, "7-integration")
         except Exception:
             await page.screenshot(path=SHOTS / "failed.png", full_page=True)
             raise
