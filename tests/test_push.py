@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date
 import json
 import logging
@@ -58,6 +59,13 @@ async def test_a_smoobu_call_brings_the_code_without_waiting_for_the_poll(
     ):
         answer = await client.post(f"/api/webhook/{webhook_id}", data=body)
         assert answer.status == status
+
+    async def chunked() -> AsyncIterator[bytes]:  # no Content-Length: cut off while read
+        for _ in range(5):
+            yield b"x" * 100_000
+
+    answer = await client.post(f"/api/webhook/{webhook_id}", data=chunked())
+    assert answer.status == 413
     answer = await client.post("/api/webhook/" + "0" * 64, json=call)  # a guessed id
     assert answer.status == 200  # Home Assistant gives nothing away
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -65,7 +73,7 @@ async def test_a_smoobu_call_brings_the_code_without_waiting_for_the_poll(
     assert source.pushes.as_dict() | {"last_accepted": None} == {
         "accepted": 1,
         "ignored": 1,
-        "refused": 4,
+        "refused": 5,
         "last_accepted": None,
     }
 

@@ -86,9 +86,11 @@ def register_smoobu_webhook(
     async def handle(hass: HomeAssistant, _: str, request: web.Request) -> web.Response:
         if (request.content_length or 0) > MAX_BODY:
             return _refused(counts, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-        body = await request.content.read(MAX_BODY + 1)
-        if len(body) > MAX_BODY:
-            return _refused(counts, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+        body = bytearray()
+        async for chunk in request.content.iter_chunked(64 * 1024):  # the whole body, bounded
+            body += chunk
+            if len(body) > MAX_BODY:
+                return _refused(counts, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
         try:
             call = json.loads(body)
         except (ValueError, RecursionError):
