@@ -28,16 +28,20 @@ def cards(config: dict[str, Any]) -> list[dict[str, Any]]:
     return [card for view in config["views"] for s in view["sections"] for card in s["cards"]]
 
 
+def rendered(hass: HomeAssistant, dashboard: Path) -> list[str]:
+    """The dashboard's markdown cards, read as Home Assistant reads a YAML dashboard."""
+    return [
+        Template(card["content"], hass).async_render()
+        for card in cards(load_yaml_dict(dashboard))
+        if card["type"] == "markdown"
+    ]
+
+
 async def test_the_dashboard_shows_the_demo_guests_codes_and_locks(
     hass: HomeAssistant, demo: Demo, steady_pins: None
 ) -> None:
     await set_up(hass, demo.entry())
-    config = load_yaml_dict(DASHBOARD)  # as Home Assistant reads a YAML dashboard
-    today, upcoming, units, locks, sync = [
-        Template(card["content"], hass).async_render()
-        for card in cards(config)
-        if card["type"] == "markdown"
-    ]
+    today, upcoming, units, locks, sync = rendered(hass, DASHBOARD)
     garden = hass.states.get("sensor.garden_studio_access_code")
     assert garden is not None
 
@@ -83,12 +87,7 @@ async def test_the_french_dashboard_speaks_french_on_the_demo(
     hass: HomeAssistant, demo: Demo, steady_pins: None
 ) -> None:
     await set_up(hass, demo.entry())
-    config = load_yaml_dict(FRENCH)
-    today, upcoming, units, locks, sync = [
-        Template(card["content"], hass).async_render()
-        for card in cards(config)
-        if card["type"] == "markdown"
-    ]
+    today, upcoming, units, locks, sync = rendered(hass, FRENCH)
     zoe = hass.states.get("sensor.seaside_loft_upcoming_access_code")
     assert zoe is not None
     assert "**Arrivées**\n- 15:00 **Zoë Müller**, Seaside Loft" in today
@@ -118,17 +117,12 @@ async def test_names_from_the_clouds_cannot_break_or_inject_into_the_cards(
     hostile = "Eve | 0000 | <img src=x onerror=alert(1)> [site](http://e.vil) *bold* `x`_"
     demo.smoobu.add_booking(103, date(2026, 11, 22), date(2026, 11, 25), hostile)
     await set_up(hass, demo.entry())
-    config = load_yaml_dict(DASHBOARD)
-    rendered = [
-        Template(card["content"], hass).async_render()
-        for card in cards(config)
-        if card["type"] == "markdown"
-    ]
-    units = rendered[2]
+    texts = rendered(hass, DASHBOARD)
+    units = texts[2]
 
     (row,) = [line for line in units.splitlines() if "Old Town Flat" in line]
     assert row.count("|") == 5  # the four cells of the table, no more
-    for text in rendered:
+    for text in texts:
         for raw in ("<img", "[site]", "*bold*", "`x`", "| 0000"):
             assert raw not in text
     assert "&lt;img src=x onerror=alert(1)&gt;" in row

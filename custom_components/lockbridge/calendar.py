@@ -35,8 +35,8 @@ def _event(stay: UnitStay, labels: Mapping[str, str]) -> CalendarEvent:
         ),
     ]
     return CalendarEvent(
-        start=stay.arrives,  # the guest's times; the code's window may be wider
-        end=stay.leaves,
+        start=stay.check_in,  # the guest's times; the code's window may be wider
+        end=stay.check_out,
         summary=booking.guest_name,
         description="\n".join(line for line in lines if line),
         uid=str(booking.key),
@@ -64,7 +64,7 @@ class StaysCalendar(UnitEntity, CalendarEntity):
         return [
             _event(stay, self.coordinator.labels)
             for stay in self.view.stays
-            if stay.leaves > start_date and stay.arrives < end_date
+            if stay.check_out > start_date and stay.check_in < end_date
         ]
 
 

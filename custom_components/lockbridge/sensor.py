@@ -68,8 +68,8 @@ def guest_attributes(stay: UnitStay | None) -> dict[str, Any]:
         "booking_id": str(booking.key),
         "arrival": booking.arrival.isoformat(),
         "departure": booking.departure.isoformat(),
-        "check_in": stay.arrives.isoformat(),
-        "check_out": stay.leaves.isoformat(),
+        "check_in": stay.check_in.isoformat(),
+        "check_out": stay.check_out.isoformat(),
         "adults": booking.adults,
         "children": booking.children,
         "language": booking.language,
@@ -111,7 +111,7 @@ def _code_attributes(coordinator: SyncCoordinator, stay: UnitStay | None) -> dic
 
 def _next_check_out(view: UnitView, now: datetime) -> datetime | None:
     stay = focus_stay(view.stays, now)
-    return stay.leaves if stay else None
+    return stay.check_out if stay else None
 
 
 def _stale(view: UnitView) -> dict[str, Any]:
@@ -140,7 +140,7 @@ UNIT_SENSORS = (
     UnitSensorDescription(
         key="next_check_in",
         device_class=SensorDeviceClass.TIMESTAMP,
-        value_fn=lambda _, view, now: stay.arrives
+        value_fn=lambda _, view, now: stay.check_in
         if (stay := next_stay(view.stays, now))
         else None,
     ),
@@ -305,8 +305,8 @@ class MovesTodaySensor(AccountEntity, SensorEntity):
                         "unit": unit.name,
                         "guest": stay.booking.guest_name,
                         "booking_id": str(stay.booking.key),
-                        "check_in": stay.arrives.isoformat(),
-                        "check_out": stay.leaves.isoformat(),
+                        "check_in": stay.check_in.isoformat(),
+                        "check_out": stay.check_out.isoformat(),
                     }
                 )
         key = "check_in" if self._pick is arriving else "check_out"

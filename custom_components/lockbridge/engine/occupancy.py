@@ -29,18 +29,8 @@ class UnitStay:
     start: datetime
     end: datetime
     #: Check-in and check-out as the guest is told (the booking's or the unit's times).
-    check_in: datetime | None = None
-    check_out: datetime | None = None
-
-    @property
-    def arrives(self) -> datetime:
-        """The guest's check-in (the code's start when not known apart)."""
-        return self.check_in or self.start
-
-    @property
-    def leaves(self) -> datetime:
-        """The guest's check-out (the code's end when not known apart)."""
-        return self.check_out or self.end
+    check_in: datetime
+    check_out: datetime
 
 
 def current_stay(stays: Iterable[UnitStay], now: datetime) -> UnitStay | None:
