@@ -73,15 +73,17 @@ async def test_a_smoobu_call_brings_the_code_without_waiting_for_the_poll(
     assert source.pushes.as_dict() | {"last_accepted": None} == {
         "accepted": 1,
         "ignored": 1,
+        "replayed": 0,
         "refused": 5,
         "last_accepted": None,
     }
 
-    # A replay reads Smoobu again and changes nothing: still one code.
+    # A replay (the same call again) is counted and reads nothing: still one code.
     await client.post(f"/api/webhook/{webhook_id}", json=call)
     freezer.tick(11)  # past the debounce
     await client.post(f"/api/webhook/{webhook_id}", json=call)
     await hass.async_block_till_done(wait_background_tasks=True)
+    assert (source.pushes.replayed, len(demo.smoobu.requests)) == (2, requests)
     assert len(nina_codes(demo)) == 1
     assert [str(parse_tag(c.description)) for c in nina_codes(demo)] == [f"smoobu:{booking}"]
 

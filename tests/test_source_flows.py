@@ -66,6 +66,12 @@ def hotelrunner_input(demo: Demo) -> dict[str, Any]:
     }
 
 
+async def past_push(hass: HomeAssistant, result: Any, answer: dict[str, Any] | None = None) -> Any:
+    """The last step, where the cloud's push and what LockBridge sends back are set."""
+    assert result["step_id"] == "push"
+    return await configure(hass, result["flow_id"], answer or {})
+
+
 def unit(keypad: str, check_in: str = "15:00:00", check_out: str = "11:00:00") -> dict[str, str]:
     return {"keypad": keypad, "check_in": check_in, "check_out": check_out}
 
@@ -267,8 +273,14 @@ async def test_add_hotelrunner_maps_room_types(hass: HomeAssistant, demo: Demo) 
     result = await configure(hass, result["flow_id"], unit("3704/Kh2Vc6Pz"))
     assert result["description_placeholders"]["unit"] == "Deluxe Suite"
     result = await configure(hass, result["flow_id"], unit("3705/Kd5Jy1Mf"))
+    # HotelRunner's push address: its own webhook, checked against the token and hr_id.
+    url = result["description_placeholders"]["webhook_url"]
+    assert url.startswith("/api/webhook/")
+    result = await past_push(hass, result)
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert url.endswith(result["data"]["webhook_id"])
+    assert result["data"]["delivery_queue"] is False  # only where HotelRunner enabled it
     assert set(result["data"]["units"]) == {"HR:1", "HR:2"}  # not the master room
     subentry = next(iter(entry.subentries.values()))
     assert HR_ID not in (subentry.unique_id or "")
@@ -299,6 +311,7 @@ async def test_reconfigure_a_source(hass: HomeAssistant, demo: Demo) -> None:
     result = await configure(hass, result["flow_id"], unit("3701/Kp7Lm2Qa"))
     result = await configure(hass, result["flow_id"], unit("3702/Kg4Rt8Ws", "14:00:00"))
     result = await configure(hass, result["flow_id"], unit("not_managed"))
+    result = await past_push(hass, result)
 
     assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "reconfigure_successful")
     await hass.async_block_till_done()
@@ -326,6 +339,7 @@ async def test_reconfiguring_smoobu_with_empty_secrets_keeps_the_saved_ones(
     )
     for keypad in ("3701/Kp7Lm2Qa", "3702/Kg4Rt8Ws", "3703/Kt9Bn3Xe"):
         result = await configure(hass, result["flow_id"], unit(keypad))
+    result = await past_push(hass, result)
 
     assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "reconfigure_successful")
     data = entry.subentries[subentry_id].data
@@ -535,6 +549,7 @@ async def test_unmapping_a_unit_with_guests_in_the_house_asks_first(
         "- Zoë Müller (Seaside Loft), until 27 Nov 12:00",
     ]
     result = await configure(hass, result["flow_id"], {"keep_codes": choice})
+    result = await past_push(hass, result)
     assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "reconfigure_successful")
     await hass.async_block_till_done()
 
@@ -549,5 +564,6 @@ async def test_a_keypad_change_asks_nothing_when_no_guest_uses_it(
 
     # Old Town Flat's next guest arrives on the 28th: nobody uses its keypad today.
     result = await remap_smoobu(hass, entry, demo, "3701/Kp7Lm2Qa", "3702/Kg4Rt8Ws", "not_managed")
+    result = await past_push(hass, result)
 
     assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "reconfigure_successful")

@@ -14,7 +14,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .api import TheKeysClient
 from .clients import thekeys_client
-from .const import DOMAIN, SUBENTRY_SMOOBU
+from .const import DOMAIN
 from .coordinator import SyncCoordinator, source_coordinator
 from .engine.apply import Journal
 from .engine.ownership import short_id
@@ -23,7 +23,7 @@ from .models import SOURCE_OF_SUBENTRY
 from .repairs import Issues
 from .services import async_setup_services
 from .storage import StateStore, journal_store
-from .webhooks import CONF_WEBHOOK_ID, new_webhook_id, register_smoobu_webhook
+from .webhooks import CONF_WEBHOOK_ID, delete_cloudhook, new_webhook_id, register_webhook
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 PLATFORMS = [
@@ -65,7 +65,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -
     # Codes name the installation and account that made them: another Home Assistant on the
     # same account, or another account, keeps its own.
     owner = short_id(await async_get_instance_id(hass), account_id(entry))
-    _give_smoobu_sources_a_webhook(hass, entry)
+    _give_sources_a_webhook(hass, entry)
     coordinator = SyncCoordinator(hass, entry, client, journal, state, issues, owner)
     for subentry in entry.subentries.values():
         if subentry.subentry_type in SOURCE_OF_SUBENTRY:
@@ -88,9 +88,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -
         hass.config_entries.async_update_entry(entry, title=title)
     for source in coordinator.sources.values():
         entry.async_on_unload(source.async_add_listener(coordinator.source_updated))
-        if source.subentry.subentry_type == SUBENTRY_SMOOBU:
-            user = str(source.subentry.unique_id or "").removeprefix("smoobu-")
-            entry.async_on_unload(register_smoobu_webhook(hass, entry, source, user))
+        entry.async_on_unload(register_webhook(hass, entry, source))
 
     entry.async_on_unload(
         coordinator.async_add_listener(lambda: remove_vanished_locks(hass, coordinator))
@@ -102,10 +100,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -
     return True
 
 
-def _give_smoobu_sources_a_webhook(hass: HomeAssistant, entry: LockBridgeConfigEntry) -> None:
-    """Smoobu sources added before push existed get their webhook id (before any listener)."""
+def _give_sources_a_webhook(hass: HomeAssistant, entry: LockBridgeConfigEntry) -> None:
+    """Sources added before push existed get their webhook id (before any listener)."""
     for subentry in list(entry.subentries.values()):
-        if subentry.subentry_type == SUBENTRY_SMOOBU and not subentry.data.get(CONF_WEBHOOK_ID):
+        if subentry.subentry_type in SOURCE_OF_SUBENTRY and not subentry.data.get(CONF_WEBHOOK_ID):
             hass.config_entries.async_update_subentry(
                 entry, subentry, data={**subentry.data, CONF_WEBHOOK_ID: new_webhook_id()}
             )
@@ -123,6 +121,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) 
 
 async def async_remove_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -> None:
     """Forget the journal, overrides and caches; the codes on the keypads stay."""
+    for subentry in entry.subentries.values():
+        await delete_cloudhook(hass, subentry.data)
     await journal_store(hass, entry.entry_id).async_remove()
     await StateStore(hass, entry.entry_id).remove()
     Issues(hass, entry.entry_id).clear_everything()

@@ -58,12 +58,14 @@ from .api.smoobu import DEFAULT_BASE_URL as SMOOBU_URL
 from .api.thekeys import DEFAULT_BASE_URL as THEKEYS_URL
 from .clients import hotelrunner_client, smoobu_client, thekeys_client
 from .const import (
+    CONF_ACCESS_KEY,
     CONF_API_KEY,
     CONF_API_SECRET,
     CONF_BUFFER_AFTER,
     CONF_BUFFER_BEFORE,
     CONF_CHECK_IN,
     CONF_CHECK_OUT,
+    CONF_DELIVERY_QUEUE,
     CONF_GRACE,
     CONF_HORIZON,
     CONF_HOTELRUNNER_INTERVAL,
@@ -73,8 +75,10 @@ from .const import (
     CONF_KEYPAD,
     CONF_LOCKS_INTERVAL,
     CONF_NAME_PREFIX,
+    CONF_PIN_KEY,
     CONF_PIN_LENGTH,
     CONF_PIN_METHOD,
+    CONF_PLACEHOLDERS,
     CONF_SERVER,
     CONF_SMOOBU_INTERVAL,
     CONF_SMOOBU_URL,
@@ -82,8 +86,10 @@ from .const import (
     CONF_TOKEN,
     CONF_UNITS,
     CONF_USE_BOOKING_TIMES,
+    DEFAULT_ACCESS_KEY,
     DEFAULT_CHECK_IN,
     DEFAULT_CHECK_OUT,
+    DEFAULT_PIN_KEY,
     DOMAIN,
     KEEP_UNTIL_CHECK_OUT,
     LOGGER,
@@ -96,12 +102,20 @@ from .engine.bookings import BookingKey
 from .engine.pins import MAX_LENGTH, MIN_LENGTH
 from .engine.plan import KeypadRef, in_use
 from .models import anonymous_id, keypad_named_after, keypad_options, keypad_value, option
-from .webhooks import CONF_WEBHOOK_ID, new_webhook_id, webhook_url
+from .webhooks import (
+    CONF_CLOUDHOOK_URL,
+    CONF_WEBHOOK_ID,
+    cloudhook_url,
+    new_webhook_id,
+    webhook_url,
+)
 
 if TYPE_CHECKING:
     from . import LockBridgeData
 
 _PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
+#: A Smoobu placeholder key as written in its templates, "[lockbridge_pin]".
+PLACEHOLDER_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 
 
 def normalise_phone(value: str) -> str | None:
@@ -415,11 +429,15 @@ class SourceFlow(ConfigSubentryFlow):
 
     #: The credentials' fields, secrets all: never shown again, kept when left empty.
     secret_keys: tuple[str, ...] = ()
-    #: What a reconfiguration keeps that the form does not ask for.
-    kept_keys: tuple[str, ...] = ()
+    #: What a reconfiguration keeps that the credentials form does not ask for.
+    kept_keys: tuple[str, ...] = (CONF_WEBHOOK_ID, CONF_CLOUDHOOK_URL)
 
-    def placeholders(self, current: Mapping[str, Any]) -> dict[str, str]:
-        """The credentials form's description placeholders."""
+    def push_schema(self) -> vol.Schema:
+        """The push step's choices (the webhook address is in its description)."""
+        return vol.Schema({})
+
+    def push_errors(self, answer: dict[str, Any]) -> dict[str, str]:
+        """What is wrong in the push step's answer."""
         return {}
 
     def credentials_schema(self) -> vol.Schema:
@@ -481,6 +499,7 @@ class SourceFlow(ConfigSubentryFlow):
                     return result
                 if not self._units:
                     return self.async_abort(reason="no_units")
+                data.setdefault(CONF_WEBHOOK_ID, new_webhook_id())
                 self._data = data
                 try:
                     self._keypads = await self._keypad_options()
@@ -493,7 +512,6 @@ class SourceFlow(ConfigSubentryFlow):
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(self._schema(step_id), suggested),
             errors=errors,
-            description_placeholders=self.placeholders(current),
         )
 
     def _check_unique(self, step_id: str) -> SubentryFlowResult | None:
@@ -533,7 +551,7 @@ class SourceFlow(ConfigSubentryFlow):
             self._in_use = self._codes_in_use()
             if self._in_use:
                 return await self.async_step_keep_codes()
-            return self._save()
+            return await self.async_step_push()
         unit_id, name = self._units[done]
         previous = self._map.get(unit_id)
         keypad = (
@@ -612,7 +630,7 @@ class SourceFlow(ConfigSubentryFlow):
             if user_input[CONF_KEEP_CODES] == REMOVE_NOW:
                 runtime: LockBridgeData = self._get_entry().runtime_data
                 runtime.state.release({item.key: item.until for item in self._in_use})
-            return self._save()
+            return await self.async_step_push()
         guests = "\n".join(
             f"- {item.guest} ({item.unit}), until {dt_util.as_local(item.until):%d %b %H:%M}"
             for item in self._in_use
@@ -633,6 +651,28 @@ class SourceFlow(ConfigSubentryFlow):
             description_placeholders={"guests": guests},
         )
 
+    async def async_step_push(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Where the cloud should send its changes, and what LockBridge sends back."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = self.push_errors(user_input)
+            if not errors:
+                self._data.update(user_input)
+                return self._save()
+        if CONF_CLOUDHOOK_URL not in self._data and (
+            cloudhook := await cloudhook_url(self.hass, self._data[CONF_WEBHOOK_ID])
+        ):
+            self._data[CONF_CLOUDHOOK_URL] = cloudhook
+        return self.async_show_form(
+            step_id="push",
+            data_schema=self.add_suggested_values_to_schema(
+                self.push_schema(), user_input or self._data
+            ),
+            errors=errors,
+            description_placeholders={"webhook_url": webhook_url(self.hass, self._data)},
+            last_step=True,
+        )
+
     def _save(self) -> SubentryFlowResult:
         units = {unit_id: self._map[unit_id] for unit_id, _ in self._units}
         data = {**self._data, CONF_UNITS: units}
@@ -649,29 +689,29 @@ class SmoobuFlow(SourceFlow):
     url_key = CONF_SMOOBU_URL
     default_url = SMOOBU_URL
     secret_keys = (CONF_API_KEY, CONF_API_SECRET)
-    kept_keys = (CONF_WEBHOOK_ID,)
+    kept_keys = (*SourceFlow.kept_keys, CONF_PLACEHOLDERS, CONF_PIN_KEY, CONF_ACCESS_KEY)
 
-    def placeholders(self, current: Mapping[str, Any]) -> dict[str, str]:
-        """Where Smoobu should send its changes (shown when reconfiguring)."""
-        if self.source != "reconfigure":
-            return {}
-        return {"webhook_url": webhook_url(self.hass, str(current.get(CONF_WEBHOOK_ID) or ""))}
-
-    def _save(self) -> SubentryFlowResult:
-        """A new source first shows where Smoobu should send its changes."""
-        if self.source == "reconfigure":
-            return super()._save()
-        return self.async_show_form(
-            step_id="push",
-            data_schema=vol.Schema({}),
-            description_placeholders={
-                "webhook_url": webhook_url(self.hass, self._data[CONF_WEBHOOK_ID])
-            },
+    def push_schema(self) -> vol.Schema:
+        """The PIN in Smoobu's messages: off by default, under keys the host may rename."""
+        key = TextSelector(TextSelectorConfig(type=TextSelectorType.TEXT))
+        return vol.Schema(
+            {
+                vol.Required(CONF_PLACEHOLDERS, default=False): BooleanSelector(),
+                vol.Required(CONF_PIN_KEY, default=DEFAULT_PIN_KEY): key,
+                vol.Required(CONF_ACCESS_KEY, default=DEFAULT_ACCESS_KEY): key,
+            }
         )
 
-    async def async_step_push(self, _: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """The address is noted: the source is saved."""
-        return super()._save()
+    def push_errors(self, answer: dict[str, Any]) -> dict[str, str]:
+        """Keys as Smoobu's templates write them: letters, digits and _, two different ones."""
+        errors = {
+            key: "invalid_placeholder_key"
+            for key in (CONF_PIN_KEY, CONF_ACCESS_KEY)
+            if not PLACEHOLDER_KEY.fullmatch(str(answer.get(key, "")))
+        }
+        if not errors and answer[CONF_PIN_KEY] == answer[CONF_ACCESS_KEY]:
+            errors[CONF_ACCESS_KEY] = "same_placeholder_key"
+        return errors
 
     def credentials_schema(self) -> vol.Schema:
         """API key, and the secret that signs requests."""
@@ -686,7 +726,6 @@ class SmoobuFlow(SourceFlow):
         apartments = await client.get_apartments()
         self._unique_id = f"smoobu-{user.id}"
         self._title = f"Smoobu {user.name}".strip()
-        data.setdefault(CONF_WEBHOOK_ID, new_webhook_id())
         self._units = [(str(apartment.id), apartment.name) for apartment in apartments]
 
 
@@ -696,6 +735,11 @@ class HotelRunnerFlow(SourceFlow):
     url_key = CONF_HOTELRUNNER_URL
     default_url = HOTELRUNNER_URL
     secret_keys = (CONF_TOKEN, CONF_HR_ID)
+    kept_keys = (*SourceFlow.kept_keys, CONF_DELIVERY_QUEUE)
+
+    def push_schema(self) -> vol.Schema:
+        """The delivery queue: only where HotelRunner turned confirmations on."""
+        return vol.Schema({vol.Required(CONF_DELIVERY_QUEUE, default=False): BooleanSelector()})
 
     def credentials_schema(self) -> vol.Schema:
         """Token and property id."""

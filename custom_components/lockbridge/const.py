@@ -22,6 +22,14 @@ CONF_SMOOBU_URL: Final = "smoobu_url"
 CONF_TOKEN: Final = "token"  # noqa: S105  # a config key
 CONF_HR_ID: Final = "hr_id"
 CONF_HOTELRUNNER_URL: Final = "hotelrunner_url"
+#: HotelRunner confirms deliveries for the property: read its queue of changes.
+CONF_DELIVERY_QUEUE: Final = "delivery_queue"
+#: Write each booking's PIN and access window to Smoobu custom placeholders, under these keys.
+CONF_PLACEHOLDERS: Final = "placeholders"
+CONF_PIN_KEY: Final = "pin_placeholder"
+CONF_ACCESS_KEY: Final = "access_placeholder"
+DEFAULT_PIN_KEY: Final = "lockbridge_pin"
+DEFAULT_ACCESS_KEY: Final = "lockbridge_access"
 #: unit id -> {name, keypad ("<lock id>/<keypad id>" or None), check_in, check_out}
 CONF_UNITS: Final = "units"
 CONF_KEYPAD: Final = "keypad"

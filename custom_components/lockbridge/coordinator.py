@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from itertools import islice
 import secrets
@@ -25,13 +25,16 @@ from .api import (
     Account,
     ApiError,
     AuthenticationError,
+    HotelRunnerReservation,
     Lock,
     RateLimitedError,
     RequestBudget,
+    RequestRejectedError,
     TheKeysClient,
 )
 from .clients import hotelrunner_client, smoobu_client
 from .const import (
+    CONF_DELIVERY_QUEUE,
     CONF_GRACE,
     CONF_HORIZON,
     CONF_HOTELRUNNER_INTERVAL,
@@ -72,6 +75,7 @@ from .models import SOURCE_OF_SUBENTRY, Unit, option, settings_from, units_of
 from .repairs import (
     CODE_FAILED,
     HOTELRUNNER_BUDGET,
+    HOTELRUNNER_QUEUE,
     KEYPAD_MISSING,
     SMOOBU_LEGACY_KEY,
     SOURCE_AUTH,
@@ -94,6 +98,12 @@ HOTELRUNNER_RESERVE = 50
 SMOOBU_FULL_READ_EVERY = timedelta(hours=3)
 #: Requests for a source's read (pushes) within this many seconds make one.
 PUSH_COOLDOWN = 1.0
+#: While pushes arrive, polling (the safety net) slows to this, or stays slower if set so...
+POLL_WHILE_PUSHED = timedelta(hours=1)
+#: ...until no push came for this long (a quiet day or a broken webhook: polls catch up).
+PUSHES_TRUSTED_FOR = timedelta(hours=6)
+#: HotelRunner delivery confirmations sent per poll; the rest wait for the next poll.
+CONFIRMATIONS_PER_POLL = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +143,8 @@ class SourceCoordinator(DataUpdateCoordinator[SourceData]):
             ),
         )
         self.subentry = subentry
+        #: The polling interval the options ask for (update_interval may be slower).
+        self.normal_interval = interval
         self.source = SOURCE_OF_SUBENTRY[subentry.subentry_type]
         #: Names this source instance in its codes' tags (stable across removing and re-adding).
         self.source_id = short_id(subentry.unique_id or subentry.subentry_id)
@@ -146,8 +158,15 @@ class SourceCoordinator(DataUpdateCoordinator[SourceData]):
         self.device_id = ""
         #: Until when the source asked us to wait (a 429), capped; None when it did not.
         self.held_until: datetime | None = None
-        #: Calls to the source's webhook (Smoobu's push), for diagnostics.
+        #: Calls to the source's webhook (its push), for diagnostics.
         self.pushes = PushCounts()
+
+    def poll_floor(self) -> timedelta:
+        """The normal interval, or slower while pushes bring the changes."""
+        last = self.pushes.last_accepted
+        if last is not None and dt_util.utcnow() - last < PUSHES_TRUSTED_FOR:
+            return max(self.normal_interval, POLL_WHILE_PUSHED)
+        return self.normal_interval
 
     @property
     def options(self) -> Mapping[str, Any]:
@@ -214,6 +233,7 @@ class SourceCoordinator(DataUpdateCoordinator[SourceData]):
         self.failures = 0
         self.last_error = None
         self.held_until = None
+        self.pace()
         self.issues.clear(SOURCE_AUTH, self.subentry.subentry_id)
         for item in set(rejected) - self._reported:
             # The key and reason only: the record itself may hold a guest's contacts.
@@ -232,6 +252,10 @@ class SourceCoordinator(DataUpdateCoordinator[SourceData]):
 
     def rate_limited(self, err: RateLimitedError) -> None:
         """The source asked us to wait (Smoobu's 429 is honoured through retry_after)."""
+
+    def pace(self) -> None:
+        """Set when the next poll comes (after each good one)."""
+        self.update_interval = self.poll_floor()
 
 
 class SmoobuCoordinator(SourceCoordinator):
@@ -308,7 +332,10 @@ class HotelRunnerCoordinator(SourceCoordinator):
 
     HotelRunner lists only reservations created in the last 30 days, so the ones seen
     earlier are kept (in the state store) until their stay is over. Once a day every
-    reservation of those 30 days is read; between, only those updated since the last poll.
+    reservation of those 30 days is read; between, only those updated since the last poll,
+    or, where HotelRunner confirms deliveries for the property, its queue of changes not yet
+    confirmed (which also holds changes to older reservations). Pushes are applied as they
+    come, without a request.
     """
 
     def __init__(
@@ -319,8 +346,8 @@ class HotelRunnerCoordinator(SourceCoordinator):
         issues: Issues,
         state: StateStore,
     ) -> None:
-        self.floor = timedelta(minutes=int(option(entry.options, CONF_HOTELRUNNER_INTERVAL)))
-        super().__init__(hass, entry, subentry, issues, self.floor)
+        floor = timedelta(minutes=int(option(entry.options, CONF_HOTELRUNNER_INTERVAL)))
+        super().__init__(hass, entry, subentry, issues, floor)
         self.state = state
         self.budget = RequestBudget()
         self.budget.restore(state.budget(subentry.subentry_id))
@@ -330,6 +357,11 @@ class HotelRunnerCoordinator(SourceCoordinator):
         #: The local day of the last full read, and when the last successful poll started.
         self._full_day: date | None = None
         self._polled_at: datetime | None = None
+        #: Requests the last poll took, to pace the next ones.
+        self._requests = 1
+        #: Read the delivery queue (the host says HotelRunner confirms deliveries for them),
+        #: until HotelRunner refuses a confirmation.
+        self.queue = bool(subentry.data.get(CONF_DELIVERY_QUEUE))
         self._pace(requests=1)
 
     def _pace(self, requests: int) -> timedelta:
@@ -337,12 +369,17 @@ class HotelRunnerCoordinator(SourceCoordinator):
 
         Part of the allowance is kept for "Sync now" and the actions.
         """
+        self._requests = requests
         sustainable = timedelta(
             seconds=self.budget.sustainable_interval(requests, reserve=HOTELRUNNER_RESERVE)
         )
         waiting = timedelta(seconds=self.budget.wait_time())
-        self.update_interval = interval = max(self.floor, sustainable, waiting)
+        self.update_interval = interval = max(self.poll_floor(), sustainable, waiting)
         return interval
+
+    def pace(self) -> None:
+        """Paced by the budget, and slower while pushes arrive."""
+        self._pace(self._requests)
 
     async def fetch(self) -> tuple[tuple[Booking, ...], tuple[Rejection, ...]]:
         """New and changed reservations merged into the ones already known."""
@@ -352,32 +389,111 @@ class HotelRunnerCoordinator(SourceCoordinator):
         polled = self._polled_at
         full = polled is None or self._full_day != today
         try:
-            reservations = await self.client.get_reservations(
-                from_date=today - HOTELRUNNER_LOOKBACK,
-                # Dates only: a day's overlap covers the property's time zone.
-                from_last_update_date=None
-                if polled is None or full
-                else (polled - timedelta(days=1)).date(),
-            )
+            if polled is None or full:
+                reservations = await self.client.get_reservations(
+                    from_date=today - HOTELRUNNER_LOOKBACK
+                )
+            elif self.queue:
+                # No from_date: the queue is said to hold every change not yet confirmed,
+                # whatever the reservation's age (hotelrunner-api.md §4; its default 10-day
+                # window applying to the queue too is not known: U).
+                reservations = await self.client.get_reservations(undelivered=True)
+            else:
+                reservations = await self.client.get_reservations(
+                    from_date=today - HOTELRUNNER_LOOKBACK,
+                    # Dates only: a day's overlap covers the property's time zone.
+                    from_last_update_date=(polled - timedelta(days=1)).date(),
+                )
+            found = from_hotelrunner(reservations)
+            self._merge(found.bookings, replace_listed=True)
+            if self.queue and not full:
+                await self._confirm(reservations, found.rejected)
         finally:
             self._pace(requests=max(self.budget.used_today - used, 1))
         if full:
             self._full_day = today
         self._polled_at = now
         self.issues.clear(HOTELRUNNER_BUDGET, self.subentry.subentry_id)
-        found = from_hotelrunner(reservations)
-        listed = {key.booking_id.partition("/")[0] for key in (b.key for b in found.bookings)}
+        return tuple(self._known.values()), found.rejected
+
+    def _merge(self, bookings: Iterable[Booking], *, replace_listed: bool) -> int:
+        """Take in a reservation's lines (all of them replace the known ones); keep the store.
+
+        A listing is the cloud's current answer and always replaces. A push replaces only
+        when newer than what is known: a replay or a late older copy changes nothing.
+        Returns the number of reservations taken in.
+        """
         first, _ = self.fetch_range()
+        lines: dict[str, list[Booking]] = {}
+        for booking in bookings:
+            lines.setdefault(_reservation_of(booking.key), []).append(booking)
+        known_by: dict[str, list[Booking]] = {}
+        for booking in self._known.values():
+            known_by.setdefault(_reservation_of(booking.key), []).append(booking)
+        taken = 0
+        for number, new in lines.items():
+            if not replace_listed and not _newer(new, known_by.get(number, [])):
+                continue
+            taken += 1
+            known_by[number] = new
         known = {
-            key: booking
-            for key, booking in self._known.items()
-            # A listed reservation replaces all its lines (a dropped line is gone).
-            if key.booking_id.partition("/")[0] not in listed and booking.departure >= first
+            booking.key: booking
+            for group in known_by.values()
+            for booking in group
+            if booking.departure >= first
         }
-        known.update((booking.key, booking) for booking in found.bookings)
-        self._known = known
-        self.state.set_bookings(self.subentry.subentry_id, list(known.values()))
-        return tuple(known.values()), found.rejected
+        if taken or known.keys() != self._known.keys():
+            self._known = known
+            self.state.set_bookings(self.subentry.subentry_id, list(known.values()))
+        return taken
+
+    def apply_push(self, reservations: Iterable[HotelRunnerReservation]) -> int:
+        """Take in pushed reservations newer than the known ones; how many were taken.
+
+        While the last poll failed, they are kept for the next good one, not published:
+        a push must not make a failing source look healthy.
+        """
+        found = from_hotelrunner(tuple(reservations))
+        taken = self._merge(found.bookings, replace_listed=False)
+        if taken and self.data is not None and self.last_update_success:
+            rejected = tuple(
+                dict.fromkeys((*self.data.rejected, *found.rejected))
+            )  # the next poll tells again which still are
+            self.async_set_updated_data(
+                SourceData(tuple(self._known.values()), rejected, dt_util.utcnow())
+            )
+        return taken
+
+    async def _confirm(
+        self, reservations: Iterable[HotelRunnerReservation], rejected: Iterable[Rejection]
+    ) -> None:
+        """Tell HotelRunner the changes read are in (so they leave its queue).
+
+        An unreadable reservation is not confirmed: it comes back until it can be read.
+        A few per poll: each is one request of the property's 250 a day.
+        """
+        unreadable = {_reservation_of(item.key) for item in rejected}
+        uids = [
+            uid
+            for reservation in reservations
+            if reservation.hr_number not in unreadable
+            for uid in reservation.message_uids
+        ]
+        for uid in islice(uids, CONFIRMATIONS_PER_POLL):
+            if self.budget.wait_time() > 0:
+                return  # the next poll confirms the rest
+            try:
+                await self.client.acknowledge(uid)
+            except RequestRejectedError:
+                # Not enabled for this property (HotelRunner turns it on per account):
+                # list changes instead, and tell the host.
+                self.queue = False
+                self.issues.raise_issue(
+                    HOTELRUNNER_QUEUE,
+                    self.subentry.subentry_id,
+                    placeholders={"source": self.subentry.title},
+                )
+                return
 
     def rate_limited(self, err: RateLimitedError) -> None:
         """Out of budget (ours or the cloud's 429): say so and wait for the next slot."""
@@ -392,6 +508,27 @@ class HotelRunnerCoordinator(SourceCoordinator):
                 "minutes": str(round(interval.total_seconds() / 60)),
             },
         )
+
+
+def _reservation_of(key: BookingKey) -> str:
+    """The HotelRunner reservation a booking line belongs to ("R123/2" -> "R123")."""
+    return key.booking_id.partition("/")[0]
+
+
+def _newer(pushed: list[Booking], known: list[Booking]) -> bool:
+    """True when a pushed reservation is news: unknown, or modified after the known copy."""
+    if not known:
+        return True
+    stamps = [booking.modified for booking in known if booking.modified is not None]
+    new = [booking.modified for booking in pushed if booking.modified is not None]
+    if not new or not stamps:
+        return False  # without times, a push cannot prove itself newer: the poll decides
+    return max(map(_stamp, new)) > max(map(_stamp, stamps))
+
+
+def _stamp(moment: datetime) -> float:
+    """Comparable whatever the time zone (a naive time is taken as UTC)."""
+    return moment.timestamp() if moment.tzinfo else moment.replace(tzinfo=UTC).timestamp()
 
 
 def source_coordinator(

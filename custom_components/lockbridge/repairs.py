@@ -22,6 +22,7 @@ else:
 SOURCE_AUTH = "source_auth"
 SMOOBU_LEGACY_KEY = "smoobu_legacy_key"
 HOTELRUNNER_BUDGET = "hotelrunner_budget"
+HOTELRUNNER_QUEUE = "hotelrunner_queue"
 UNIT_WITHOUT_KEYPAD = "unit_without_keypad"
 KEYPAD_MISSING = "keypad_missing"
 CODE_FAILED = "code_failed"

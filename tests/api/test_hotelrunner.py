@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+import json
+from typing import Any
 
 import aiohttp
+from aiohttp import web
 import pytest
 
 from custom_components.lockbridge.api import (
@@ -452,3 +456,153 @@ async def test_extreme_retry_after_is_clamped(
 
     assert budget.wait_time() == pytest.approx(pause)
     assert budget.export()["hold_until"] == pytest.approx(clock.now + pause)
+
+
+@dataclass
+class Push:
+    """One push as the property's callback endpoint received it."""
+
+    query: list[tuple[str, str]]
+    content_type: str
+    form: dict[str, str]
+
+    def reservations(self) -> list[dict[str, Any]]:
+        return list(json.loads(self.form["data"])["reservations"])
+
+
+@dataclass
+class Inbox:
+    """The callback URL given to HotelRunner: records every push and answers like a PMS."""
+
+    url: str = ""
+    pushes: list[Push] = field(default_factory=list)
+
+    async def receive(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        self.pushes.append(
+            Push(
+                list(request.query.items()),
+                request.content_type,
+                {key: str(value) for key, value in form.items()},
+            )
+        )
+        return web.json_response({"status": "ok"})
+
+
+@pytest.fixture
+async def inbox() -> AsyncIterator[Inbox]:
+    box = Inbox()
+    app = web.Application()
+    app.router.add_post("/hotelrunner/callback", box.receive)
+    server = await serve(app)
+    box.url = str(server.make_url("/hotelrunner/callback"))
+    yield box
+    await server.close()
+
+
+async def list_raw(session, url: str, hr_number: str) -> list[dict[str, Any]]:
+    """GET /reservations as HotelRunner answers it, unparsed."""
+    query = {"token": HR_TOKEN, "hr_id": HR_ID, "reservation_number": hr_number}
+    async with session.get(f"{url}/reservations", params=query) as resp:
+        return list((await resp.json())["reservations"])
+
+
+async def test_push_posts_the_listed_reservation_as_a_form(
+    session, hotelrunner_url, hotelrunner_sim, inbox
+) -> None:
+    hotelrunner_sim.push_url = f"{inbox.url}?property=seaside"
+    hr_number = hotelrunner_sim.add_reservation(
+        "Ayşe Yılmaz", [("HR:1", JUNE, JUNE + timedelta(days=3))], email="ayse@example.com"
+    )
+
+    await hotelrunner_sim.push(hr_number)
+
+    (push,) = inbox.pushes
+    # The URL's own query is kept; the property's credentials are appended to it.
+    assert push.query == [("property", "seaside"), ("token", HR_TOKEN), ("hr_id", HR_ID)]
+    assert push.content_type == "application/x-www-form-urlencoded"
+    assert list(push.form) == ["data"]
+    assert push.reservations() == await list_raw(session, hotelrunner_url, hr_number)
+    assert push.reservations()[0]["guest"] == "Ayşe Yılmaz"
+    assert hotelrunner_sim.push_answers == [200]
+    # Pushing is HotelRunner calling out: only the listing above reached its API.
+    assert hotelrunner_sim.count() == 1
+
+
+async def test_push_leaves_the_message_to_confirm(
+    session, hotelrunner_url, hotelrunner_sim, inbox
+) -> None:
+    client = make_client(session, hotelrunner_url)
+    hotelrunner_sim.push_url = inbox.url
+    hr_number = hotelrunner_sim.add_reservation(
+        "Lea Roux", [("HR:1", JUNE, JUNE + timedelta(days=2))]
+    )
+
+    await hotelrunner_sim.push(hr_number)
+    (pushed,) = inbox.pushes[0].reservations()
+
+    assert not hotelrunner_sim.is_delivered(hr_number)
+    (queued,) = await client.get_reservations(undelivered=True)
+    assert queued.message_uids == (pushed["message_uid"],)
+    await client.acknowledge(pushed["message_uid"])
+    assert hotelrunner_sim.is_delivered(hr_number)
+    assert await client.get_reservations(undelivered=True) == ()
+
+
+async def test_push_without_a_url_sends_nothing(hotelrunner_sim) -> None:
+    hr_number = hotelrunner_sim.add_reservation(
+        "Lea Roux", [("HR:1", JUNE, JUNE + timedelta(days=2))]
+    )
+
+    await hotelrunner_sim.push(hr_number)
+
+    assert hotelrunner_sim.push_answers == []
+
+
+async def test_confirming_an_older_message_keeps_the_newer_queued(
+    session, hotelrunner_url, hotelrunner_sim
+) -> None:
+    client = make_client(session, hotelrunner_url)
+    hr_number = hotelrunner_sim.add_reservation(
+        "Lea Roux", [("HR:1", JUNE, JUNE + timedelta(days=2))]
+    )
+    (first,) = await client.get_reservations(undelivered=True)
+    # Unconfirmed, it keeps coming back.
+    assert await client.get_reservations(undelivered=True) == (first,)
+
+    hotelrunner_sim.modify_reservation(hr_number, stays=[("HR:1", JUNE, JUNE + timedelta(days=4))])
+    (old_uid,) = first.message_uids
+    await client.acknowledge(old_uid)
+
+    (newer,) = await client.get_reservations(undelivered=True)
+    assert newer.message_uids != first.message_uids
+    assert newer.checkout == JUNE + timedelta(days=4)
+    assert not hotelrunner_sim.is_delivered(hr_number)
+    await client.acknowledge(newer.message_uids[0])
+    assert hotelrunner_sim.is_delivered(hr_number)
+
+
+async def test_without_delivery_confirmation_the_queue_never_empties(
+    session, hotelrunner_url, hotelrunner_sim
+) -> None:
+    client = make_client(session, hotelrunner_url)
+    stay = [("HR:1", JUNE, JUNE + timedelta(days=2))]
+    confirmed = hotelrunner_sim.add_reservation("Lea Roux", stay)
+    other = hotelrunner_sim.add_reservation("Zoe Martin", stay)
+    await client.acknowledge(hotelrunner_sim.reservations[confirmed]["message_uid"])
+
+    hotelrunner_sim.confirmations_enabled = False
+
+    query = {"token": HR_TOKEN, "hr_id": HR_ID, "message_uid": "x"}
+    async with session.put(f"{hotelrunner_url}/reservations/~", params=query) as resp:
+        assert resp.status == 200
+        assert await resp.json() == {
+            "status": "error",
+            "message": "delivery_confirmation_not_enabled",
+        }
+    with raises_clean(RequestRejectedError):
+        await client.acknowledge(hotelrunner_sim.reservations[other]["message_uid"])
+    # As if nothing had ever been confirmed, even what was while it was enabled.
+    listed = await client.get_reservations(undelivered=True)
+    assert {r.hr_number for r in listed} == {confirmed, other}
+    assert not hotelrunner_sim.is_delivered(confirmed)

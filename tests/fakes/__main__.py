@@ -24,6 +24,14 @@ def make_root_app(
     adds one, ``DELETE /_control/smoobu/bookings/{id}`` cancels it. ``PUT
     /_control/smoobu/webhook`` with ``{"url": ...}`` is the address pasted in Smoobu: every
     change made here is then pushed to it, as Smoobu does.
+
+    HotelRunner likewise: ``POST /_control/hotelrunner/reservations`` with ``{"room" (inv_code),
+    "checkin", "checkout", "guest"}`` adds a reservation, ``PATCH
+    /_control/hotelrunner/reservations/{hr_number}`` with ``{"checkin"?, "checkout"?}`` moves
+    its (single) room line, ``DELETE`` there cancels it (404 for unknown numbers). ``PUT
+    /_control/hotelrunner/webhook`` with ``{"url": ...}`` is the callback URL given to
+    HotelRunner (empty clears it): each change is then pushed there, form-encoded, as
+    HotelRunner does. The reservation routes answer it as ``GET /reservations`` lists it.
     """
 
     async def add_booking(request: web.Request) -> web.Response:
@@ -62,11 +70,59 @@ def make_root_app(
         await smoobu.push("updateReservation", booking_id)
         return web.json_response(smoobu.bookings[booking_id])
 
+    def known_reservation(request: web.Request) -> str:
+        hr_number = request.match_info["hr_number"]
+        if hr_number not in hotelrunner.reservations:
+            raise web.HTTPNotFound
+        return hr_number
+
+    async def add_reservation(request: web.Request) -> web.Response:
+        body = await request.json()
+        stay = (
+            str(body["room"]),
+            date.fromisoformat(body["checkin"]),
+            date.fromisoformat(body["checkout"]),
+        )
+        hr_number = hotelrunner.add_reservation(str(body["guest"]), [stay])
+        await hotelrunner.push(hr_number)
+        return web.json_response(hotelrunner.reservations[hr_number])
+
+    async def move_reservation(request: web.Request) -> web.Response:
+        hr_number = known_reservation(request)
+        body = await request.json()
+        lines = hotelrunner.reservations[hr_number]["rooms"]
+        if len(lines) != 1:
+            # Which line a date change is for would be a guess: refuse rather than pick one.
+            raise web.HTTPConflict(text=f"{hr_number} has {len(lines)} room lines, not one")
+        (line,) = lines
+        stay = (
+            str(line["inv_code"]),
+            date.fromisoformat(body.get("checkin", line["checkin_date"])),
+            date.fromisoformat(body.get("checkout", line["checkout_date"])),
+        )
+        hotelrunner.modify_reservation(hr_number, stays=[stay])
+        await hotelrunner.push(hr_number)
+        return web.json_response(hotelrunner.reservations[hr_number])
+
+    async def cancel_reservation(request: web.Request) -> web.Response:
+        hr_number = known_reservation(request)
+        hotelrunner.cancel_reservation(hr_number)
+        await hotelrunner.push(hr_number)
+        return web.json_response(hotelrunner.reservations[hr_number])
+
+    async def set_push_url(request: web.Request) -> web.Response:
+        hotelrunner.push_url = str((await request.json())["url"]) or None
+        return web.json_response({"url": hotelrunner.push_url})
+
     root = web.Application()
     root.router.add_patch("/_control/smoobu/bookings/{booking_id}", move_booking)
     root.router.add_post("/_control/smoobu/bookings", add_booking)
     root.router.add_delete("/_control/smoobu/bookings/{booking_id}", cancel_booking)
     root.router.add_put("/_control/smoobu/webhook", set_webhook)
+    root.router.add_post("/_control/hotelrunner/reservations", add_reservation)
+    root.router.add_patch("/_control/hotelrunner/reservations/{hr_number}", move_reservation)
+    root.router.add_delete("/_control/hotelrunner/reservations/{hr_number}", cancel_reservation)
+    root.router.add_put("/_control/hotelrunner/webhook", set_push_url)
     root.add_subapp("/thekeys", thekeys.make_app())
     root.add_subapp("/smoobu", smoobu.make_app())
     root.add_subapp("/hotelrunner", hotelrunner.make_app())

@@ -6,12 +6,15 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 import itertools
+import json
 import math
 import secrets
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import aiohttp
 from aiohttp import web
+from yarl import URL
 
 from .common import SimulatorBase, is_true, json_response, parse_day, wall_clock
 
@@ -82,6 +85,13 @@ class HotelRunnerSimulator(SimulatorBase):
             _room_row("HR:MASTER", "HR:MASTER", "Default Room", master=True)
         ]
         self.reservations: dict[str, dict[str, Any]] = {}
+        #: The callback URL the property gave HotelRunner; None: HotelRunner pushes nothing.
+        self.push_url: str | None = None
+        #: The HTTP status of each push made, for tests.
+        self.push_answers: list[int] = []
+        #: HotelRunner enables delivery confirmation per account, on request. Off: the ack is
+        #: refused and the undelivered listing holds every reservation (see _ack).
+        self.confirmations_enabled = True
         self._clock = clock
         self._used: deque[float] = deque()  # clock() of every request counted against the quota
         self._undelivered: set[str] = set()  # hr_numbers whose current message is not acked
@@ -189,7 +199,31 @@ class HotelRunnerSimulator(SimulatorBase):
 
     def is_delivered(self, hr_number: str) -> bool:
         """Tell whether the reservation's current message has been acknowledged."""
-        return hr_number in self.reservations and hr_number not in self._undelivered
+        return (
+            self.confirmations_enabled
+            and hr_number in self.reservations
+            and hr_number not in self._undelivered
+        )
+
+    async def push(self, hr_number: str) -> None:
+        """POST the reservation, as listed, to push_url the way HotelRunner's realtime push does.
+
+        Form-encoded, one field ``data`` holding ``{"reservations": [...]}``; the property's own
+        token and hr_id are appended to the URL's query, the only check there is (no signature).
+        The message stays undelivered: only ``PUT /reservations/~`` confirms it. Not counted
+        against the quota, which is for requests made to HotelRunner. (The real one wants HTTPS;
+        tests receive on loopback HTTP.)
+        """
+        if not self.push_url:
+            return
+        url = URL(self.push_url).extend_query(token=self.token, hr_id=self.hr_id)
+        payload = {"reservations": [self.reservations[hr_number]]}
+        form = {"data": json.dumps(payload, ensure_ascii=False, separators=(",", ":"))}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, data=form) as answer,
+        ):
+            self.push_answers.append(answer.status)
 
     def used_in_last(self, seconds: float) -> int:
         """Count quota-counted requests in the last ``seconds`` (at most one day back)."""
@@ -310,7 +344,9 @@ class HotelRunnerSimulator(SimulatorBase):
             bounds[key] = parse_day(query[key]) if key in query else None
             if key in query and bounds[key] is None:
                 return _error("invalid_date", status=400)
-        if "from_date" not in query and not number:
+        # The 10-day default narrows listings; the queue holds every unconfirmed change
+        # (how LockBridge sees changes to older reservations: an assumption, see coordinator).
+        if "from_date" not in query and not number and not undelivered:
             bounds["from_date"] = self._now().date() - timedelta(days=10)
         try:
             per_page = min(max(int(query.get("per_page", "10")), 1), 50)
@@ -324,7 +360,13 @@ class HotelRunnerSimulator(SimulatorBase):
             created, updated = res["completed_at"][:10], res["updated_at"][:10]
             since, touched = bounds["from_date"], bounds["from_last_update_date"]
             return (
-                (not undelivered or res["hr_number"] in self._undelivered)
+                # Without confirmation nothing can leave the queue: the undelivered listing is
+                # every reservation, whatever was confirmed while it was enabled.
+                (
+                    not undelivered
+                    or not self.confirmations_enabled
+                    or res["hr_number"] in self._undelivered
+                )
                 and (number is None or number in {res["hr_number"], res["provider_number"]})
                 and (since is None or created >= since.isoformat())
                 and (touched is None or updated >= touched.isoformat())
@@ -347,6 +389,11 @@ class HotelRunnerSimulator(SimulatorBase):
         )
 
     async def _ack(self, request: web.Request) -> web.Response:
+        if not self.confirmations_enabled:
+            # Unknown: the body and status HotelRunner gives when confirmation is not enabled
+            # for the account. Guessed as its usual application error (HTTP 200 + status
+            # error), so that a client must read `status`, as it must for /fire.
+            return _error("delivery_confirmation_not_enabled")
         uid = request.query.get("message_uid")
         if not uid:
             return _error("missing_message_uid", status=400)

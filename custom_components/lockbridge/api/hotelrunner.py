@@ -148,7 +148,7 @@ class HotelRunnerClient:
             if not isinstance(items, list):
                 raise InvalidResponseError(f"{what}: unexpected answer shape")
             for raw in items:
-                reservation = _parse_reservation(raw)
+                reservation = parse_reservation(raw)
                 if reservation is None:
                     skipped += 1
                 else:
@@ -241,7 +241,7 @@ def _parse_stay(raw: Any) -> HotelRunnerRoomStay | None:
     )
 
 
-def _parse_reservation(raw: Any) -> HotelRunnerReservation | None:
+def parse_reservation(raw: Any) -> HotelRunnerReservation | None:
     """A reservation, or None without an `hr_number`. Other fields are judged by the engine."""
     item = as_dict(raw)
     hr_number = as_str(item.get("hr_number"))
