@@ -79,14 +79,15 @@ class Demo:
             unique_id=f"smoobu-{self.smoobu.user_id}",
         )
 
-    def hotelrunner_subentry(self) -> ConfigSubentryData:
-        """The HotelRunner source as the flow stores it."""
+    def hotelrunner_subentry(self, **extra: Any) -> ConfigSubentryData:
+        """The HotelRunner source as the flow stores it (with `extra` data)."""
         return ConfigSubentryData(
             data={
                 CONF_TOKEN: self.hotelrunner.token,
                 CONF_HR_ID: self.hotelrunner.hr_id,
                 CONF_HOTELRUNNER_URL: f"{self.base_url}/hotelrunner/api/v2/apps",
                 CONF_UNITS: unit_map(self.hotelrunner_units),
+                **extra,
             },
             subentry_type="hotelrunner",
             title="HotelRunner",
@@ -100,13 +101,14 @@ class Demo:
         smoobu: bool = True,
         hotelrunner: bool = True,
         secret: bool = True,
+        hotelrunner_data: dict[str, Any] | None = None,
     ) -> MockConfigEntry:
         """A config entry for the demo account with its sources."""
         subentries = []
         if smoobu:
             subentries.append(self.smoobu_subentry(secret=secret))
         if hotelrunner:
-            subentries.append(self.hotelrunner_subentry())
+            subentries.append(self.hotelrunner_subentry(**(hotelrunner_data or {})))
         return MockConfigEntry(
             domain=DOMAIN,
             unique_id="42",

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 import json
 import logging
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.lockbridge.const import CONF_SMOOBU_INTERVAL
+from custom_components.lockbridge.const import (
+    CONF_HOTELRUNNER_INTERVAL,
+    CONF_SMOOBU_INTERVAL,
+    DOMAIN,
+)
+from custom_components.lockbridge.diagnostics import async_get_config_entry_diagnostics
 from custom_components.lockbridge.engine.ownership import parse_tag
 from tests.demo_stack import Demo, set_up
+from tests.test_sources import tick
 
 
 @pytest.fixture(autouse=True)
@@ -117,3 +125,202 @@ async def test_the_simulated_smoobu_pushes_over_http_like_smoobu(
 
     assert demo.smoobu.webhook_answers == [200]
     assert len(nina_codes(demo)) == 1
+
+
+def guest_codes(demo: Demo, lock_id: int, guest: str) -> list[Any]:
+    return [c for c in demo.thekeys.codes(lock_id) if c.name.endswith(guest)]
+
+
+async def test_a_hotelrunner_push_brings_the_change_without_a_request(
+    hass: HomeAssistant,
+    demo: Demo,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Made, moved, cancelled: each push is applied at once, none spends the 250 a day."""
+    caplog.set_level(logging.DEBUG)
+    entry = await set_up(hass, demo.entry(smoobu=False))
+    [subentry] = entry.subentries.values()
+    source = next(iter(entry.runtime_data.coordinator.sources.values()))
+    client = await hass_client_no_auth()
+    hotel = demo.hotelrunner
+    hotel.push_url = str(client.make_url(f"/api/webhook/{subentry.data['webhook_id']}"))
+    requests = len(hotel.requests)
+    stay = (date(2026, 11, 25), date(2026, 11, 27))
+
+    number = hotel.add_reservation("Nina Petrova", [("HR:1", *stay)])
+    await hotel.push(number)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    [code] = guest_codes(demo, 3704, "Nina Petrova")
+    assert code.start == stay[0]
+
+    freezer.tick(60)
+    hotel.modify_reservation(number, stays=[("HR:1", stay[0] + timedelta(days=1), stay[1])])
+    await hotel.push(number)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    [code] = guest_codes(demo, 3704, "Nina Petrova")
+    assert code.start == stay[0] + timedelta(days=1)
+
+    freezer.tick(60)
+    hotel.cancel_reservation(number)
+    await hotel.push(number)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert guest_codes(demo, 3704, "Nina Petrova") == []
+
+    assert hotel.push_answers == [200, 200, 200]
+    assert len(hotel.requests) == requests  # nothing of the day's budget
+    assert source.pushes.accepted == 3
+    # While pushes arrive, the poll is the safety net only: hourly...
+    assert source.update_interval == timedelta(hours=1)
+    # ...until they stop: then as often as the budget and the options allow again.
+    freezer.tick(timedelta(hours=7))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(hotel.requests) > requests
+    assert source.update_interval == timedelta(minutes=10)
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("custom_components")]
+    for secret in (hotel.token, hotel.hr_id, subentry.data["webhook_id"]):
+        assert not [line for line in ours if secret in line]
+
+
+async def test_forged_hotelrunner_pushes_change_nothing_and_are_counted(
+    hass: HomeAssistant,
+    demo: Demo,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    entry = await set_up(hass, demo.entry(smoobu=False))
+    [subentry] = entry.subentries.values()
+    source = next(iter(entry.runtime_data.coordinator.sources.values()))
+    client = await hass_client_no_auth()
+    hotel = demo.hotelrunner
+    path = f"/api/webhook/{subentry.data['webhook_id']}"
+    number = hotel.add_reservation(
+        "Nina Petrova", [("HR:1", date(2026, 11, 25), date(2026, 11, 27))]
+    )
+    listed = hotel.reservations[number]
+    before = [(c.id, c.code, c.start) for c in demo.thekeys.codes()]
+    good = {"token": hotel.token, "hr_id": hotel.hr_id}
+
+    def form(payload: Any) -> dict[str, str]:
+        return {"data": payload if isinstance(payload, str) else json.dumps(payload)}
+
+    for query, body, status in (
+        ({**good, "token": "guess"}, form({"reservations": [listed]}), 403),
+        ({**good, "hr_id": "1"}, form({"reservations": [listed]}), 403),
+        ({}, form({"reservations": [listed]}), 403),
+        (good, form("{not json"), 400),
+        (good, {"other": "field"}, 400),
+        (good, form({"rates": []}), 400),
+        (good, form(["R1"]), 400),
+        (good, "data=" + "x" * (10 * 1024 * 1024), 413),  # 10 MB
+    ):
+        answer = await client.post(path, params=query, data=body)
+        assert answer.status == status
+    assert [(c.id, c.code, c.start) for c in demo.thekeys.codes()] == before
+    assert source.pushes.as_dict()["refused"] == 8
+
+    # The genuine call, in the older single-reservation shape (with a "reason").
+    answer = await client.post(path, params=good, data=form({**listed, "reason": "confirm"}))
+    assert (answer.status, await answer.json()) == (200, {"status": "ok"})
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(guest_codes(demo, 3704, "Nina Petrova")) == 1
+
+    # Replayed, or an older copy after a newer one: nothing changes.
+    old = dict(listed)
+    freezer.tick(60)
+    hotel.modify_reservation(number, stays=[("HR:1", date(2026, 11, 26), date(2026, 11, 27))])
+    await client.post(path, params=good, data=form({**listed, "reason": "confirm"}))  # replay
+    answer = await client.post(path, params=good, data=form({"reservations": [listed]}))  # news
+    await client.post(path, params=good, data=form({"reservations": [old]}))  # late, older
+    await hass.async_block_till_done(wait_background_tasks=True)
+    [code] = guest_codes(demo, 3704, "Nina Petrova")
+    assert code.start == date(2026, 11, 26)
+    counts = source.pushes.as_dict()
+    assert (counts["accepted"], counts["replayed"], counts["refused"]) == (2, 2, 8)
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    [pushes] = [s["pushes"] for s in diagnostics["sources"]]
+    assert pushes["replayed"] == 2
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("custom_components")]
+    for secret in (hotel.token, hotel.hr_id, subentry.data["webhook_id"]):
+        assert not [line for line in ours if secret in line]
+
+
+async def test_a_day_of_pushes_queue_and_polls_stays_within_the_budget(
+    hass: HomeAssistant,
+    demo: Demo,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Pushes every half hour, the delivery queue and the polls: never past 250 a day.
+
+    The queue also brings a change to a reservation made 40 days ago, which no listing
+    shows any more, and every change read is confirmed.
+    """
+    hotel = demo.hotelrunner
+    old = hotel.add_reservation(
+        "Old Booker",
+        [("HR:2", date(2026, 12, 20), date(2026, 12, 23))],
+        completed_at=datetime(2026, 10, 14, 9, tzinfo=UTC),
+    )
+    entry = await set_up(
+        hass,
+        demo.entry(
+            smoobu=False,
+            options={CONF_HOTELRUNNER_INTERVAL: 6},
+            hotelrunner_data={"delivery_queue": True},
+        ),
+    )
+    [subentry] = entry.subentries.values()
+    source = next(iter(entry.runtime_data.coordinator.sources.values()))
+    client = await hass_client_no_auth()
+    hotel.push_url = str(client.make_url(f"/api/webhook/{subentry.data['webhook_id']}"))
+    start = len(hotel.requests)
+    assert guest_codes(demo, 3705, "Old Booker") == []  # not in the 30-day listing
+
+    made: list[str] = []
+    for step in range(24 * 30):  # a day in 2-minute steps
+        if step % 15 == 0:  # a change every half hour, pushed
+            stay = date(2026, 11, 26) + timedelta(days=step // 15)  # one night each
+            number = hotel.add_reservation(
+                f"Guest {step}", [("HR:1", stay, stay + timedelta(days=1))]
+            )
+            made.append(number)
+            await hotel.push(number)
+        if step == 300:  # the old reservation moves: HotelRunner pushes nothing (lost)
+            hotel.modify_reservation(old, stays=[("HR:2", date(2026, 12, 21), date(2026, 12, 23))])
+        await tick(hass, freezer, 2)
+
+    sent = [request.time for request in hotel.requests[start:]]
+    assert hotel.quota_rejections == 0
+    assert all(sent[i + 5] - sent[i] >= 60 for i in range(len(sent) - 5))
+    assert len(sent) <= 250 - 50  # and 50 kept for "Sync now" and the actions
+    assert hotel.push_answers == [200] * len(made)
+    # The queue brought the old reservation and its move, and everything read is confirmed.
+    [code] = guest_codes(demo, 3705, "Old Booker")
+    assert code.start == date(2026, 12, 21)
+    # (those of the last hour wait for the next poll)
+    assert all(hotel.is_delivered(number) for number in (old, *made[:-2]))
+    assert [r for r in hotel.requests[start:] if r.method == "PUT"]
+    assert source.queue
+
+
+async def test_a_property_without_delivery_confirmation_falls_back_to_listing(
+    hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
+) -> None:
+    demo.hotelrunner.confirmations_enabled = False
+    entry = await set_up(hass, demo.entry(smoobu=False, hotelrunner_data={"delivery_queue": True}))
+    source = next(iter(entry.runtime_data.coordinator.sources.values()))
+    await tick(hass, freezer, 15)  # the first poll after the full read reads the queue
+
+    assert not source.queue
+    [issue] = [i for i in ir.async_get(hass).issues.values() if i.domain == DOMAIN]
+    assert issue.translation_key == "hotelrunner_queue"
+    demo.hotelrunner.clear_log()
+    await tick(hass, freezer, 15)
+    [read] = [r.query for r in demo.hotelrunner.requests]
+    assert read["undelivered"] == "false"
+    assert "from_last_update_date" in read

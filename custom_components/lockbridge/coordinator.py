@@ -254,8 +254,13 @@ class SourceCoordinator(DataUpdateCoordinator[SourceData]):
         """The source asked us to wait (Smoobu's 429 is honoured through retry_after)."""
 
     def pace(self) -> None:
-        """Set when the next poll comes (after each good one)."""
+        """Set when the next poll comes (after each good one, and each push)."""
         self.update_interval = self.poll_floor()
+
+    def pushed(self) -> None:
+        """A push brought news: counted, and polling slows down."""
+        self.pushes.accept()
+        self.pace()
 
 
 class SmoobuCoordinator(SourceCoordinator):
@@ -455,13 +460,16 @@ class HotelRunnerCoordinator(SourceCoordinator):
         """
         found = from_hotelrunner(tuple(reservations))
         taken = self._merge(found.bookings, replace_listed=False)
+        if taken:
+            self.pushed()
         if taken and self.data is not None and self.last_update_success:
             rejected = tuple(
                 dict.fromkeys((*self.data.rejected, *found.rejected))
             )  # the next poll tells again which still are
-            self.async_set_updated_data(
-                SourceData(tuple(self._known.values()), rejected, dt_util.utcnow())
-            )
+            # Not async_set_updated_data: that would put the next poll off at every push,
+            # and pushes every half hour would then stop the safety net altogether.
+            self.data = SourceData(tuple(self._known.values()), rejected, dt_util.utcnow())
+            self.async_update_listeners()
         return taken
 
     async def _confirm(
@@ -523,7 +531,9 @@ def _newer(pushed: list[Booking], known: list[Booking]) -> bool:
     new = [booking.modified for booking in pushed if booking.modified is not None]
     if not new or not stamps:
         return False  # without times, a push cannot prove itself newer: the poll decides
-    return max(map(_stamp, new)) > max(map(_stamp, stamps))
+    pushed_at, known_at = max(map(_stamp, new)), max(map(_stamp, stamps))
+    # Changed within the same millisecond still counts; the same copy again does not.
+    return pushed_at > known_at or (pushed_at == known_at and set(pushed) != set(known))
 
 
 def _stamp(moment: datetime) -> float:

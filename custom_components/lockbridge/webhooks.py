@@ -200,7 +200,7 @@ def _smoobu_handler(
             return web.Response(status=HTTPStatus.OK)
         if counts.seen(body):  # read already for this very call
             return web.Response(status=HTTPStatus.OK)
-        counts.accept()
+        source.pushed()
         # Answered at once; the read follows. Calls close together make one read (debounced).
         entry.async_create_background_task(
             hass, source.async_request_refresh(), f"{DOMAIN} push {source.source_id}"
@@ -232,8 +232,6 @@ def _hotelrunner_handler(source: HotelRunnerCoordinator) -> Handler:
             return _ok()
         if not source.apply_push(reservations):
             counts.replayed += 1  # another body, nothing newer than known: an old copy
-            return _ok()
-        counts.accept()
         return _ok()
 
     return handle

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
+import json
 import time as time_module
 import uuid
 
@@ -17,6 +18,7 @@ from custom_components.lockbridge.api import (
     CommunicationError,
     InvalidResponseError,
     NotFoundError,
+    PlaceholderExistsError,
     RateLimitedError,
     RequestRejectedError,
     SmoobuClient,
@@ -234,14 +236,16 @@ async def test_clock_skew_is_rejected(session, smoobu_url, smoobu_sim) -> None:
     assert smoobu_sim.signature_failures == 1
 
 
-def signed_headers(path: str, query: str, *, nonce: str | None = None) -> dict[str, str]:
+def signed_headers(
+    path: str, query: str, *, nonce: str | None = None, method: str = "GET", body: bytes = b""
+) -> dict[str, str]:
     timestamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     nonce = nonce or str(uuid.uuid4())
     return {
         "X-API-Key": SMOOBU_KEY,
         "X-Timestamp": timestamp,
         "X-Nonce": nonce,
-        "X-Signature": sign(SMOOBU_SECRET, SMOOBU_KEY, "GET", path, query, timestamp, nonce),
+        "X-Signature": sign(SMOOBU_SECRET, SMOOBU_KEY, method, path, query, timestamp, nonce, body),
     }
 
 
@@ -429,3 +433,300 @@ async def test_query_on_the_wire_must_be_the_signed_one(session, smoobu_url, smo
 
     async with session.get(url, headers=signed_headers("/api/reservations", query)) as resp:
         assert resp.status == 401
+
+
+# --- custom placeholders and guest messages ---------------------------------------------
+
+
+async def test_placeholder_round_trip(session, smoobu_url, smoobu_sim) -> None:
+    first, second = add_stays(smoobu_sim, 2)
+    client = make_client(session, smoobu_url)
+
+    pin_id = await client.create_custom_placeholder("doorPin", "4711", first)
+    await client.create_custom_placeholder("doorPin", "0815", second)
+    await client.create_custom_placeholder("wifi", "Loft-5G", first)
+    assert pin_id is not None
+    listed = await client.get_custom_placeholders()
+    mine = await client.get_custom_placeholders(booking_id=first, key="doorPin")
+    assert len(listed) == 3
+    assert [(p.id, p.key, p.value, p.type, p.foreign_id) for p in mine] == [
+        (pin_id, "doorPin", "4711", 1, first)
+    ]
+    assert "4711" not in repr(mine[0])
+    assert smoobu_sim.placeholders_of(first) == {"doorPin": "4711", "wifi": "Loft-5G"}
+    values = await client.get_booking_placeholders(first)
+    assert (values["doorPin"], values["guest-name"]) == ("4711", "Guest 0")
+
+    await client.update_custom_placeholder(pin_id, "2024")
+    assert smoobu_sim.placeholders_of(first)["doorPin"] == "2024"
+    await client.delete_custom_placeholder(pin_id)
+    assert smoobu_sim.placeholders_of(first) == {"wifi": "Loft-5G"}
+    assert smoobu_sim.placeholders_of(second) == {"doorPin": "0815"}
+    with raises_clean(NotFoundError):
+        await client.delete_custom_placeholder(pin_id)
+    with raises_clean(NotFoundError):
+        await client.update_custom_placeholder(pin_id, "1")
+    assert smoobu_sim.signature_failures == 0
+
+
+async def test_duplicate_placeholder_is_told_apart(session, smoobu_url, smoobu_sim) -> None:
+    (booking_id,) = add_stays(smoobu_sim, 1)
+    client = make_client(session, smoobu_url)
+    pin_id = await client.create_custom_placeholder("doorPin", "4711", booking_id)
+    smoobu_sim.clear_log()
+
+    with raises_clean(PlaceholderExistsError) as err:
+        await client.create_custom_placeholder("doorPin", "9999", booking_id)
+
+    assert isinstance(err.value, RequestRejectedError)
+    assert err.value.placeholder_id == pin_id
+    assert not err.value.transient
+    assert smoobu_sim.placeholders_of(booking_id) == {"doorPin": "4711"}
+    assert smoobu_sim.count("/api/custom-placeholders", "POST") == 1  # not sent again
+    assert smoobu_sim.count("/api/custom-placeholders", "GET") == 1  # the listing that told
+
+
+async def test_other_rejections_stay_plain(session, smoobu_url, smoobu_sim) -> None:
+    client = make_client(session, smoobu_url)
+
+    with raises_clean(RequestRejectedError) as err:
+        await client.create_custom_placeholder("doorPin", "4711", 999)  # no such booking
+    assert type(err.value) is RequestRejectedError
+    assert "foreignId" in str(err.value)
+    for key in ("", " doorPin", "[doorPin]", "k" * 101):
+        with pytest.raises(ValueError, match="invalid placeholder key"):
+            await client.create_custom_placeholder(key, "4711", 1)
+    assert smoobu_sim.count("/api/custom-placeholders", "POST") == 1
+
+
+async def test_message_to_guest(session, smoobu_url, smoobu_sim) -> None:
+    (booking_id,) = add_stays(smoobu_sim, 1)
+    smoobu_sim.receive_message(booking_id, "What is the door code?", "Arrival")
+    client = make_client(session, smoobu_url)
+
+    await client.send_message_to_guest(booking_id, "Your door code", "Hello Zoë, it is 4711.")
+
+    sent = smoobu_sim.messages[booking_id][-1]
+    assert (sent["subject"], sent["message"], sent["type"]) == (
+        "Your door code",
+        "Hello Zoë, it is 4711.",
+        2,
+    )
+    thread = await client.get_messages(booking_id)
+    assert [(m.type, m.subject, m.body) for m in thread] == [
+        (1, "Arrival", "What is the door code?"),
+        (2, "Your door code", "Hello Zoë, it is 4711."),
+    ]
+    assert thread[1].created_at is not None
+    assert "4711" not in repr(thread[1])
+    with raises_clean(NotFoundError):
+        await client.send_message_to_guest(1, "Your door code", "4711")
+    with raises_clean(RequestRejectedError) as err:
+        await client.send_message_to_guest(booking_id, "Empty", " ")
+    assert "messageBody" in str(err.value)
+    assert len(smoobu_sim.messages[booking_id]) == 2
+
+
+async def test_signature_covers_the_body(session, smoobu_url, smoobu_sim) -> None:
+    (booking_id,) = add_stays(smoobu_sim, 1)
+    path = f"/api/reservations/{booking_id}/messages/send-message-to-guest"
+    signed = json.dumps({"subject": "Code", "messageBody": "It is 4711"}).encode()
+    tampered = signed.replace(b"4711", b"0000")
+
+    async def post(body: bytes, headers: dict[str, str]) -> object:
+        headers = {**headers, "Content-Type": "application/json"}
+        async with session.post(f"{smoobu_url}{path}", data=body, headers=headers) as resp:
+            return resp.status
+
+    assert await post(tampered, signed_headers(path, "", method="POST", body=signed)) == 401
+    assert smoobu_sim.last_auth_error == "signature mismatch"
+    assert booking_id not in smoobu_sim.messages
+    assert await post(tampered, signed_headers(path, "", method="POST")) == 401  # empty hash
+    assert await post(signed, signed_headers(path, "", method="POST", body=signed)) == 200
+    assert [m["message"] for m in smoobu_sim.messages[booking_id]] == ["It is 4711"]
+
+
+WRITES: dict[str, tuple[str, str]] = {
+    "create": ("POST", "/api/custom-placeholders"),
+    "update": ("PUT", "/api/custom-placeholders/"),
+    "delete": ("DELETE", "/api/custom-placeholders/"),
+    "send": ("POST", "/send-message-to-guest"),
+}
+
+
+async def _write(client: SmoobuClient, kind: str, booking_id: int, pin_id: int) -> None:
+    if kind == "create":
+        await client.create_custom_placeholder("wifi", "Loft-5G", booking_id)
+    elif kind == "update":
+        await client.update_custom_placeholder(pin_id, "2024")
+    elif kind == "delete":
+        await client.delete_custom_placeholder(pin_id)
+    else:
+        await client.send_message_to_guest(booking_id, "Your door code", "It is 4711")
+
+
+@pytest.mark.parametrize("after_effect", [False, True])
+@pytest.mark.parametrize("kind", list(WRITES))
+async def test_writes_are_sent_once_on_server_error(
+    session, smoobu_url, smoobu_sim, kind, after_effect
+) -> None:
+    (booking_id,) = add_stays(smoobu_sim, 1)
+    client = make_client(session, smoobu_url)
+    pin_id = await client.create_custom_placeholder("doorPin", "4711", booking_id)
+    assert pin_id is not None
+    smoobu_sim.clear_log()
+    smoobu_sim.fail_writes = 1
+    smoobu_sim.fail_writes_after_effect = after_effect
+
+    with raises_clean(CommunicationError):
+        await _write(client, kind, booking_id, pin_id)
+
+    method, path = WRITES[kind]
+    assert smoobu_sim.count(path, method) == 1
+    assert len(smoobu_sim.requests) == 1  # nothing else either: no listing, no second try
+    sent = len(smoobu_sim.messages.get(booking_id, []))
+    placeholders = smoobu_sim.placeholders_of(booking_id)
+    if not after_effect:
+        assert (sent, placeholders) == (0, {"doorPin": "4711"})
+    elif kind == "send":
+        assert sent == 1  # the 500 came after the message went out
+    else:
+        assert placeholders != {"doorPin": "4711"}
+
+
+async def test_a_timed_out_message_is_not_sent_again(session, smoobu_url, smoobu_sim) -> None:
+    (booking_id,) = add_stays(smoobu_sim, 1)
+    smoobu_sim.faults.timeout_next = 1  # the message goes out, its answer is lost
+    client = make_client(session, smoobu_url, timeout=0.5)
+
+    with raises_clean(ApiTimeoutError):
+        await client.send_message_to_guest(booking_id, "Your door code", "It is 4711")
+
+    assert smoobu_sim.count("/send-message-to-guest", "POST") == 1
+    assert [m.body for m in await client.get_messages(booking_id)] == ["It is 4711"]
+
+
+async def test_legacy_api_key_writes(session, smoobu_url, smoobu_sim) -> None:
+    (booking_id,) = add_stays(smoobu_sim, 1)
+    client = make_client(session, smoobu_url, secret=None)
+
+    pin_id = await client.create_custom_placeholder("doorPin", "4711", booking_id)
+    assert pin_id is not None
+    await client.update_custom_placeholder(pin_id, "2024")
+    await client.send_message_to_guest(booking_id, "Your door code", "It is 2024")
+
+    assert smoobu_sim.placeholders_of(booking_id) == {"doorPin": "2024"}
+    assert len(smoobu_sim.messages[booking_id]) == 1
+    assert smoobu_sim.legacy_requests == 3
+
+
+async def test_empty_write_answers_are_success(session, smoobu_url, smoobu_sim) -> None:
+    (booking_id,) = add_stays(smoobu_sim, 1)
+    smoobu_sim.empty_write_answers = True
+    client = make_client(session, smoobu_url)
+
+    assert await client.create_custom_placeholder("doorPin", "4711", booking_id) is None
+    (created,) = await client.get_custom_placeholders(booking_id=booking_id)  # found by listing
+    await client.update_custom_placeholder(created.id, "2024")
+    await client.send_message_to_guest(booking_id, "Your door code", "It is 2024")
+
+    assert smoobu_sim.placeholders_of(booking_id) == {"doorPin": "2024"}
+    assert len(smoobu_sim.messages[booking_id]) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "text", "created"),
+    [
+        (200, '{"id": 12, "key": "doorPin"}', 12),
+        (200, '{"customPlaceholder": {"id": "12"}}', 12),
+        (201, '{"data": {"id": 12}}', 12),
+        (200, '{"success": true}', None),
+        (200, "", None),
+        (200, "OK", None),
+        (204, "", None),
+    ],
+)
+async def test_create_answers_read_defensively(
+    session, stub, stub_url, status, text, created
+) -> None:
+    stub.reply("/api/custom-placeholders", status=status, text=text)
+
+    client = make_client(session, stub_url)
+
+    assert await client.create_custom_placeholder("doorPin", "4711", 5) == created
+    assert stub.hits == ["/api/custom-placeholders"]
+
+
+async def test_placeholder_listings_read_defensively(session, stub, stub_url) -> None:
+    stub.reply(
+        "/api/custom-placeholders",
+        {
+            "customPlaceholders": [
+                {
+                    "id": 1,
+                    "key": "doorPin",
+                    "defaultValue": 4711,
+                    "type": "booking",
+                    "foreignId": 5,
+                },
+                {"id": 2, "key": "[wifi]", "defaultValue": "x" * 5000, "type": 2, "foreignId": "7"},
+                {"id": 3, "key": "odd", "defaultValue": None, "type": "global"},
+                {"key": "no id"},
+                {"id": 4},
+                {"id": 5, "key": "k" * 101},
+                "junk",
+            ]
+        },
+    )
+    stub.reply(
+        "/api/reservations/5/placeholders",
+        [{"key": "[doorPin]", "value": "4711"}, {"key": "", "value": "x"}, {"value": "y"}, 3],
+    )
+    stub.reply("/api/reservations/6/placeholders", {"placeholders": {"doorPin": "0815"}})
+    stub.reply("/api/reservations/7/placeholders", {"placeholders": "none"})
+    client = make_client(session, stub_url)
+
+    found = await client.get_custom_placeholders()
+
+    assert [(p.id, p.key, p.value[:4], p.type, p.foreign_id) for p in found] == [
+        (1, "doorPin", "4711", 1, 5),
+        (2, "wifi", "xxxx", 2, 7),
+        (3, "odd", "", 0, None),
+    ]
+    assert len(found[1].value) == 2000
+    assert [p.id for p in await client.get_custom_placeholders(booking_id=5)] == [1]
+    assert await client.get_booking_placeholders(5) == {"doorPin": "4711"}
+    assert await client.get_booking_placeholders(6) == {"doorPin": "0815"}
+    with raises_clean(InvalidResponseError):
+        await client.get_booking_placeholders(7)
+    stub.reply("/api/custom-placeholders", {"placeholders": []})
+    with raises_clean(InvalidResponseError):
+        await client.get_custom_placeholders()
+
+
+async def test_a_rejection_echoing_the_value_is_scrubbed(session, stub, stub_url) -> None:
+    stub.reply(
+        "/api/custom-placeholders/5",
+        status=422,
+        text=f"Value 7Q4-118 refused for key {SMOOBU_KEY}",
+    )
+
+    with raises_clean(RequestRejectedError) as err:
+        await make_client(session, stub_url).update_custom_placeholder(5, "7Q4-118")
+    assert "Value *** refused for key ***" in str(err.value)
+
+
+async def test_message_pages_are_all_read(session, stub, stub_url) -> None:
+    message = {"id": 1, "subject": "Hi", "messageBody": "Hello", "type": 1, "createdAt": "x"}
+    stub.reply("/api/reservations/5/messages", {"page_count": 3, "messages": [message, "junk"]})
+    client = make_client(session, stub_url)
+
+    thread = await client.get_messages(5)
+
+    assert [(m.id, m.body, m.created_at) for m in thread] == [(1, "Hello", None)] * 3
+    assert len(stub.hits) == 3
+    with raises_clean(InvalidResponseError):
+        await make_client(session, stub_url, max_pages=2).get_messages(5)
+    stub.reply("/api/reservations/5/messages", {"bookings": []})
+    with raises_clean(InvalidResponseError):
+        await client.get_messages(5)

@@ -10,6 +10,7 @@ from enum import Enum
 import hashlib
 import hmac
 import itertools
+import json
 import math
 from typing import Any, Final
 from urllib.parse import parse_qsl, quote
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from aiohttp import web
 
-from .common import SimulatorBase, is_true, json_response, parse_day, wall_clock
+from .common import Handler, SimulatorBase, is_true, json_response, parse_day, wall_clock
 
 ACCOUNT_TZ = ZoneInfo("Europe/Berlin")  # Smoobu stamps created-at/modifiedAt in local time
 BLOCKED_CHANNEL = (11, "Blocked channel")
@@ -37,6 +38,10 @@ _DATE_FILTERS: dict[str, tuple[str, bool]] = {
     "modifiedTo": ("modified", False),
 }
 _UNAUTHORIZED = {"title": "Error occurred", "detail": "verification error"}
+PLACEHOLDER_BOOKING = 1
+PLACEHOLDER_APARTMENT = 2
+MESSAGE_FROM_GUEST = 1
+MESSAGE_TO_GUEST = 2
 
 
 class _Keep(Enum):
@@ -135,6 +140,18 @@ class SmoobuSimulator(SimulatorBase):
         self._apartments: dict[int, _Apartment] = {}
         self._booking_ids = itertools.count(58123401)
         self._guest_ids = itertools.count(9912345)
+        #: Custom placeholders by id, as GET /api/custom-placeholders lists them.
+        self.placeholders: dict[int, dict[str, Any]] = {}
+        #: Each booking's message thread, oldest first (type 1 from, 2 to the guest).
+        self.messages: dict[int, list[dict[str, Any]]] = {}
+        #: The next N writes (placeholder create/update/delete, message send) answer 500.
+        self.fail_writes = 0
+        #: With fail_writes: the write takes effect before its 500 (only the answer is lost).
+        self.fail_writes_after_effect = False
+        #: Successful writes answer 200 with an empty body instead of JSON.
+        self.empty_write_answers = False
+        self._placeholder_ids = itertools.count(4101)
+        self._message_ids = itertools.count(770001)
 
     # ---- state set-up (used by tests and the demo) ----
 
@@ -255,6 +272,29 @@ class SmoobuSimulator(SimulatorBase):
         """Make the booking disappear entirely (e.g. deleted by the host)."""
         del self.bookings[booking_id]
 
+    def placeholders_of(self, booking_id: int) -> dict[str, str]:
+        """Key -> value of the booking's own (type 1) custom placeholders."""
+        return {
+            item["key"]: item["defaultValue"]
+            for item in self.placeholders.values()
+            if (item["type"], item["foreignId"]) == (PLACEHOLDER_BOOKING, booking_id)
+        }
+
+    def receive_message(self, booking_id: int, text: str, subject: str = "") -> None:
+        """A message from the guest arrives in the booking's thread."""
+        self._add_message(booking_id, subject, text, MESSAGE_FROM_GUEST)
+
+    def _add_message(self, booking_id: int, subject: str, text: str, kind: int) -> None:
+        self.messages.setdefault(booking_id, []).append(
+            {
+                "id": next(self._message_ids),
+                "subject": subject,
+                "message": text,
+                "type": kind,
+                "createdAt": self._now().strftime("%Y-%m-%d %H:%M:%S"),
+            }
+        )
+
     async def push(self, action: str, booking_id: int) -> None:
         """Call the webhook as Smoobu does: the action, the account, the booking as listed."""
         if not self.webhook_url:
@@ -287,6 +327,20 @@ class SmoobuSimulator(SimulatorBase):
         router.add_get("/api/apartments/{apartment_id}", self._apartment_detail)
         router.add_get("/api/reservations", self._reservations)
         router.add_get("/api/reservations/{booking_id}", self._reservation)
+        router.add_get("/api/reservations/{booking_id}/placeholders", self._booking_placeholders)
+        router.add_get("/api/reservations/{booking_id}/messages", self._message_list)
+        router.add_post(
+            "/api/reservations/{booking_id}/messages/send-message-to-guest",
+            self._write(self._send_to_guest),
+        )
+        router.add_get("/api/custom-placeholders", self._placeholder_list)
+        router.add_post("/api/custom-placeholders", self._write(self._placeholder_create))
+        router.add_put(
+            "/api/custom-placeholders/{placeholder_id}", self._write(self._placeholder_update)
+        )
+        router.add_delete(
+            "/api/custom-placeholders/{placeholder_id}", self._write(self._placeholder_delete)
+        )
 
     async def guard(self, request: web.Request) -> web.StreamResponse | None:
         """Authenticate: HMAC headers when signed, else the legacy Api-Key header."""
@@ -438,6 +492,143 @@ class SmoobuSimulator(SimulatorBase):
             }
         )
 
+    # ---- custom placeholders and messages ----
+
+    def _write(self, handler: Handler) -> Handler:
+        """Apply the write faults, and the empty-answer switch, around a write handler."""
+
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            if self.fail_writes > 0:
+                self.fail_writes -= 1
+                if self.fail_writes_after_effect:
+                    await handler(request)
+                return web.Response(status=500, text="Internal Server Error")
+            answer = await handler(request)
+            if self.empty_write_answers and answer.status == 200:
+                return web.Response(status=200)
+            return answer
+
+        return wrapped
+
+    async def _placeholder_list(self, _: web.Request) -> web.Response:
+        return json_response({"customPlaceholders": list(self.placeholders.values())})
+
+    async def _placeholder_create(self, request: web.Request) -> web.Response:
+        body = await _json_object(request)
+        if isinstance(body, web.Response):
+            return body
+        key, value = body.get("key"), body.get("defaultValue")
+        kind, foreign_id = body.get("type"), body.get("foreignId")
+        problems: dict[str, dict[str, str]] = {}
+        if not isinstance(key, str) or not key.strip():
+            problems["key"] = {"isEmpty": "Value is required and can't be empty"}
+        if not isinstance(value, str):
+            problems["defaultValue"] = {"invalidType": "A string is required"}
+        if kind not in (PLACEHOLDER_BOOKING, PLACEHOLDER_APARTMENT) or isinstance(kind, bool):
+            problems["type"] = {"notInArray": "1 (booking) or 2 (apartment)"}
+        elif not self._target_exists(kind, foreign_id):
+            problems["foreignId"] = {"noRecordFound": "No such booking or apartment"}
+        if problems:
+            return _bad_request("Failed Validation", problems)
+        if any(
+            (item["key"], item["type"], item["foreignId"]) == (key, kind, foreign_id)
+            for item in self.placeholders.values()
+        ):
+            return _bad_request(f"Custom placeholder {key} already exists")
+        placeholder_id = next(self._placeholder_ids)
+        self.placeholders[placeholder_id] = {
+            "id": placeholder_id,
+            "key": key,
+            "defaultValue": value,
+            "type": kind,
+            "foreignId": foreign_id,
+        }
+        return json_response(self.placeholders[placeholder_id])
+
+    def _target_exists(self, kind: int, foreign_id: Any) -> bool:
+        if not isinstance(foreign_id, int) or isinstance(foreign_id, bool):
+            return False
+        targets = self.bookings if kind == PLACEHOLDER_BOOKING else self._apartments
+        return foreign_id in targets
+
+    async def _placeholder_update(self, request: web.Request) -> web.Response:
+        placeholder = self._placeholder(request)
+        if placeholder is None:
+            return _not_found("Custom placeholder not found")
+        body = await _json_object(request)
+        if isinstance(body, web.Response):
+            return body
+        if not isinstance(body.get("defaultValue"), str):
+            return _bad_request(
+                "Failed Validation", {"defaultValue": {"invalidType": "A string is required"}}
+            )
+        # key/type/foreignId may come along (a full object, as some PUTs want): ignored.
+        placeholder["defaultValue"] = body["defaultValue"]
+        return json_response(placeholder)
+
+    async def _placeholder_delete(self, request: web.Request) -> web.Response:
+        placeholder = self._placeholder(request)
+        if placeholder is None:
+            return _not_found("Custom placeholder not found")
+        del self.placeholders[placeholder["id"]]
+        return web.Response(status=200)
+
+    def _placeholder(self, request: web.Request) -> dict[str, Any] | None:
+        raw = request.match_info["placeholder_id"]
+        return self.placeholders.get(int(raw)) if raw.isdigit() else None
+
+    async def _booking_placeholders(self, request: web.Request) -> web.Response:
+        booking = self._booking(request)
+        if booking is None:
+            return _not_found("Booking not found")
+        values = {
+            "guest-name": booking["guest-name"],
+            "arrival": booking["arrival"],
+            "departure": booking["departure"],
+            "guest-app-url": booking["guest-app-url"],
+        }
+        # Apartment-wide values first, so that the booking's own ones win.
+        for scope, target in (
+            (PLACEHOLDER_APARTMENT, booking["apartment"]["id"]),
+            (PLACEHOLDER_BOOKING, booking["id"]),
+        ):
+            for item in self.placeholders.values():
+                if (item["type"], item["foreignId"]) == (scope, target):
+                    values[item["key"]] = item["defaultValue"]
+        return json_response(
+            {"placeholders": [{"key": key, "value": value} for key, value in values.items()]}
+        )
+
+    async def _message_list(self, request: web.Request) -> web.Response:
+        booking = self._booking(request)
+        if booking is None:
+            return _not_found("Booking not found")
+        return json_response(
+            {"page": 1, "page_count": 1, "messages": self.messages.get(booking["id"], [])}
+        )
+
+    async def _send_to_guest(self, request: web.Request) -> web.Response:
+        booking = self._booking(request)
+        if booking is None:
+            return _not_found("Booking not found")
+        body = await _json_object(request)
+        if isinstance(body, web.Response):
+            return body
+        subject, text = body.get("subject"), body.get("messageBody")
+        problems: dict[str, dict[str, str]] = {}
+        if not isinstance(subject, str):
+            problems["subject"] = {"invalidType": "A string is required"}
+        if not isinstance(text, str) or not text.strip():
+            problems["messageBody"] = {"isEmpty": "Value is required and can't be empty"}
+        if problems:
+            return _bad_request("Failed Validation", problems)
+        self._add_message(booking["id"], str(subject), str(text), MESSAGE_TO_GUEST)
+        return web.Response(status=200)
+
+    def _booking(self, request: web.Request) -> dict[str, Any] | None:
+        raw = request.match_info["booking_id"]
+        return self.bookings.get(int(raw)) if raw.isdigit() else None
+
     def _page_window(self, total: int, size: int, page: int) -> tuple[int, int]:
         """Return (first index of ``page``, page_count).
 
@@ -480,5 +671,19 @@ def _not_found(detail: str) -> web.Response:
     return json_response({"status": 404, "title": "Not Found", "detail": detail}, status=404)
 
 
-def _bad_request(detail: str) -> web.Response:
-    return json_response({"title": "Bad Request", "detail": detail}, status=400)
+def _bad_request(detail: str, validation: dict[str, dict[str, str]] | None = None) -> web.Response:
+    problem: dict[str, Any] = {"title": "Bad Request", "status": 400, "detail": detail}
+    if validation:
+        problem["validation_messages"] = validation
+    return json_response(problem, status=400)
+
+
+async def _json_object(request: web.Request) -> dict[str, Any] | web.Response:
+    """The request's JSON object, or the 400 Smoobu (Laminas) gives for anything else."""
+    if request.content_type != "application/json":
+        return _bad_request("Invalid content type")
+    try:
+        body = json.loads(await request.read())
+    except ValueError:
+        return _bad_request("JSON body is malformed")
+    return body if isinstance(body, dict) else _bad_request("JSON object expected")

@@ -64,3 +64,12 @@ class RequestRejectedError(ApiError):
         super().__init__(message)
         #: Field name -> validation messages, when the cloud gave them.
         self.fields = fields or {}
+
+
+class PlaceholderExistsError(RequestRejectedError):
+    """Smoobu refused to create a custom placeholder: that key already exists for the target."""
+
+    def __init__(self, message: str, placeholder_id: int | None = None) -> None:
+        super().__init__(message)
+        #: The existing placeholder's id, to update it instead.
+        self.placeholder_id = placeholder_id

@@ -144,6 +144,31 @@ class SmoobuReservation:
         return self.type == "cancellation"
 
 
+@dataclass(frozen=True, slots=True)
+class SmoobuPlaceholder:
+    """A custom placeholder: Smoobu writes `value` where a message template says `[key]`."""
+
+    id: int
+    key: str
+    value: str = field(repr=False)  # often a door PIN
+    #: 1 = booking, 2 = apartment (0 when the cloud gave a type we cannot read).
+    type: int
+    #: The booking or apartment id the placeholder belongs to.
+    foreign_id: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SmoobuMessage:
+    """One message of a booking's thread."""
+
+    id: int | None
+    subject: str
+    body: str = field(repr=False)
+    #: 1 = from the guest, 2 = to the guest (smoobu-api.md §8), None when unknown.
+    type: int | None
+    created_at: datetime | None = None
+
+
 # --- HotelRunner ----------------------------------------------------------------------
 
 

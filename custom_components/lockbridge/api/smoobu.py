@@ -1,17 +1,19 @@
-"""Async client for the Smoobu REST API (account, apartments, reservations).
+"""Async client for the Smoobu REST API: account, apartments, bookings, placeholders, messages.
 
 Requests are HMAC-signed when a secret is configured (mandatory at Smoobu since
 2026-09-25, smoobu-api.md §2b); without one the legacy `Api-Key` header is used.
+Writes are sent once and never retried here: a message to a guest cannot be unsent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from datetime import UTC, date, datetime
 import hashlib
 import hmac
+import json
 import logging
 import time
 from typing import Any
@@ -42,9 +44,17 @@ from ._parse import (
 )
 from .errors import (
     InvalidResponseError,
+    PlaceholderExistsError,
     RateLimitedError,
+    RequestRejectedError,
 )
-from .models import SmoobuApartment, SmoobuReservation, SmoobuUser
+from .models import (
+    SmoobuApartment,
+    SmoobuMessage,
+    SmoobuPlaceholder,
+    SmoobuReservation,
+    SmoobuUser,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -56,6 +66,15 @@ PAGES_IN_FLIGHT = 8
 #: Refuse to read more pages than this: a listing cut short must not look complete.
 DEFAULT_MAX_PAGES = 50
 EMPTY_BODY_SHA256 = hashlib.sha256(b"").hexdigest()
+#: Custom placeholder targets (push-and-messaging.md).
+PLACEHOLDER_BOOKING = 1
+PLACEHOLDER_APARTMENT = 2
+#: Longest placeholder value kept, and longest key read: templates hold PINs and short texts;
+#: anything longer is not ours, and must not grow without bound in memory or in the UI.
+MAX_PLACEHOLDER_VALUE = 2000
+MAX_PLACEHOLDER_KEY = 100
+#: Longest message subject/body kept when reading a thread.
+MAX_MESSAGE_TEXT = 20_000
 
 
 def canonical_query(params: Mapping[str, str]) -> str:
@@ -65,12 +84,18 @@ def canonical_query(params: Mapping[str, str]) -> str:
 
 
 def sign(
-    secret: str, api_key: str, method: str, path: str, query: str, timestamp: str, nonce: str
+    secret: str,
+    api_key: str,
+    method: str,
+    path: str,
+    query: str,
+    timestamp: str,
+    nonce: str,
+    body: bytes = b"",
 ) -> str:
-    """Base64 HMAC-SHA256 over Smoobu's 7-line canonical string (GET: empty body)."""
-    canonical = "\n".join(
-        [method.upper(), path, query, timestamp, nonce, EMPTY_BODY_SHA256, api_key]
-    )
+    """Base64 HMAC-SHA256 over Smoobu's 7-line canonical string; line 6 hashes the body bytes."""
+    body_hash = hashlib.sha256(body).hexdigest() if body else EMPTY_BODY_SHA256
+    canonical = "\n".join([method.upper(), path, query, timestamp, nonce, body_hash, api_key])
     digest = hmac.new(secret.encode(), canonical.encode(), hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
 
@@ -220,10 +245,193 @@ class SmoobuClient:
             _LOGGER.warning("Smoobu: skipped %d unreadable booking records", skipped)
         return tuple(found.values())
 
+    # ---- custom placeholders and messages (push-and-messaging.md) ----
+
+    async def get_custom_placeholders(
+        self, *, booking_id: int | None = None, key: str | None = None
+    ) -> tuple[SmoobuPlaceholder, ...]:
+        """The account's custom placeholders; optionally a booking's only, or one key only.
+
+        The filters are applied here, on the whole list: the API's own query parameters
+        are unknown (U).
+        """
+        what = "Smoobu custom placeholders"
+        items = as_dict(await self._get("/api/custom-placeholders", {}, what)).get(
+            "customPlaceholders"
+        )
+        if not isinstance(items, list):
+            raise InvalidResponseError(f"{what}: unexpected answer shape")
+        found = []
+        skipped = 0
+        for raw in items:
+            placeholder = _parse_placeholder(raw)
+            if placeholder is None:
+                skipped += 1
+            elif (
+                booking_id is None
+                or (placeholder.type, placeholder.foreign_id) == (PLACEHOLDER_BOOKING, booking_id)
+            ) and (key is None or placeholder.key == key):
+                found.append(placeholder)
+        if skipped:
+            _LOGGER.debug("Smoobu: skipped %d unreadable custom placeholders", skipped)
+        return tuple(found)
+
+    async def create_custom_placeholder(self, key: str, value: str, booking_id: int) -> int | None:
+        """Create the booking's placeholder `key`; its id when the answer gives one.
+
+        The shape of the answer is uncertain (M/U): without an id, list the booking's
+        placeholders to find it. Raises PlaceholderExistsError (with the existing id) when
+        the booking has that key already.
+        """
+        if _placeholder_key(key) != key:
+            # A key we could not read back would defeat the duplicate check below.
+            raise ValueError(f"invalid placeholder key {key!r}")
+        what = f"Smoobu placeholder for booking {booking_id}"
+        payload = {
+            "key": key,
+            "defaultValue": value,
+            "type": PLACEHOLDER_BOOKING,
+            "foreignId": booking_id,
+        }
+        try:
+            body = await self._write("POST", "/api/custom-placeholders", what, payload, value)
+        except RequestRejectedError as err:
+            rejection = err
+        else:
+            return _created_id(body)
+        # Smoobu answers 400 to a duplicate key, but its wording is unknown: a listing tells
+        # whether that was the reason (a read, not a second try of the write).
+        existing = await self.get_custom_placeholders(booking_id=booking_id, key=key)
+        if existing:
+            raise PlaceholderExistsError(
+                f"{what}: the key already exists (placeholder {existing[0].id})", existing[0].id
+            )
+        raise rejection
+
+    async def update_custom_placeholder(self, placeholder_id: int, value: str) -> None:
+        """Set a custom placeholder's value."""
+        await self._write(
+            "PUT",
+            f"/api/custom-placeholders/{placeholder_id}",
+            f"Smoobu placeholder {placeholder_id}",
+            {"defaultValue": value},
+            value,
+        )
+
+    async def delete_custom_placeholder(self, placeholder_id: int) -> None:
+        """Delete a custom placeholder (NotFoundError when it is gone already)."""
+        await self._write(
+            "DELETE",
+            f"/api/custom-placeholders/{placeholder_id}",
+            f"Smoobu placeholder {placeholder_id}",
+            None,
+        )
+
+    async def get_booking_placeholders(self, booking_id: int) -> dict[str, str]:
+        """Every placeholder value Smoobu would put in this booking's messages, by key.
+
+        Documented as `{"placeholders": [{"key", "value"}]}`; one account answered the bare
+        list, and a key -> value object is read too (shape uncertain, smoobu-api.md §9).
+        """
+        what = f"Smoobu placeholders of booking {booking_id}"
+        body = await self._get(f"/api/reservations/{booking_id}/placeholders", {}, what)
+        items = as_dict(body).get("placeholders") if isinstance(body, dict) else body
+        if isinstance(items, dict):
+            items = [{"key": name, "value": value} for name, value in items.items()]
+        if not isinstance(items, list):
+            raise InvalidResponseError(f"{what}: unexpected answer shape")
+        values: dict[str, str] = {}
+        for raw in items:
+            item = as_dict(raw)
+            name = _placeholder_key(item.get("key"))
+            if name is not None:
+                values[name] = as_str(item.get("value"))[:MAX_PLACEHOLDER_VALUE]
+        return values
+
+    async def send_message_to_guest(self, booking_id: int, subject: str, body: str) -> None:
+        """Send a message to the booking's guest on its channel; it cannot be unsent.
+
+        Sent once, never retried here. After a transient error (timeout, server error)
+        the message may have gone out all the same: read `get_messages` before sending again.
+        """
+        await self._write(
+            "POST",
+            f"/api/reservations/{booking_id}/messages/send-message-to-guest",
+            f"Smoobu message to the guest of booking {booking_id}",
+            {"subject": subject, "messageBody": body},
+            body,
+        )
+
+    async def get_messages(self, booking_id: int) -> tuple[SmoobuMessage, ...]:
+        """The booking's message thread, every page read (paged like the reservations)."""
+        what = f"Smoobu messages of booking {booking_id}"
+        path = f"/api/reservations/{booking_id}/messages"
+        messages: list[SmoobuMessage] = []
+        page = pages = 1
+        while page <= pages:
+            body = as_dict(await self._get(path, {"page": str(page)}, what))
+            items = body.get("messages")
+            if not isinstance(items, list):
+                raise InvalidResponseError(f"{what}: unexpected answer shape")
+            messages += [_parse_message(raw) for raw in items if isinstance(raw, dict)]
+            # The page size is undocumented, so a missing count is read as a single page.
+            count = as_int(body.get("page_count", body.get("pageCount"))) or 1
+            if count > self._max_pages:
+                raise InvalidResponseError(f"{what}: {count} pages, more than {self._max_pages}")
+            pages = max(pages, count)
+            page += 1
+        return tuple(messages)
+
+    # ---- plumbing ----
+
     async def _get(self, path: str, params: Mapping[str, str], what: str) -> Any:
+        return (await self._request("GET", path, params, what)).json(what)
+
+    async def _write(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        json_body: Mapping[str, Any] | None,
+        hide: str = "",
+    ) -> Any:
+        """Send a write once; its JSON answer, or None for an empty or non-JSON one.
+
+        Smoobu answers writes with an empty body or JSON (uncertain which, when): both mean
+        success. A non-JSON success is not an error either: raising a transient error would
+        invite sending a guest message twice.
+        """
+        resp = await self._request(method, path, {}, what, json_body, hide=hide)
+        if not resp.text.strip():
+            return None
+        try:
+            return resp.json(what)
+        except InvalidResponseError:
+            _LOGGER.debug("%s: the answer is not JSON; taken as done", what)
+            return None
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str],
+        what: str,
+        json_body: Mapping[str, Any] | None = None,
+        *,
+        hide: str = "",
+    ) -> Response:
+        """Sign and send one request (never retried); the answer once its status is a success.
+
+        The body is serialised once and the very bytes hashed into the signature are sent.
+        `hide` is masked in error details (a value the cloud may echo, e.g. a door PIN).
+        """
         query = canonical_query(params)
         url = URL(f"{self._base}{path}{'?' + query if query else ''}", encoded=True)
         headers = {"Accept": "application/json"}
+        data: bytes | None = None
+        if json_body is not None:
+            data = json.dumps(json_body, separators=(",", ":")).encode()
+            headers["Content-Type"] = "application/json"
         if self._api_secret is None:
             headers["Api-Key"] = self._api_key
         else:
@@ -234,17 +442,29 @@ class SmoobuClient:
                 "X-Timestamp": timestamp,
                 "X-Nonce": nonce,
                 "X-Signature": sign(
-                    self._api_secret, self._api_key, "GET", url.raw_path, query, timestamp, nonce
+                    self._api_secret,
+                    self._api_key,
+                    method,
+                    url.raw_path,
+                    query,
+                    timestamp,
+                    nonce,
+                    data or b"",
                 ),
             }
+        # send() makes one attempt; aiohttp itself resends only idempotent methods (PUT and
+        # DELETE, once, on a keep-alive connection the server closed), never a POST.
         resp = await send(
-            self._session, "GET", url, what=what, timeout=self._timeout, headers=headers
+            self._session, method, url, what=what, timeout=self._timeout, headers=headers, data=data
         )
-        self._raise_for_status(resp, what)
-        return resp.json(what)
+        # Writes may well be answered 201 or 204 (unconfirmed); reads keep their strict 200.
+        self._raise_for_status(resp, what, hide, (200,) if method == "GET" else range(200, 300))
+        return resp
 
-    def _raise_for_status(self, resp: Response, what: str) -> None:
-        if resp.status == 200:
+    def _raise_for_status(
+        self, resp: Response, what: str, hide: str = "", ok: Container[int] = (200,)
+    ) -> None:
+        if resp.status in ok:
             return
         if resp.status == 429:
             now = self._clock()
@@ -254,19 +474,19 @@ class SmoobuClient:
                 if (wait := parse_retry_after(resp.headers.get(header), now)) is not None
             ]
             raise RateLimitedError(f"{what}: rate limited (HTTP 429)", max(waits, default=None))
-        raise_for_error_status(resp, what, lambda: self._detail(resp))
+        raise_for_error_status(resp, what, lambda: self._detail(resp, hide))
 
-    def _detail(self, resp: Response) -> str:
+    def _detail(self, resp: Response, hide: str = "") -> str:
         """The problem-JSON `detail`/`title` (and validation messages) of an error answer."""
         try:
             body = as_dict(resp.json(""))
         except InvalidResponseError:
-            return self._scrub(resp.text) or "no details"
+            return self._scrub(resp.text, hide) or "no details"
         parts = [as_str(body.get("detail")) or as_str(body.get("title"))]
         for field, errors in as_dict(body.get("validation_messages")).items():
             messages = errors.values() if isinstance(errors, dict) else [errors]
             parts.append(f"{field}: {', '.join(as_str(m) for m in messages)}")
-        return self._scrub("; ".join(part for part in parts if part)) or "no details"
+        return self._scrub("; ".join(part for part in parts if part), hide) or "no details"
 
 
 def _flag(value: bool) -> str:
@@ -305,4 +525,68 @@ def _parse_reservation(raw: Any) -> SmoobuReservation | None:
         # camelCase in most clients; some read the kebab-case form as a fallback.
         modified_at=parse_datetime(item.get("modifiedAt", item.get("modified-at"))),
         is_blocked=as_bool(item.get("is-blocked-booking")),
+    )
+
+
+def _placeholder_key(value: Any) -> str | None:
+    """A placeholder's key, or None when empty or too long to be one.
+
+    Brackets, as templates write them, are dropped in case the cloud lists keys that way (U).
+    """
+    key = as_str(value)
+    if key.startswith("[") and key.endswith("]"):
+        key = key[1:-1].strip()
+    return key if 0 < len(key) <= MAX_PLACEHOLDER_KEY else None
+
+
+def _placeholder_type(value: Any) -> int:
+    """1 booking, 2 apartment; one client reads names instead of numbers (§9). 0: unknown."""
+    named = {"booking": PLACEHOLDER_BOOKING, "apartment": PLACEHOLDER_APARTMENT}
+    if isinstance(value, str) and value.strip().lower() in named:
+        return named[value.strip().lower()]
+    number = as_int(value)
+    return number if number is not None and number >= 0 else 0
+
+
+def _parse_placeholder(raw: Any) -> SmoobuPlaceholder | None:
+    """A custom placeholder record, or None without an id or a key."""
+    item = as_dict(raw)
+    placeholder_id = as_int(item.get("id"))
+    key = _placeholder_key(item.get("key"))
+    if placeholder_id is None or key is None:
+        return None
+    return SmoobuPlaceholder(
+        id=placeholder_id,
+        key=key,
+        value=as_str(item.get("defaultValue", item.get("value")))[:MAX_PLACEHOLDER_VALUE],
+        type=_placeholder_type(item.get("type")),
+        foreign_id=as_int(item.get("foreignId")),
+    )
+
+
+def _created_id(body: Any) -> int | None:
+    """The new id in a create's answer: at the top or wrapped in an object (shape U)."""
+    item = as_dict(body)
+    for candidate in (item, as_dict(item.get("customPlaceholder")), as_dict(item.get("data"))):
+        if (created := as_int(candidate.get("id"))) is not None:
+            return created
+    return None
+
+
+def _parse_message(item: dict[str, Any]) -> SmoobuMessage:
+    """A message of a thread; the body's key name is unverified (smoobu-api.md §8)."""
+    text = next(
+        (
+            value
+            for name in ("message", "messageBody", "htmlMessage")
+            if (value := as_str(item.get(name)))
+        ),
+        "",
+    )
+    return SmoobuMessage(
+        id=as_int(item.get("id")),
+        subject=as_str(item.get("subject"))[:MAX_MESSAGE_TEXT],
+        body=text[:MAX_MESSAGE_TEXT],
+        type=as_int(item.get("type")),
+        created_at=parse_datetime(item.get("createdAt", item.get("created-at"))),
     )
