@@ -129,8 +129,8 @@ class Stack:
         self.hass: asyncio.subprocess.Process | None = None
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
-        #: The Smoobu source's webhook address (its path when no external URL is set).
-        self._webhook = ""
+        #: Each source's webhook address (its path when no external URL is set), by cloud.
+        self._webhooks: dict[str, str] = {}
         self._output: IO[bytes] | None = None
         self._api: HomeAssistantApi | None = None
         self.reused = False
@@ -286,14 +286,14 @@ class Stack:
             and entries[0]["num_subentries"] == 2
         ):
             self.reused = True
-            self._webhook = str(previous.get("smoobu_webhook") or "")
-            await self._paste_webhook()  # the simulators are new at every run
+            self._webhooks = dict(previous.get("webhooks") or {})
+            await self._paste_webhooks()  # the simulators are new at every run
         else:
             for entry in entries:
                 await self.api.remove_entry(entry["entry_id"])
             await self._add_lockbridge()
             state_file.write_text(
-                json.dumps({"simulators": self.sim_url, "smoobu_webhook": self._webhook})
+                json.dumps({"simulators": self.sim_url, "webhooks": self._webhooks})
             )
         await self._wait_loaded()
 
@@ -316,38 +316,42 @@ class Stack:
                 CONF_SERVER: {CONF_SMOOBU_URL: f"{self.sim_url}/smoobu"},
             }
         )
-        webhook: list[str] = []
-
-        def smoobu_answer(step_id: str, form: dict[str, Any]) -> dict[str, Any]:
-            if step_id == "push":  # the address a host pastes in Smoobu
-                webhook.append(form["description_placeholders"]["webhook_url"])
-            return smoobu_form(step_id, form)
-
-        await self.api.run_flow("subentries/flow", [entry_id, SUBENTRY_SMOOBU], smoobu_answer)
-        self._webhook = webhook[0]
-        await self._paste_webhook()
-        await self.api.run_flow(
-            "subentries/flow",
-            [entry_id, SUBENTRY_HOTELRUNNER],
-            _answers(
-                **{
-                    CONF_TOKEN: demo.hotelrunner_token,
-                    CONF_HR_ID: demo.hotelrunner_hr_id,
-                    CONF_SERVER: {CONF_HOTELRUNNER_URL: f"{self.sim_url}/hotelrunner/api/v2/apps"},
-                }
-            ),
+        hotelrunner_form = _answers(
+            **{
+                CONF_TOKEN: demo.hotelrunner_token,
+                CONF_HR_ID: demo.hotelrunner_hr_id,
+                CONF_SERVER: {CONF_HOTELRUNNER_URL: f"{self.sim_url}/hotelrunner/api/v2/apps"},
+            }
         )
+        for kind, form in (
+            (SUBENTRY_SMOOBU, smoobu_form),
+            (SUBENTRY_HOTELRUNNER, hotelrunner_form),
+        ):
+            await self.api.run_flow(
+                "subentries/flow", [entry_id, kind], self._noting_webhook(kind, form)
+            )
+        await self._paste_webhooks()
 
-    async def _paste_webhook(self) -> None:
-        """The Smoobu source's webhook, pasted in the simulated Smoobu as a host would."""
-        if not self._webhook or self._session is None:
+    def _noting_webhook(self, kind: str, answer: Answer) -> Answer:
+        """`answer`, noting the address the push step shows (the one a host pastes)."""
+
+        def noting(step_id: str, form: dict[str, Any]) -> dict[str, Any]:
+            if step_id == "push":
+                self._webhooks[kind] = form["description_placeholders"]["webhook_url"]
+            return answer(step_id, form)
+
+        return noting
+
+    async def _paste_webhooks(self) -> None:
+        """The sources' webhooks, given to the simulated clouds as a host would."""
+        if self._session is None:
             return
-        path = self._webhook
-        url = path if path.startswith("http") else self.url + path
-        async with self._session.put(
-            f"{self.sim_url}/_control/smoobu/webhook", json={"url": url}
-        ) as answer:
-            answer.raise_for_status()
+        for kind, path in self._webhooks.items():
+            url = path if path.startswith("http") else self.url + path
+            async with self._session.put(
+                f"{self.sim_url}/_control/{kind}/webhook", json={"url": url}
+            ) as answer:
+                answer.raise_for_status()
 
     async def _wait_loaded(self) -> None:
         """Wait for the entry and one calendar per demo unit (the reload after a source)."""

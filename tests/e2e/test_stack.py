@@ -37,6 +37,8 @@ PARIS = ZoneInfo(TIME_ZONE)
 GARDEN_LOCK, DELUXE_LOCK, OLD_TOWN_LOCK = 3702, 3705, 3703
 #: A Smoobu change reaches the keypad within this, by push (issue 15).
 PUSH_WITHIN = 10.0
+#: The demo's HotelRunner Standard Room (HR:1).
+STANDARD_ROOM_LOCK = 3704
 
 
 def thekeys(session: aiohttp.ClientSession, stack: dict[str, Any]) -> TheKeysClient:
@@ -201,10 +203,10 @@ async def test_the_guests_dashboard_in_chromium(
         assert max(ImageStat.Stat(shot.convert("L")).stddev) > 20  # not a blank page
 
 
-async def test_a_smoobu_change_reaches_the_keypad_in_seconds(
+async def test_a_change_in_smoobu_or_hotelrunner_reaches_the_keypad_in_seconds(
     stack: dict[str, Any], api: HomeAssistantApi
 ) -> None:
-    """Made, moved and cancelled in Smoobu, with polling once an hour: the push does it."""
+    """Made, moved and cancelled in each cloud, with polling once an hour: the push does it."""
     (entry,) = await api.entries(DOMAIN)
 
     def hourly(step: str, form: dict[str, Any]) -> dict[str, Any]:
@@ -213,7 +215,8 @@ async def test_a_smoobu_change_reaches_the_keypad_in_seconds(
             for field in form["data_schema"]
         }
         return {key: value for key, value in shown.items() if value is not None} | {
-            "smoobu_interval": 60
+            "smoobu_interval": 60,
+            "hotelrunner_interval": 60,
         }
 
     await api.run_flow("options/flow", entry["entry_id"], hourly)
@@ -235,7 +238,7 @@ async def test_a_smoobu_change_reaches_the_keypad_in_seconds(
             },
         ) as answer:
             booking = (await answer.json())["id"]
-        code = await _code_of(keypad, booking, lambda code: code is not None)
+        code = await _code_of(keypad, OLD_TOWN_LOCK, booking, lambda code: code is not None)
         assert code.start_date == arrival
         latencies.append(time.monotonic() - started)
 
@@ -243,22 +246,61 @@ async def test_a_smoobu_change_reaches_the_keypad_in_seconds(
         later = arrival + timedelta(days=1)
         async with session.patch(f"{control}/{booking}", json={"arrival": later.isoformat()}):
             pass
-        await _code_of(keypad, booking, lambda code: code is not None and code.start_date == later)
+        await _code_of(
+            keypad, OLD_TOWN_LOCK, booking, lambda c: c is not None and c.start_date == later
+        )
         latencies.append(time.monotonic() - started)
 
         started = time.monotonic()
         async with session.delete(f"{control}/{booking}"):
             pass
-        await _code_of(keypad, booking, lambda code: code is None)
+        await _code_of(keypad, OLD_TOWN_LOCK, booking, lambda code: code is None)
+        latencies.append(time.monotonic() - started)
+    assert max(latencies) <= PUSH_WITHIN, latencies
+
+    # The same in HotelRunner, whose push brings the reservation itself.
+    control = f"{stack['sim_url']}/_control/hotelrunner/reservations"
+    async with aiohttp.ClientSession() as session:
+        keypad = thekeys(session, stack)
+        started = time.monotonic()
+        async with session.post(
+            control,
+            json={
+                "room": "HR:1",
+                "checkin": arrival.isoformat(),
+                "checkout": departure.isoformat(),
+                "guest": "Nina Petrova",
+            },
+        ) as answer:
+            number = (await answer.json())["hr_number"]
+        line = f"{number}/HR:1"
+        code = await _code_of(keypad, STANDARD_ROOM_LOCK, line, lambda code: code is not None)
+        assert code.start_date == arrival
+        latencies.append(time.monotonic() - started)
+
+        started = time.monotonic()
+        async with session.patch(f"{control}/{number}", json={"checkin": later.isoformat()}):
+            pass
+        await _code_of(
+            keypad, STANDARD_ROOM_LOCK, line, lambda c: c is not None and c.start_date == later
+        )
+        latencies.append(time.monotonic() - started)
+
+        started = time.monotonic()
+        async with session.delete(f"{control}/{number}"):
+            pass
+        await _code_of(keypad, STANDARD_ROOM_LOCK, line, lambda code: code is None)
         latencies.append(time.monotonic() - started)
     assert max(latencies) <= PUSH_WITHIN, latencies
 
 
-async def _code_of(keypad: TheKeysClient, booking: int, done: Callable[[Any], bool]) -> Any:
-    """The booking's code on Old Town Flat's keypad once `done` says so, within PUSH_WITHIN."""
+async def _code_of(
+    keypad: TheKeysClient, lock: int, booking: int | str, done: Callable[[Any], bool]
+) -> Any:
+    """The booking's code on `lock` once `done` says so, within PUSH_WITHIN."""
     deadline = time.monotonic() + PUSH_WITHIN
     while True:
-        codes = await keypad.list_codes(OLD_TOWN_LOCK)
+        codes = await keypad.list_codes(lock)
         code = next((c for c in codes if c.description.endswith(f":{booking}")), None)
         if done(code) or time.monotonic() > deadline:
             assert done(code), f"not within {PUSH_WITHIN} s: {code}"

@@ -281,7 +281,8 @@ class SmoobuClient:
 
         The shape of the answer is uncertain (M/U): without an id, list the booking's
         placeholders to find it. Raises PlaceholderExistsError (with the existing id) when
-        the booking has that key already.
+        the booking has that key already, ValueError for a key that cannot be read back
+        (empty, padded, in brackets or over MAX_PLACEHOLDER_KEY characters).
         """
         if _placeholder_key(key) != key:
             # A key we could not read back would defeat the duplicate check below.
