@@ -63,12 +63,13 @@ class Demo:
         default_factory=lambda: dict(HOTELRUNNER_UNITS)
     )
 
-    def smoobu_subentry(self, *, secret: bool = True) -> ConfigSubentryData:
-        """The Smoobu source as the flow stores it."""
+    def smoobu_subentry(self, *, secret: bool = True, **extra: Any) -> ConfigSubentryData:
+        """The Smoobu source as the flow stores it (with `extra` data)."""
         data: dict[str, Any] = {
             CONF_API_KEY: self.smoobu.api_key,
             CONF_SMOOBU_URL: f"{self.base_url}/smoobu",
             CONF_UNITS: unit_map(self.smoobu_units),
+            **extra,
         }
         if secret:
             data[CONF_API_SECRET] = self.smoobu.api_secret
@@ -102,11 +103,12 @@ class Demo:
         hotelrunner: bool = True,
         secret: bool = True,
         hotelrunner_data: dict[str, Any] | None = None,
+        smoobu_data: dict[str, Any] | None = None,
     ) -> MockConfigEntry:
         """A config entry for the demo account with its sources."""
         subentries = []
         if smoobu:
-            subentries.append(self.smoobu_subentry(secret=secret))
+            subentries.append(self.smoobu_subentry(secret=secret, **(smoobu_data or {})))
         if hotelrunner:
             subentries.append(self.hotelrunner_subentry(**(hotelrunner_data or {})))
         return MockConfigEntry(

@@ -20,6 +20,7 @@ from .engine.apply import Journal
 from .engine.ownership import short_id
 from .entity import account_id, local_texts, register_devices, remove_vanished_locks
 from .models import SOURCE_OF_SUBENTRY
+from .placeholders import placeholder_writers
 from .repairs import Issues
 from .services import async_setup_services
 from .storage import StateStore, journal_store
@@ -93,6 +94,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -
     entry.async_on_unload(
         coordinator.async_add_listener(lambda: remove_vanished_locks(hass, coordinator))
     )
+    for writer in placeholder_writers(hass, entry, coordinator):
+        entry.async_on_unload(coordinator.async_add_listener(writer.schedule))
+        writer.schedule()
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     coordinator.models, coordinator.labels = await local_texts(hass)
     register_devices(hass, coordinator)

@@ -12,11 +12,15 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .engine.bookings import Booking, BookingKey, from_dict, to_dict
+from .engine.messages import Written
 from .engine.window import Override, in_range
 
 VERSION = 1
 #: Seconds to gather changes (a budget changes on every HotelRunner request) into one write.
 SAVE_DELAY = 10
+#: Bookings whose messages are remembered, and code versions per booking.
+MAX_TOLD = 5000
+MAX_VERSIONS = 20
 
 
 def journal_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -44,6 +48,10 @@ class StateStore:
             "budgets": {},
             "bookings": {},
             "released": {},
+            # Smoobu placeholders written, per source: booking id -> key -> [id, digest].
+            "placeholders": {},
+            # Guest messages sent: booking key -> digests of the code versions told.
+            "messages": {},
         }
         #: Changes with every override set, so that views built on them know to rebuild.
         self.overrides_revision = 0
@@ -123,10 +131,47 @@ class StateStore:
             self._data["bookings"][subentry_id] = saved
             self.schedule_save()
 
+    def placeholders(self, subentry_id: str) -> dict[int, dict[str, Written]]:
+        """The Smoobu placeholders a source wrote (digests of their values, not the PINs)."""
+        found: dict[int, dict[str, Written]] = {}
+        saved = self._data["placeholders"].get(subentry_id)
+        for booking_id, keys in (saved if isinstance(saved, dict) else {}).items():
+            if not str(booking_id).isdigit() or not isinstance(keys, dict):
+                continue
+            found[int(booking_id)] = {
+                str(key): Written(item[0] if isinstance(item[0], int) else None, str(item[1]))
+                for key, item in keys.items()
+                if isinstance(item, list) and len(item) == 2
+            }
+        return found
+
+    def set_placeholders(self, subentry_id: str, written: dict[int, dict[str, Written]]) -> None:
+        """Keep what a source wrote."""
+        saved = {
+            str(booking_id): {key: [item.placeholder_id, item.digest] for key, item in keys.items()}
+            for booking_id, keys in written.items()
+            if keys
+        }
+        if self._data["placeholders"].get(subentry_id) != saved:
+            self._data["placeholders"][subentry_id] = saved
+            self.schedule_save()
+
+    def message_sent(self, key: BookingKey, version: str) -> bool:
+        """True when this code version of the booking was told to its guest already."""
+        return version in self._data["messages"].get(str(key), [])
+
+    def note_message(self, key: BookingKey, version: str) -> None:
+        """Remember a message sent (kept until the booking's stay is forgotten)."""
+        sent = self._data["messages"]
+        sent[str(key)] = [*sent.pop(str(key), [])[-(MAX_VERSIONS - 1) :], version]
+        while len(sent) > MAX_TOLD:  # the oldest stays are long over
+            del sent[next(iter(sent))]
+        self.schedule_save()
+
     def forget(self, subentry_ids: set[str]) -> None:
         """Drop what belongs to sources that no longer exist."""
         gone = False
-        for part in ("budgets", "bookings"):
+        for part in ("budgets", "bookings", "placeholders"):
             for subentry_id in set(self._data[part]) - subentry_ids:
                 del self._data[part][subentry_id]
                 gone = True

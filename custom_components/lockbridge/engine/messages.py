@@ -20,8 +20,8 @@ def fingerprint(*parts: str) -> str:
 
 
 def window_text(start: datetime, end: datetime) -> str:
-    """A code's validity as guests read it, in the lock's time: "2026-12-12 15:00 – 2026-12-15 12:00"."""
-    return f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M}"
+    """A code's validity as guests read it, in the lock's time: "2026-12-12 15:00 → ..."."""
+    return f"{start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M}"
 
 
 @dataclass(frozen=True, slots=True)
