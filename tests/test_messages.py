@@ -8,6 +8,7 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 import pytest
 
@@ -138,3 +139,104 @@ async def test_off_by_default(hass: HomeAssistant, demo: Demo) -> None:
     await hass.async_block_till_done(wait_background_tasks=True)
     assert demo.smoobu.count(PLACEHOLDERS) == 0
     assert demo.smoobu.placeholders == {}
+
+
+async def send(hass: HomeAssistant, **data: Any) -> Any:
+    return await hass.services.async_call(
+        DOMAIN, "send_guest_message", data, blocking=True, return_response=True
+    )
+
+
+async def test_a_guest_gets_their_code_once_per_code_version(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    await set_up(hass, demo.entry(hotelrunner=False))
+    booking, code = next(iter(smoobu_codes(demo).items()))
+    template = {
+        "booking": f"smoobu:{booking}",
+        "subject": "{unit}",
+        "message": "Hello {guest}, your code is {pin}, {window}.",
+        "translations": {"SV": "Hej {guest}, din kod är {pin}, {window}.", "de": "x"},
+    }
+
+    answer = await send(hass, **template)
+    assert answer == {"booking_id": f"smoobu:{booking}", "language": "sv", "sent": True}
+    [message] = demo.smoobu.messages[booking]
+    assert message["subject"] == "Seaside Loft"
+    assert message["message"].startswith(f"Hej Lars Johansson, din kod är {code.code}, ")
+
+    # The same code again: refused, and nothing sent.
+    with pytest.raises(ServiceValidationError) as refused:
+        await send(hass, **template)
+    assert refused.value.translation_key == "message_already_sent"
+    assert len(demo.smoobu.messages[booking]) == 1
+
+    # A new PIN is a new code version: its message goes out.
+    await hass.services.async_call(
+        DOMAIN,
+        "regenerate_code",
+        {"booking": f"smoobu:{booking}"},
+        blocking=True,
+        return_response=True,
+    )
+    await send(hass, **template)
+    assert len(demo.smoobu.messages[booking]) == 2
+
+
+async def test_a_message_whose_answer_is_lost_is_never_sent_twice(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    await set_up(hass, demo.entry(hotelrunner=False))
+    booking = next(iter(smoobu_codes(demo)))
+    call = {"booking": f"smoobu:{booking}", "message": "Your code: {pin}"}
+
+    demo.smoobu.fail_writes, demo.smoobu.fail_writes_after_effect = 1, True
+    with pytest.raises(HomeAssistantError) as lost:
+        await send(hass, **call)
+    assert lost.value.translation_key == "message_maybe_sent"
+    with pytest.raises(ServiceValidationError):
+        await send(hass, **call)
+    assert len(demo.smoobu.messages[booking]) == 1  # it had gone out, once
+
+
+async def test_a_refused_message_can_be_sent_again(hass: HomeAssistant, demo: Demo) -> None:
+    await set_up(hass, demo.entry(hotelrunner=False))
+    booking = next(iter(smoobu_codes(demo)))
+    call = {"booking": f"smoobu:{booking}", "message": "Your code: {pin}"}
+    demo.smoobu.faults.rate_limit_next = 1  # 429: nothing sent
+    with pytest.raises(HomeAssistantError) as refused:
+        await send(hass, **call)
+    assert refused.value.translation_key == "cloud_error"
+    await send(hass, **call)
+    assert len(demo.smoobu.messages[booking]) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"message": "Your code: {pin.real}"}, "bad_template"),
+        ({"message": "Your code: {0}"}, "bad_template"),
+        ({"message": "Your code: {pin"}, "bad_template"),
+        ({"message": "{pin}", "subject": "{secret}"}, "bad_template"),
+        ({"message": "{pin}", "booking": "hotelrunner:R1/HR:1"}, "unknown_booking"),
+    ],
+)
+async def test_bad_messages_are_refused_clearly(
+    hass: HomeAssistant, demo: Demo, data: dict[str, str], error: str
+) -> None:
+    await set_up(hass, demo.entry(hotelrunner=False))
+    booking = next(iter(smoobu_codes(demo)))
+    with pytest.raises(ServiceValidationError) as refused:
+        await send(hass, **({"booking": f"smoobu:{booking}"} | data))
+    assert refused.value.translation_key == error
+    assert demo.smoobu.messages == {}
+
+
+async def test_hotelrunner_guests_get_no_message_through_lockbridge(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    await set_up(hass, demo.entry(smoobu=False))
+    [number] = [n for n, r in demo.hotelrunner.reservations.items() if r["guest"] == "Ayşe Yılmaz"]
+    with pytest.raises(ServiceValidationError) as refused:
+        await send(hass, booking=f"hotelrunner:{number}/HR:1", message="{pin}")
+    assert refused.value.translation_key == "messages_need_smoobu"

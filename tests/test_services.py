@@ -366,6 +366,7 @@ async def test_the_pin_field_states_the_policy_bounds(hass: HomeAssistant, demo:
         ("set_stay_override", {"booking": "smoobu:58123401", "clear": True}),
         ("sync", {}),
         ("get_stays", {}),
+        ("send_guest_message", {"booking": "smoobu:58123401", "message": "{pin}"}),
     ],
 )
 async def test_door_code_actions_are_for_admins_only(

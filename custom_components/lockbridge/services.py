@@ -1,4 +1,4 @@
-"""Actions: codes by hand, a new PIN, an early check-in or late check-out, a sync now."""
+"""Actions: codes by hand, a new PIN, early check-in, late check-out, sync, guest message."""
 
 from __future__ import annotations
 
@@ -16,7 +16,16 @@ from homeassistant.helpers.service import async_register_admin_service
 from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonValueType
 
-from .api import AccessCode, ApiError, CodeFields, Lock
+from .api import (
+    AccessCode,
+    ApiError,
+    AuthenticationError,
+    CodeFields,
+    Lock,
+    NotFoundError,
+    RateLimitedError,
+    RequestRejectedError,
+)
 from .const import (
     CONF_HORIZON,
     CONF_PIN_LENGTH,
@@ -28,11 +37,13 @@ from .const import (
     SERVICE_GET_STAYS,
     SERVICE_REGENERATE_CODE,
     SERVICE_REMOVE_CODE,
+    SERVICE_SEND_GUEST_MESSAGE,
     SERVICE_SET_STAY_OVERRIDE,
     SERVICE_SYNC,
 )
-from .coordinator import SyncCoordinator
-from .engine.bookings import BookingKey
+from .coordinator import SmoobuCoordinator, SyncCoordinator
+from .engine.bookings import SMOOBU, BookingKey
+from .engine.messages import MAX_TEMPLATE, TemplateError, fingerprint, render, window_text
 from .engine.occupancy import UnitStay, current_stay, next_stay
 from .engine.ownership import MANUAL, legacy_booking, owned_key, tag, truncate
 from .engine.pins import MAX_LENGTH, MIN_LENGTH, PinSpaceExhaustedError, is_weak, random_pin
@@ -125,6 +136,24 @@ SYNC_SCHEMA = vol.Schema(
     {
         vol.Optional(ATTR_ENTRY): cv.string,
         vol.Optional(ATTR_DRY_RUN, default=False): cv.boolean,
+    }
+)
+
+
+ATTR_MESSAGE = "message"
+ATTR_SUBJECT = "subject"
+ATTR_TRANSLATIONS = "translations"
+_TEMPLATE = vol.All(cv.string, vol.Length(min=1, max=MAX_TEMPLATE))
+SEND_MESSAGE_SCHEMA = vol.Schema(
+    {
+        **_STAY_FIELDS,
+        vol.Required(ATTR_MESSAGE): _TEMPLATE,
+        vol.Optional(ATTR_SUBJECT, default=""): vol.All(cv.string, vol.Length(max=200)),
+        # Language ("fr", "de-ch") -> the message in it; at most a few dozen.
+        vol.Optional(ATTR_TRANSLATIONS, default=dict): vol.All(
+            {vol.All(cv.string, vol.Length(min=2, max=10), vol.Lower): _TEMPLATE},
+            vol.Length(max=40),
+        ),
     }
 )
 
@@ -539,6 +568,80 @@ async def _get_stays(call: ServiceCall) -> ServiceResponse:
     return {"stays": cast("list[JsonValueType]", found)}
 
 
+def _smoobu_source(entry: LockBridgeConfigEntry, key: BookingKey) -> SmoobuCoordinator:
+    """The Smoobu source that knows this booking (messages go through Smoobu only)."""
+    if key.source == SMOOBU:
+        for source in entry.runtime_data.coordinator.sources.values():
+            if (
+                isinstance(source, SmoobuCoordinator)
+                and source.data is not None
+                and any(booking.key == key for booking in source.data.bookings)
+            ):
+                return source
+    raise _invalid("messages_need_smoobu", booking=str(key))
+
+
+async def _send_guest_message(call: ServiceCall) -> ServiceResponse:
+    """The guest's PIN and window in a message, through Smoobu, once per code version.
+
+    Remembered before it is sent: a message whose answer is lost (it may have gone out)
+    is not sent again; one Smoobu refused can be sent again.
+    """
+    entry, key = _stay_target(call.hass, call.data)
+    source = _smoobu_source(entry, key)
+    coordinator = entry.runtime_data.coordinator
+    found = next(
+        (
+            (unit, stay)
+            for unit in source.units
+            if unit.keypad is not None
+            for stay in coordinator.unit_view(unit).stays
+            if stay.booking.key == key
+        ),
+        None,
+    )
+    code = coordinator.code_for(key)
+    if found is None or code is None:
+        raise _invalid("no_code_for_booking", booking=str(key))
+    unit, stay = found
+    values = {
+        "guest": stay.booking.guest_name,
+        "unit": unit.name,
+        "pin": code.pin,
+        "window": window_text(stay.start, stay.end),
+        "check_in": f"{stay.check_in:%Y-%m-%d %H:%M}",
+        "check_out": f"{stay.check_out:%Y-%m-%d %H:%M}",
+    }
+    translations: dict[str, str] = call.data[ATTR_TRANSLATIONS]
+    language = (stay.booking.language or "").lower()
+    chosen = next(
+        (lang for lang in (language, language.partition("-")[0]) if lang in translations), None
+    )
+    try:
+        text = render(translations[chosen] if chosen else call.data[ATTR_MESSAGE], values)
+        subject = render(call.data[ATTR_SUBJECT] or "{unit}", values)
+    except TemplateError as err:
+        raise _invalid("bad_template", field=str(err)) from err
+    version = fingerprint(str(key), code.pin, stay.start.isoformat(), stay.end.isoformat())
+    state = entry.runtime_data.state
+    async with coordinator.mutating:  # two calls at once: one message
+        if state.message_sent(key, version):
+            raise _invalid("message_already_sent", booking=str(key))
+        state.note_message(key, version)
+        try:
+            await source.client.send_message_to_guest(int(key.booking_id), subject, text)
+        except (AuthenticationError, NotFoundError, RateLimitedError, RequestRejectedError) as err:
+            state.forget_message(key, version)  # refused: surely not sent
+            raise _cloud_error(err) from err
+        except ApiError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="message_maybe_sent",
+                translation_placeholders={"booking": str(key), "error": str(err)},
+            ) from err
+    return {"booking_id": str(key), "language": chosen, "sent": True}
+
+
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions, for administrators only.
 
@@ -574,4 +677,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
     async_register_admin_service(
         hass, DOMAIN, SERVICE_GET_STAYS, _get_stays, GET_STAYS_SCHEMA, SupportsResponse.ONLY
+    )
+    async_register_admin_service(
+        hass,
+        DOMAIN,
+        SERVICE_SEND_GUEST_MESSAGE,
+        _send_guest_message,
+        SEND_MESSAGE_SCHEMA,
+        SupportsResponse.OPTIONAL,
     )

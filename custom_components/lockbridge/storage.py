@@ -168,6 +168,13 @@ class StateStore:
             del sent[next(iter(sent))]
         self.schedule_save()
 
+    def forget_message(self, key: BookingKey, version: str) -> None:
+        """A message that was refused: it may be sent again."""
+        told = self._data["messages"].get(str(key), [])
+        if version in told:
+            told.remove(version)
+            self.schedule_save()
+
     def forget(self, subentry_ids: set[str]) -> None:
         """Drop what belongs to sources that no longer exist."""
         gone = False
