@@ -567,3 +567,67 @@ async def test_a_keypad_change_asks_nothing_when_no_guest_uses_it(
     result = await past_push(hass, result)
 
     assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "reconfigure_successful")
+
+
+async def test_the_push_step_sets_the_pin_placeholders_and_checks_their_keys(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    """Reconfiguring turns the PIN placeholders on, under keys the host picks."""
+    entry = await set_up(hass, demo.entry(hotelrunner=False))
+    subentry_id = next(iter(entry.subentries))
+    result = await remap_smoobu(
+        hass, entry, demo, "3701/Kp7Lm2Qa", "3702/Kg4Rt8Ws", "3703/Kt9Bn3Xe"
+    )
+    assert result["step_id"] == "push"
+    assert defaults(result) == {
+        "placeholders": False,
+        "pin_placeholder": "lockbridge_pin",
+        "access_placeholder": "lockbridge_access",
+    }
+    flow_id = result["flow_id"]
+    for answer, errors in (
+        ({"pin_placeholder": "[door pin]"}, {"pin_placeholder": "invalid_placeholder_key"}),
+        ({"access_placeholder": "9lives"}, {"access_placeholder": "invalid_placeholder_key"}),
+        ({"access_placeholder": "lockbridge_pin"}, {"access_placeholder": "same_placeholder_key"}),
+    ):
+        result = await configure(hass, flow_id, {"placeholders": True, **answer})
+        assert result["errors"] == errors
+    strings = await async_get_translations(hass, "en", "config_subentries", {DOMAIN})
+    prefix = f"component.{DOMAIN}.config_subentries.smoobu.error"
+    assert strings[f"{prefix}.same_placeholder_key"] == "The two placeholders need different keys."
+    result = await configure(hass, flow_id, {"placeholders": True, "pin_placeholder": "doorPin"})
+    assert result["reason"] == "reconfigure_successful"
+    data = entry.subentries[subentry_id].data
+    assert (data["placeholders"], data["pin_placeholder"]) == (True, "doorPin")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    booking = next(
+        int(k.booking_id) for c in demo.thekeys.codes() if (k := parse_tag(c.description))
+    )
+    assert set(demo.smoobu.placeholders_of(booking)) == {"doorPin", "lockbridge_access"}
+
+
+async def test_with_home_assistant_cloud_the_address_is_a_cloudhook(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    entry = await set_up(hass, demo.entry(smoobu=False, hotelrunner=False))
+    hass.config.components.add("cloud")
+    cloudhook = "https://hooks.nabu.casa/AbCdEf"
+    with (
+        patch("homeassistant.components.cloud.async_active_subscription", return_value=True),
+        patch(
+            "homeassistant.components.cloud.async_create_cloudhook", return_value=cloudhook
+        ) as create,
+    ):
+        result = await start(hass, entry.entry_id, "hotelrunner")
+        result = await configure(hass, result["flow_id"], hotelrunner_input(demo))
+        result = await configure(hass, result["flow_id"], unit("3704/Kh2Vc6Pz"))
+        result = await configure(hass, result["flow_id"], unit("3705/Kd5Jy1Mf"))
+        assert result["description_placeholders"]["webhook_url"] == cloudhook
+        result = await past_push(hass, result, {"delivery_queue": True})
+    assert result["data"]["cloudhook_url"] == cloudhook
+    assert result["data"]["delivery_queue"] is True
+    create.assert_called_once_with(hass, result["data"]["webhook_id"])
+
+    with patch("homeassistant.components.cloud.async_delete_cloudhook") as delete:
+        await hass.config_entries.async_remove(entry.entry_id)
+    delete.assert_called_once_with(hass, result["data"]["webhook_id"])
