@@ -5,10 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import async_mock_service
+from pytest_homeassistant_custom_component.common import (
+    async_fire_time_changed,
+    async_mock_service,
+)
 import yaml
 
 from custom_components.lockbridge.engine.ownership import parse_tag
@@ -21,12 +25,55 @@ def custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load LockBridge from custom_components."""
 
 
-def readme_automation() -> dict[str, Any]:
+def readme_automation(after: str = "Example: send the guest's PIN") -> dict[str, Any]:
+    """The first YAML block of the README after `after`."""
     text = (REPO / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"Example: send the guest's PIN.*?```yaml\n(.*?)```", text, re.S)
+    block = re.search(re.escape(after) + r".*?```yaml\n(.*?)```", text, re.S)
     assert block is not None
     loaded: dict[str, Any] = yaml.safe_load(block.group(1))
     return loaded
+
+
+async def test_the_readme_smoobu_message_goes_out_once_in_the_guests_language(
+    hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
+) -> None:
+    await set_up(hass, demo.entry(hotelrunner=False))
+    assert await async_setup_component(
+        hass, "automation", readme_automation("For example, the day before arrival")
+    )
+    for day in (24, 25):  # two mornings before Old Town Flat's next guest: told once
+        freezer.move_to(f"2026-11-{day}T10:00:01+01:00")
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    await hass.services.async_call("automation", "turn_off", {"entity_id": "all"}, blocking=True)
+
+    [(booking, [message])] = demo.smoobu.messages.items()
+    guest = demo.smoobu.bookings[booking]
+    assert guest["language"] == "fr"
+    code = next(c for c in demo.thekeys.codes() if c.description.endswith(f":{booking}"))
+    assert message["subject"] == "Your door code for Old Town Flat"
+    assert message["message"].startswith(
+        f"Bonjour {guest['guest-name']}, votre code pour Old Town Flat est {code.code}. "
+    )
+
+
+async def test_the_readme_hotelrunner_automation_mails_the_pin(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    sent = async_mock_service(hass, "notify", "send_message")
+    assert await async_setup_component(
+        hass, "automation", readme_automation("HotelRunner has no messaging API")
+    )
+    await set_up(hass, demo.entry(smoobu=False))
+
+    pins = [
+        code.code
+        for code in demo.thekeys.codes()
+        if (key := parse_tag(code.description)) and key.source == "hotelrunner"
+    ]
+    assert len(sent) == len(pins) == 4
+    assert all(call.data["entity_id"] == ["notify.hotel_mail"] for call in sent)
+    assert all(any(pin in call.data["message"] for pin in pins) for call in sent)
 
 
 async def test_the_readme_automation_sends_each_guest_their_pin(

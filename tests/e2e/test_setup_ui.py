@@ -99,8 +99,9 @@ async def test_a_host_sets_lockbridge_up_in_the_browser(
                 if position == 0:
                     await shot(page, "4-unit")
                 await submit(page)
-            # 5. Where Smoobu should push its changes: the source's own webhook address.
-            await page.get_by_text("Smoobu can tell LockBridge at once").wait_for()
+            # 5. Where Smoobu should push its changes (the source's own webhook address), and
+            # whether the PIN goes in Smoobu's messages (off unless the host turns it on).
+            await page.get_by_text("Smoobu and LockBridge tell each other").wait_for()
             await shot(page, "5-push")
             await submit(page)
             await page.get_by_role("button", name="Finish").click()
