@@ -57,6 +57,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
     flush_store,
 )
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.lockbridge.const import CONF_THEKEYS_URL, DOMAIN
 from tests import bench
@@ -113,6 +114,9 @@ SMOOBU_CUT = 0.75
 HR_PER_DAY = 250
 HR_LEFT = 50
 LATENCY_SLACK = timedelta(seconds=15)
+#: A pushed change must reach its keypad within this many seconds; the clock's step meanwhile.
+PUSH_LIMIT = 10.0
+PUSH_STEP = timedelta(seconds=0.5)
 
 
 def _sizes() -> list[tuple[int, int]]:
@@ -801,6 +805,10 @@ class DayResult:
     rejected: int = 0
     stalls: int = 0
     latencies: list[tuple[float, float | None]] = field(default_factory=list)
+    #: Wall seconds from a pushed change to its code (None: it never came).
+    pushed: list[float | None] = field(default_factory=list)
+    #: Requests to the source while the pushes were applied.
+    pushed_requests: int = 0
 
 
 SIZES: dict[tuple[int, int], SizeResult] = {}
@@ -1028,7 +1036,10 @@ async def _scenarios(hass: HomeAssistant, meters: Meters, result: SizeResult) ->
 
 
 async def test_smoobu_day_and_latency(
-    hass: HomeAssistant, hass_storage: dict[str, Any], freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
     freezer.move_to(bench.NOW)
     await hass.config.async_set_time_zone("Europe/Paris")
@@ -1060,6 +1071,24 @@ async def test_smoobu_day_and_latency(
         for offset, booking_id in zip(offsets, picks, strict=True):
             waited = await _change_to_code(hass, freezer, settle, server, world, booking_id, offset)
             day.latencies.append((offset.total_seconds(), waited))
+        # The same change, pushed: Smoobu's call asks the source to read its changes.
+        client = await hass_client_no_auth()
+        hook = f"/api/webhook/{smoobu.subentry.data['webhook_id']}"
+        for booking_id in ids[1:4]:
+            keypad = world.keypads[world.stays[booking_id].apartment]
+            move(world, [booking_id])
+            stay = world.stays[booking_id]
+            server.smoobu.move_booking(booking_id, arrival=stay.arrival, departure=stay.departure)
+            call = {"action": "updateReservation", "user": server.smoobu.user_id}
+            day.pushed.append(
+                await _pushed_to_code(
+                    hass,
+                    freezer,
+                    settle,
+                    _code_starts(server, keypad.lock_id, f":{booking_id}", stay.arrival),
+                    client.post(hook, json={**call, "data": {"id": booking_id}}),
+                )
+            )
         day.stalls = settle.stalls
         await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done()
@@ -1106,8 +1135,37 @@ async def _change_to_code(
     return None
 
 
+async def _pushed_to_code(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    settle: Settler,
+    found: Callable[[], bool],
+    call: Awaitable[Any],
+) -> float | None:
+    """Simulated seconds from a push (the webhook call) until `found` says the code is right."""
+    changed = dt_util.utcnow()
+    answer = await call
+    assert answer.status == 200
+    await settle()
+    while not found():
+        if (dt_util.utcnow() - changed).total_seconds() >= PUSH_LIMIT:
+            return None
+        await advance(hass, freezer, settle, PUSH_STEP)
+    return (dt_util.utcnow() - changed).total_seconds()
+
+
+def _code_starts(server: SimServer, lock_id: int, tag_end: str, start: date) -> Callable[[], bool]:
+    """Whether the code tagged `...tag_end` on the lock starts on `start`."""
+    return lambda: any(
+        c.description.endswith(tag_end) and c.start == start for c in server.thekeys.codes(lock_id)
+    )
+
+
 async def test_hotelrunner_day(
-    hass: HomeAssistant, hass_storage: dict[str, Any], freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
     freezer.move_to(bench.NOW)
     await hass.config.async_set_time_zone("Europe/Paris")
@@ -1133,6 +1191,30 @@ async def test_hotelrunner_day(
             rejected=server.hotelrunner.quota_rejections,
             stalls=settle.stalls,
         )
+        # Pushed reservations, moved a day: applied as they come, without a request.
+        client = await hass_client_no_auth()
+        hook = f"/api/webhook/{source.subentry.data['webhook_id']}"
+        query = {"token": server.hotelrunner.token, "hr_id": server.hotelrunner.hr_id}
+        requests = len(server.hotelrunner.requests)
+        hotel = server.hotelrunner
+        for number in sorted(hotel.reservations)[:3]:
+            [line] = hotel.reservations[number]["rooms"]
+            arrival = date.fromisoformat(line["checkin_date"]) + timedelta(days=1)
+            checkout = date.fromisoformat(line["checkout_date"]) + timedelta(days=1)
+            freezer.tick(timedelta(seconds=1))  # a later updated_at
+            hotel.modify_reservation(number, stays=[(line["inv_code"], arrival, checkout)])
+            data = json_helper.json_dumps({"reservations": [hotel.reservations[number]]})
+            lock_id = int(str(units[line["inv_code"]][1]).partition("/")[0])
+            DAYS["hotelrunner"].pushed.append(
+                await _pushed_to_code(
+                    hass,
+                    freezer,
+                    settle,
+                    _code_starts(server, lock_id, f":{number}/{line['inv_code']}", arrival),
+                    client.post(hook, params=query, data={"data": data}),
+                )
+            )
+        DAYS["hotelrunner"].pushed_requests = len(server.hotelrunner.requests) - requests
         await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done()
     finally:
@@ -1316,6 +1398,7 @@ def day_lines(checks: list[Check]) -> list[str]:
         else:
             lines.append(f"- Change-to-code latency: {lost} change(s) never reached the keypad")
             checks.append(Check("change-to-code latency: a change never reached the keypad", False))
+        lines.append(_push_line("Smoobu", smoobu, checks))
         if smoobu.stalls:
             lines.append(f"- (Smoobu run: {smoobu.stalls} step(s) left a task asleep on the clock)")
     hotelrunner = DAYS.get("hotelrunner")
@@ -1339,11 +1422,37 @@ def day_lines(checks: list[Check]) -> list[str]:
             )
         )
         checks.append(Check(f"HotelRunner {left} left (>= {HR_LEFT})", left >= HR_LEFT))
+        lines.append(_push_line("HotelRunner", hotelrunner, checks))
         if hotelrunner.stalls:
             lines.append(
                 f"- (HotelRunner run: {hotelrunner.stalls} step(s) left a task asleep on the clock)"
             )
     return lines
+
+
+def _push_line(name: str, day: DayResult, checks: list[Check]) -> str:
+    """The change-to-code latency by push, against polling's."""
+    got = [w for w in day.pushed if w is not None]
+    if not day.pushed or len(got) < len(day.pushed):
+        checks.append(Check(f"{name} push: a change never reached the keypad", False))
+        return f"- Change-to-code latency by push ({name}): a change never reached the keypad"
+    worst = max(got)
+    checks.append(
+        Check(f"{name} push worst {worst:.2f} s <= {PUSH_LIMIT:g} s", worst <= PUSH_LIMIT)
+    )
+    poll = day.interval.total_seconds() if day.interval else 0.0
+    extra = (
+        f"; {day.pushed_requests} requests to HotelRunner meanwhile"
+        if name == "HotelRunner"
+        else ""
+    )
+    return (
+        f"- Change-to-code latency by push ({name}, from the webhook call to the code on the "
+        f"keypad, {PUSH_STEP.total_seconds():g} s steps): worst {worst:g} s, "
+        f"mean {sum(got) / len(got):.1f} s over {len(got)} "
+        f"changes (<= {PUSH_LIMIT:g} s wanted), against up to {poll / 60:g} min by polling"
+        f"{extra}"
+    )
 
 
 def report() -> tuple[str, list[Check]]:

@@ -52,6 +52,8 @@ async def async_get_config_entry_diagnostics(
             else None,
             "bookings": len(source.data.bookings) if source.data else None,
             "pushes": source.pushes.as_dict(),
+            # HotelRunner: reading its delivery queue (off when HotelRunner refused it).
+            "delivery_queue": getattr(source, "queue", None),
             "rejected": [
                 {"booking_id": str(item.key), "reason": str(item.reason)}
                 for item in (source.data.rejected if source.data else ())
