@@ -120,7 +120,7 @@ def hacs_unknown_key(repo: Path) -> None:
 
 def undeclared_dependency(repo: Path) -> None:
     path = repo / INTEGRATION / "repairs.py"
-    path.write_text(path.read_text("utf-8") + "\nimport homeassistant.components.cloud\n")
+    path.write_text(path.read_text("utf-8") + "\nimport homeassistant.components.mqtt\n")
 
 
 def no_config_schema(repo: Path) -> None:
@@ -145,7 +145,7 @@ def no_config_schema(repo: Path) -> None:
         (logo_same_as_icon, "brand/logo.png is the same file as brand/icon.png"),
         (minimum_not_tested, "hacs.json: homeassistant '2025.1.0' is not the version"),
         (hacs_unknown_key, "hacs.json: key 'iot_class' not allowed"),
-        (undeclared_dependency, "repairs.py: imports cloud without listing it"),
+        (undeclared_dependency, "repairs.py: imports mqtt without listing it"),
         (no_config_schema, "__init__.py: a setup function needs a CONFIG_SCHEMA"),
     ],
 )
