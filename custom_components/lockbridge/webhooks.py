@@ -31,7 +31,7 @@ from urllib.parse import parse_qs
 
 from aiohttp import web
 from aiohttp.hdrs import METH_POST
-from homeassistant.components import cloud, webhook
+from homeassistant.components import webhook
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.util import dt as dt_util
@@ -82,7 +82,12 @@ def webhook_url(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
 
 async def cloudhook_url(hass: HomeAssistant, webhook_id: str) -> str | None:
     """A Home Assistant Cloud address for the webhook, when the home has Cloud."""
-    if "cloud" not in hass.config.components or not cloud.async_active_subscription(hass):
+    if "cloud" not in hass.config.components:
+        return None
+    # Imported only once Cloud is loaded: it brings Alexa, Google Assistant and the camera.
+    from homeassistant.components import cloud  # noqa: PLC0415
+
+    if not cloud.async_active_subscription(hass):
         return None
     try:
         return await cloud.async_create_cloudhook(hass, webhook_id)
@@ -93,6 +98,8 @@ async def cloudhook_url(hass: HomeAssistant, webhook_id: str) -> str | None:
 async def delete_cloudhook(hass: HomeAssistant, data: Mapping[str, Any]) -> None:
     """Give back the Cloud address of a source being removed."""
     if data.get(CONF_CLOUDHOOK_URL) and "cloud" in hass.config.components:
+        from homeassistant.components import cloud  # noqa: PLC0415 - loaded already
+
         try:
             await cloud.async_delete_cloudhook(hass, str(data[CONF_WEBHOOK_ID]))
         except (cloud.CloudNotAvailable, ValueError):
