@@ -118,6 +118,10 @@ def hacs_unknown_key(repo: Path) -> None:
     edit_json(repo / "hacs.json", lambda hacs: hacs.update(iot_class="cloud_polling"))
 
 
+def hacs_key_the_marketplace_ignores(repo: Path) -> None:
+    edit_json(repo / "hacs.json", lambda hacs: hacs.update(render_readme=True))
+
+
 def undeclared_dependency(repo: Path) -> None:
     path = repo / INTEGRATION / "repairs.py"
     path.write_text(path.read_text("utf-8") + "\nimport homeassistant.components.mqtt\n")
@@ -145,6 +149,7 @@ def no_config_schema(repo: Path) -> None:
         (logo_same_as_icon, "brand/logo.png is the same file as brand/icon.png"),
         (minimum_not_tested, "hacs.json: homeassistant '2025.1.0' is not the version"),
         (hacs_unknown_key, "hacs.json: key 'iot_class' not allowed"),
+        (hacs_key_the_marketplace_ignores, "hacs.json: key 'render_readme' is not read by"),
         (undeclared_dependency, "repairs.py: imports mqtt without listing it"),
         (no_config_schema, "__init__.py: a setup function needs a CONFIG_SCHEMA"),
     ],

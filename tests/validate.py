@@ -46,6 +46,8 @@ HACS_KEYS: dict[str, type] = {
     "zip_release": bool, "filename": str, "hacs": str, "homeassistant": str,
     "persistent_directory": str, "country": object,
 }  # fmt: skip
+# Home Assistant 2026.11's built-in HACS, the Marketplace, reads hacs.json but not these.
+MARKETPLACE_IGNORES = {"render_readme"}
 # Home Assistant's brands integration (ALLOWED_IMAGES) and the brands repository's rules.
 BRAND_FILES = {
     f"{dark}{kind}{hidpi}.png"
@@ -384,6 +386,8 @@ def check_hacs(repo: Path) -> list[str]:
     for key, value in hacs.items():
         if key not in HACS_KEYS:
             problems.append(f"hacs.json: key {key!r} not allowed")
+        elif key in MARKETPLACE_IGNORES:
+            problems.append(f"hacs.json: key {key!r} is not read by the Marketplace")
         elif not isinstance(value, HACS_KEYS[key]):
             problems.append(f"hacs.json: {key!r} must be a {HACS_KEYS[key].__name__}")
     if "name" not in hacs:
