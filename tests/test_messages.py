@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import copy
 from datetime import date
 import logging
 from typing import Any
@@ -235,3 +238,38 @@ async def test_hotelrunner_guests_get_no_message_through_lockbridge(
     with pytest.raises(ServiceValidationError) as refused:
         await send(hass, booking=f"hotelrunner:{number}/HR:1", message="{pin}")
     assert refused.value.translation_key == "messages_need_smoobu"
+
+
+async def test_a_message_cut_off_by_a_crash_is_not_sent_again_after_the_restart(
+    hass: HomeAssistant, demo: Demo, hass_storage: dict[str, Any]
+) -> None:
+    entry = await set_up(hass, demo.entry(hotelrunner=False))
+    booking = next(iter(smoobu_codes(demo)))
+    call = {"booking": f"smoobu:{booking}", "message": "Your code: {pin}"}
+    # Smoobu holds the message: Home Assistant dies while it is on its way.
+    gate = demo.smoobu.faults.gate = asyncio.Event()
+    demo.smoobu.faults.gate_path = "send-message-to-guest"
+    sending = hass.async_create_task(send(hass, **call))
+    for _ in range(10_000):
+        if demo.smoobu.count("send-message-to-guest"):
+            break
+        await asyncio.sleep(0)
+    assert demo.smoobu.count("send-message-to-guest") == 1
+    on_disk = copy.deepcopy(hass_storage)  # what a hard stop leaves
+    sending.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sending
+    gate.set()  # the message reaches the guest after all
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    hass_storage.clear()
+    hass_storage.update(on_disk)
+    demo.smoobu.faults.gate = None
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    with pytest.raises(ServiceValidationError) as refused:
+        await send(hass, **call)
+    assert refused.value.translation_key == "message_already_sent"
+    assert len(demo.smoobu.messages.get(booking, [])) <= 1
+    assert demo.smoobu.count("send-message-to-guest") == 1

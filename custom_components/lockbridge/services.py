@@ -628,6 +628,9 @@ async def _send_guest_message(call: ServiceCall) -> ServiceResponse:
         if state.message_sent(key, version):
             raise _invalid("message_already_sent", booking=str(key))
         state.note_message(key, version)
+        # On disk before Smoobu hears of it: after a crash mid-send the message counts as
+        # sent (as a lost answer does), never as one to send again.
+        await state.flush()
         try:
             await source.client.send_message_to_guest(int(key.booking_id), subject, text)
         except (AuthenticationError, NotFoundError, RateLimitedError, RequestRejectedError) as err:
