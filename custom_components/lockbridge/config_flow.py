@@ -257,7 +257,9 @@ class LockBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the account's phone number and password."""
         data, account, errors = await self._account_step(user_input, {})
         if data is not None and account is not None:
-            await self.async_set_unique_id(account.unique_id)
+            # A setup left open (a closed tab) must not block this one until a restart; the
+            # entry made first aborts the other flows of the same account.
+            await self.async_set_unique_id(account.unique_id, raise_on_progress=False)
             self._abort_if_unique_id_configured()
             self._data, self._title, self._locks = data, account.title, len(account.locks)
             return await self.async_step_next()
