@@ -7,12 +7,15 @@ import contextlib
 import copy
 from datetime import date
 import logging
+import re
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.service import async_get_all_descriptions
+from homeassistant.helpers.translation import async_get_translations
 import pytest
 
 from custom_components.lockbridge.const import DOMAIN
@@ -273,3 +276,22 @@ async def test_a_message_cut_off_by_a_crash_is_not_sent_again_after_the_restart(
     assert refused.value.translation_key == "message_already_sent"
     assert len(demo.smoobu.messages.get(booking, [])) <= 1
     assert demo.smoobu.count("send-message-to-guest") == 1
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+async def test_every_brace_in_an_action_form_is_a_placeholder_it_fills(
+    hass: HomeAssistant, demo: Demo, language: str
+) -> None:
+    """The frontend formats the forms' texts (ICU): an unfilled {guest} is an error there."""
+    await set_up(hass, demo.entry(hotelrunner=False))
+    descriptions = (await async_get_all_descriptions(hass))[DOMAIN]
+    texts = await async_get_translations(hass, language, "services", {DOMAIN})
+    unfilled = {
+        (path, name)
+        for path, text in texts.items()
+        if path.startswith(f"component.{DOMAIN}.services.")
+        for name in re.findall(r"{([^{}]*)}", text)
+        if name not in descriptions[path.split(".")[3]].get("description_placeholders", {})
+    }
+    assert unfilled == set()
+    assert descriptions["send_guest_message"]["description_placeholders"]["guest"] == "{guest}"

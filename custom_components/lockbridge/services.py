@@ -43,7 +43,14 @@ from .const import (
 )
 from .coordinator import SmoobuCoordinator, SyncCoordinator
 from .engine.bookings import SMOOBU, BookingKey
-from .engine.messages import MAX_TEMPLATE, TemplateError, fingerprint, render, window_text
+from .engine.messages import (
+    MAX_TEMPLATE,
+    TEMPLATE_FIELDS,
+    TemplateError,
+    fingerprint,
+    render,
+    window_text,
+)
 from .engine.occupancy import UnitStay, current_stay, next_stay
 from .engine.ownership import MANUAL, legacy_booking, owned_key, tag, truncate
 from .engine.pins import MAX_LENGTH, MIN_LENGTH, PinSpaceExhaustedError, is_weak, random_pin
@@ -688,4 +695,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         _send_guest_message,
         SEND_MESSAGE_SCHEMA,
         SupportsResponse.OPTIONAL,
+        # The frontend reads every {name} of the form as a placeholder (ICU); the template
+        # fields are shown as they are typed. Quoting ('{guest}') is refused by hassfest.
+        description_placeholders={field: f"{{{field}}}" for field in TEMPLATE_FIELDS},
     )
