@@ -17,6 +17,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.helpers.translation import async_get_translations
 import pytest
+import voluptuous as vol
 
 from custom_components.lockbridge.const import DOMAIN
 from custom_components.lockbridge.engine.ownership import parse_tag
@@ -295,3 +296,56 @@ async def test_every_brace_in_an_action_form_is_a_placeholder_it_fills(
     }
     assert unfilled == set()
     assert descriptions["send_guest_message"]["description_placeholders"]["guest"] == "{guest}"
+
+
+def booking_of(demo: Demo, guest: str) -> int:
+    """The Smoobu booking of a guest of the demo."""
+    (booking,) = [b for b, code in smoobu_codes(demo).items() if code.name == f"smoobu {guest}"]
+    return booking
+
+
+async def test_the_subject_is_translated_and_dates_are_in_the_texts_language(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    await set_up(hass, demo.entry(hotelrunner=False))
+    amelie, lars = booking_of(demo, "Amélie Laurent"), booking_of(demo, "Lars Johansson")
+    translations = {
+        "fr": {"subject": "Votre code pour {unit}", "message": "Bonjour {guest} : {window}"},
+        "sv": "Hej {guest}, du kom {check_in}",  # the message alone, as before
+    }
+    call = {
+        "subject": "Your code for {unit}",
+        "message": "Hello {guest}: {window}, from {check_in} to {check_out}",
+        "translations": translations,
+    }
+
+    answer = await send(hass, booking=f"smoobu:{amelie}", **call)
+    assert answer["language"] == "fr"
+    [message] = demo.smoobu.messages[amelie]
+    assert message["subject"] == "Votre code pour Old Town Flat"
+    assert message["message"] == "Bonjour Amélie Laurent : sam. 28 nov. 15:00 → mar. 1 déc. 12:00"
+
+    await send(hass, booking=f"smoobu:{lars}", **call)
+    [message] = demo.smoobu.messages[lars]
+    assert message["subject"] == "Your code for Seaside Loft"  # a translation without one
+    assert message["message"] == "Hej Lars Johansson, du kom fre 20 nov. 15:00"
+
+    # No translation for the guest's language: the message as written, dates in the home's.
+    zoe = booking_of(demo, "Zoë Müller")
+    answer = await send(hass, booking=f"smoobu:{zoe}", **call)
+    assert answer["language"] is None
+    [message] = demo.smoobu.messages[zoe]
+    assert message["message"] == (
+        "Hello Zoë Müller: Mon 23 Nov 15:00 → Fri 27 Nov 12:00, "
+        "from Mon 23 Nov 15:00 to Fri 27 Nov 12:00"
+    )
+
+
+async def test_a_translation_with_neither_subject_nor_message_is_refused(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    await set_up(hass, demo.entry(hotelrunner=False))
+    booking = next(iter(smoobu_codes(demo)))
+    with pytest.raises(vol.Invalid):
+        await send(hass, booking=f"smoobu:{booking}", message="{pin}", translations={"fr": {}})
+    assert demo.smoobu.messages == {}
