@@ -172,6 +172,28 @@ async def test_same_account_twice_aborts(hass: HomeAssistant, thekeys_url: str) 
     assert result["reason"] == "already_configured"
 
 
+async def test_an_abandoned_setup_does_not_block_a_new_one(
+    hass: HomeAssistant, thekeys_url: str
+) -> None:
+    account = {
+        CONF_USERNAME: TK_USERNAME,
+        CONF_PASSWORD: TK_PASSWORD,
+        **server(CONF_THEKEYS_URL, thekeys_url),
+    }
+    abandoned = await start(hass)
+    result = await hass.config_entries.flow.async_configure(abandoned, account)
+    assert result["type"] is FlowResultType.MENU  # then the tab is closed
+
+    flow_id = await start(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, account)
+    result = await past_the_menu(hass, result)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == "42"
+    # The one left open is gone with it: it cannot make the same account twice.
+    assert [f["flow_id"] for f in hass.config_entries.flow.async_progress_by_handler(DOMAIN)] == []
+
+
 def entry_for(url: str, password: str = TK_PASSWORD, unique_id: str = "42") -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,

@@ -429,3 +429,46 @@ async def test_removing_a_source_removes_its_devices_and_leaves_the_account(
     assert not any(devices.async_get(device_id) for device_id in in_source)
     assert hass.states.get("sensor.hotelrunner_requests_left_today") is None
     assert_account_entities_shown(hass, entry)
+
+
+@pytest.mark.parametrize(("language", "other"), [("fr", "en"), ("en", "fr")])
+async def test_a_home_reads_names_models_and_states_in_its_own_language_only(
+    hass: HomeAssistant, demo: Demo, language: str, other: str
+) -> None:
+    """No English left in a French home, and no French in an English one."""
+    hass.config.language = language
+    entry = await set_up(hass, demo.entry())
+    mine = {
+        **await async_get_translations(hass, language, "entity", {DOMAIN}),
+        **await async_get_translations(hass, language, "device", {DOMAIN}),
+    }
+    theirs = {
+        **await async_get_translations(hass, other, "entity", {DOMAIN}),
+        **await async_get_translations(hass, other, "device", {DOMAIN}),
+    }
+    devices = dr.async_get(hass)
+    prefix = f"component.{DOMAIN}"
+    checked = 0
+    for item in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id):
+        if item.translation_key is None or item.original_name is None:
+            continue
+        key = f"{prefix}.entity.{item.domain}.{item.translation_key}"
+        assert item.original_name == mine[f"{key}.name"], item.entity_id
+        if mine[f"{key}.name"] != theirs[f"{key}.name"]:
+            assert item.original_name != theirs[f"{key}.name"]
+        state = the_state(hass, item.entity_id)
+        # Every state an enum sensor can show has its own text in this language.
+        for option in state.attributes.get("options", []):
+            assert f"{key}.state.{option}" in mine, (item.entity_id, option)
+        device = devices.async_get(item.device_id) if item.device_id else None
+        assert isinstance(device, dr.DeviceEntry)
+        model = device.model
+        if model is not None and not model.startswith("TK "):  # the lock's own, from the cloud
+            assert model in {
+                text for path, text in mine.items() if path.startswith(f"{prefix}.device.")
+            }, model
+            assert model not in {
+                text for path, text in theirs.items() if path.startswith(f"{prefix}.device.")
+            }
+        checked += 1
+    assert checked > 40

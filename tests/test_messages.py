@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import copy
 from datetime import date
 import logging
+import re
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.service import async_get_all_descriptions
+from homeassistant.helpers.translation import async_get_translations
 import pytest
+import voluptuous as vol
 
 from custom_components.lockbridge.const import DOMAIN
 from custom_components.lockbridge.engine.ownership import parse_tag
@@ -235,3 +242,110 @@ async def test_hotelrunner_guests_get_no_message_through_lockbridge(
     with pytest.raises(ServiceValidationError) as refused:
         await send(hass, booking=f"hotelrunner:{number}/HR:1", message="{pin}")
     assert refused.value.translation_key == "messages_need_smoobu"
+
+
+async def test_a_message_cut_off_by_a_crash_is_not_sent_again_after_the_restart(
+    hass: HomeAssistant, demo: Demo, hass_storage: dict[str, Any]
+) -> None:
+    entry = await set_up(hass, demo.entry(hotelrunner=False))
+    booking = next(iter(smoobu_codes(demo)))
+    call = {"booking": f"smoobu:{booking}", "message": "Your code: {pin}"}
+    # Smoobu holds the message: Home Assistant dies while it is on its way.
+    gate = demo.smoobu.faults.gate = asyncio.Event()
+    demo.smoobu.faults.gate_path = "send-message-to-guest"
+    sending = hass.async_create_task(send(hass, **call))
+    for _ in range(10_000):
+        if demo.smoobu.count("send-message-to-guest"):
+            break
+        await asyncio.sleep(0)
+    assert demo.smoobu.count("send-message-to-guest") == 1
+    on_disk = copy.deepcopy(hass_storage)  # what a hard stop leaves
+    sending.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sending
+    gate.set()  # the message reaches the guest after all
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    hass_storage.clear()
+    hass_storage.update(on_disk)
+    demo.smoobu.faults.gate = None
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    with pytest.raises(ServiceValidationError) as refused:
+        await send(hass, **call)
+    assert refused.value.translation_key == "message_already_sent"
+    assert len(demo.smoobu.messages.get(booking, [])) <= 1
+    assert demo.smoobu.count("send-message-to-guest") == 1
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+async def test_every_brace_in_an_action_form_is_a_placeholder_it_fills(
+    hass: HomeAssistant, demo: Demo, language: str
+) -> None:
+    """The frontend formats the forms' texts (ICU): an unfilled {guest} is an error there."""
+    await set_up(hass, demo.entry(hotelrunner=False))
+    descriptions = (await async_get_all_descriptions(hass))[DOMAIN]
+    texts = await async_get_translations(hass, language, "services", {DOMAIN})
+    unfilled = {
+        (path, name)
+        for path, text in texts.items()
+        if path.startswith(f"component.{DOMAIN}.services.")
+        for name in re.findall(r"{([^{}]*)}", text)
+        if name not in descriptions[path.split(".")[3]].get("description_placeholders", {})
+    }
+    assert unfilled == set()
+    assert descriptions["send_guest_message"]["description_placeholders"]["guest"] == "{guest}"
+
+
+def booking_of(demo: Demo, guest: str) -> int:
+    """The Smoobu booking of a guest of the demo."""
+    (booking,) = [b for b, code in smoobu_codes(demo).items() if code.name == f"smoobu {guest}"]
+    return booking
+
+
+async def test_the_subject_is_translated_and_dates_are_in_the_texts_language(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    await set_up(hass, demo.entry(hotelrunner=False))
+    amelie, lars = booking_of(demo, "Amélie Laurent"), booking_of(demo, "Lars Johansson")
+    translations = {
+        "fr": {"subject": "Votre code pour {unit}", "message": "Bonjour {guest} : {window}"},
+        "sv": "Hej {guest}, du kom {check_in}",  # the message alone, as before
+    }
+    call = {
+        "subject": "Your code for {unit}",
+        "message": "Hello {guest}: {window}, from {check_in} to {check_out}",
+        "translations": translations,
+    }
+
+    answer = await send(hass, booking=f"smoobu:{amelie}", **call)
+    assert answer["language"] == "fr"
+    [message] = demo.smoobu.messages[amelie]
+    assert message["subject"] == "Votre code pour Old Town Flat"
+    assert message["message"] == "Bonjour Amélie Laurent : sam. 28 nov. 15:00 → mar. 1 déc. 12:00"
+
+    await send(hass, booking=f"smoobu:{lars}", **call)
+    [message] = demo.smoobu.messages[lars]
+    assert message["subject"] == "Your code for Seaside Loft"  # a translation without one
+    assert message["message"] == "Hej Lars Johansson, du kom fre 20 nov. 15:00"
+
+    # No translation for the guest's language: the message as written, dates in the home's.
+    zoe = booking_of(demo, "Zoë Müller")
+    answer = await send(hass, booking=f"smoobu:{zoe}", **call)
+    assert answer["language"] is None
+    [message] = demo.smoobu.messages[zoe]
+    assert message["message"] == (
+        "Hello Zoë Müller: Mon 23 Nov 15:00 → Fri 27 Nov 12:00, "
+        "from Mon 23 Nov 15:00 to Fri 27 Nov 12:00"
+    )
+
+
+async def test_a_translation_with_neither_subject_nor_message_is_refused(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    await set_up(hass, demo.entry(hotelrunner=False))
+    booking = next(iter(smoobu_codes(demo)))
+    with pytest.raises(vol.Invalid):
+        await send(hass, booking=f"smoobu:{booking}", message="{pin}", translations={"fr": {}})
+    assert demo.smoobu.messages == {}

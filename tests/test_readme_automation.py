@@ -51,9 +51,10 @@ async def test_the_readme_smoobu_message_goes_out_once_in_the_guests_language(
     guest = demo.smoobu.bookings[booking]
     assert guest["language"] == "fr"
     code = next(c for c in demo.thekeys.codes() if c.description.endswith(f":{booking}"))
-    assert message["subject"] == "Your door code for Old Town Flat"
-    assert message["message"].startswith(
+    assert message["subject"] == "Votre code pour Old Town Flat"  # translated like the text
+    assert message["message"] == (
         f"Bonjour {guest['guest-name']}, votre code pour Old Town Flat est {code.code}. "
+        "Il fonctionne sam. 28 nov. 15:00 → mar. 1 déc. 12:00."
     )
 
 

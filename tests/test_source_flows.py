@@ -8,6 +8,7 @@ from unittest.mock import patch
 from homeassistant.config_entries import SOURCE_USER, ConfigSubentryData, FlowType
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
+from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.data_entry_flow import FlowResultType, section
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.selector import SelectOptionDict
@@ -634,3 +635,52 @@ async def test_with_home_assistant_cloud_the_address_is_a_cloudhook(
     with patch("homeassistant.components.cloud.async_delete_cloudhook") as delete:
         await hass.config_entries.async_remove(entry.entry_id)
     delete.assert_called_once_with(hass, result["data"]["webhook_id"])
+
+
+async def test_the_push_step_shows_the_whole_address_or_how_to_get_one(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    entry = await set_up(hass, demo.entry(smoobu=False))
+    result = await start(hass, entry.entry_id, "smoobu")
+    result = await configure(
+        hass,
+        result["flow_id"],
+        {
+            CONF_API_KEY: SMOOBU_KEY,
+            CONF_API_SECRET: SMOOBU_SECRET,
+            **server(CONF_SMOOBU_URL, f"{demo.base_url}/smoobu"),
+        },
+    )
+    for keypad in ("3701/Kp7Lm2Qa", "3702/Kg4Rt8Ws", "3703/Kt9Bn3Xe"):
+        result = await configure(hass, result["flow_id"], unit(keypad))
+    # No public address: the path, and how to set one (the source can be saved all the same).
+    assert result["step_id"] == "push"
+    path = result["description_placeholders"]["webhook_url"]
+    assert path.startswith("/api/webhook/")
+    assert result["errors"] == {"base": "no_public_address"}
+    strings = await async_get_translations(hass, "fr", "config_subentries", {DOMAIN})
+    note = strings[f"component.{DOMAIN}.config_subentries.smoobu.error.no_public_address"]
+    assert "Paramètres > Système > Réseau" in note
+    description = strings[f"component.{DOMAIN}.config_subentries.smoobu.step.push.description"]
+    assert "`{webhook_url}`" in description  # a code span: selected whole, never a link
+
+    # With an external URL, the address is shown whole, ready to paste.
+    await async_process_ha_core_config(hass, {"external_url": "https://home.example.org"})
+    result = await start(hass, entry.entry_id, "smoobu")
+    result = await configure(
+        hass,
+        result["flow_id"],
+        {
+            CONF_API_KEY: SMOOBU_KEY,
+            CONF_API_SECRET: SMOOBU_SECRET,
+            **server(CONF_SMOOBU_URL, f"{demo.base_url}/smoobu"),
+        },
+    )
+    for keypad in ("3701/Kp7Lm2Qa", "3702/Kg4Rt8Ws", "3703/Kt9Bn3Xe"):
+        result = await configure(hass, result["flow_id"], unit(keypad))
+    url = result["description_placeholders"]["webhook_url"]
+    assert url.startswith("https://home.example.org/api/webhook/")
+    assert result["errors"] == {}
+    result = await past_push(hass, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert url.endswith(result["data"]["webhook_id"])

@@ -257,7 +257,9 @@ class LockBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the account's phone number and password."""
         data, account, errors = await self._account_step(user_input, {})
         if data is not None and account is not None:
-            await self.async_set_unique_id(account.unique_id)
+            # A setup left open (a closed tab) must not block this one until a restart; the
+            # entry made first aborts the other flows of the same account.
+            await self.async_set_unique_id(account.unique_id, raise_on_progress=False)
             self._abort_if_unique_id_configured()
             self._data, self._title, self._locks = data, account.title, len(account.locks)
             return await self.async_step_next()
@@ -663,13 +665,18 @@ class SourceFlow(ConfigSubentryFlow):
             cloudhook := await cloudhook_url(self.hass, self._data[CONF_WEBHOOK_ID])
         ):
             self._data[CONF_CLOUDHOOK_URL] = cloudhook
+        url = webhook_url(self.hass, self._data)
+        if url.startswith("/") and not errors:
+            # Only the path: say how to give Home Assistant a public address. Shown, not
+            # blocking: the source is saved all the same and polled meanwhile.
+            errors = {"base": "no_public_address"}
         return self.async_show_form(
             step_id="push",
             data_schema=self.add_suggested_values_to_schema(
                 self.push_schema(), user_input or self._data
             ),
             errors=errors,
-            description_placeholders={"webhook_url": webhook_url(self.hass, self._data)},
+            description_placeholders={"webhook_url": url},
             last_step=True,
         )
 

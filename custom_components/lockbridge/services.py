@@ -43,7 +43,15 @@ from .const import (
 )
 from .coordinator import SmoobuCoordinator, SyncCoordinator
 from .engine.bookings import SMOOBU, BookingKey
-from .engine.messages import MAX_TEMPLATE, TemplateError, fingerprint, render, window_text
+from .engine.dates import moment_text, span_text
+from .engine.messages import (
+    MAX_TEMPLATE,
+    TEMPLATE_FIELDS,
+    TemplateError,
+    choose_text,
+    fingerprint,
+    render,
+)
 from .engine.occupancy import UnitStay, current_stay, next_stay
 from .engine.ownership import MANUAL, legacy_booking, owned_key, tag, truncate
 from .engine.pins import MAX_LENGTH, MIN_LENGTH, PinSpaceExhaustedError, is_weak, random_pin
@@ -144,14 +152,23 @@ ATTR_MESSAGE = "message"
 ATTR_SUBJECT = "subject"
 ATTR_TRANSLATIONS = "translations"
 _TEMPLATE = vol.All(cv.string, vol.Length(min=1, max=MAX_TEMPLATE))
+_SUBJECT = vol.All(cv.string, vol.Length(max=200))
+#: A translation: the message alone (as first released), or its subject and message.
+_TRANSLATION = vol.Any(
+    _TEMPLATE,
+    vol.All(
+        {vol.Optional(ATTR_SUBJECT): _SUBJECT, vol.Optional(ATTR_MESSAGE): _TEMPLATE},
+        cv.has_at_least_one_key(ATTR_SUBJECT, ATTR_MESSAGE),
+    ),
+)
 SEND_MESSAGE_SCHEMA = vol.Schema(
     {
         **_STAY_FIELDS,
         vol.Required(ATTR_MESSAGE): _TEMPLATE,
-        vol.Optional(ATTR_SUBJECT, default=""): vol.All(cv.string, vol.Length(max=200)),
+        vol.Optional(ATTR_SUBJECT, default=""): _SUBJECT,
         # Language ("fr", "de-ch") -> the message in it; at most a few dozen.
         vol.Optional(ATTR_TRANSLATIONS, default=dict): vol.All(
-            {vol.All(cv.string, vol.Length(min=2, max=10), vol.Lower): _TEMPLATE},
+            {vol.All(cv.string, vol.Length(min=2, max=10), vol.Lower): _TRANSLATION},
             vol.Length(max=40),
         ),
     }
@@ -604,22 +621,25 @@ async def _send_guest_message(call: ServiceCall) -> ServiceResponse:
     if found is None or code is None:
         raise _invalid("no_code_for_booking", booking=str(key))
     unit, stay = found
+    language, subject_template, template = choose_text(
+        stay.booking.language,
+        call.data[ATTR_MESSAGE],
+        call.data[ATTR_SUBJECT] or "{unit}",
+        call.data[ATTR_TRANSLATIONS],
+    )
+    # Dates in the text's language: the translation's, else the home's (the host's own).
+    dates = language or call.hass.config.language
     values = {
         "guest": stay.booking.guest_name,
         "unit": unit.name,
         "pin": code.pin,
-        "window": window_text(stay.start, stay.end),
-        "check_in": f"{stay.check_in:%Y-%m-%d %H:%M}",
-        "check_out": f"{stay.check_out:%Y-%m-%d %H:%M}",
+        "window": span_text(stay.start, stay.end, dates),
+        "check_in": moment_text(stay.check_in, dates),
+        "check_out": moment_text(stay.check_out, dates),
     }
-    translations: dict[str, str] = call.data[ATTR_TRANSLATIONS]
-    language = (stay.booking.language or "").lower()
-    chosen = next(
-        (lang for lang in (language, language.partition("-")[0]) if lang in translations), None
-    )
     try:
-        text = render(translations[chosen] if chosen else call.data[ATTR_MESSAGE], values)
-        subject = render(call.data[ATTR_SUBJECT] or "{unit}", values)
+        text = render(template, values)
+        subject = render(subject_template, values)
     except TemplateError as err:
         raise _invalid("bad_template", field=str(err)) from err
     version = fingerprint(str(key), code.pin, stay.start.isoformat(), stay.end.isoformat())
@@ -628,6 +648,9 @@ async def _send_guest_message(call: ServiceCall) -> ServiceResponse:
         if state.message_sent(key, version):
             raise _invalid("message_already_sent", booking=str(key))
         state.note_message(key, version)
+        # On disk before Smoobu hears of it: after a crash mid-send the message counts as
+        # sent (as a lost answer does), never as one to send again.
+        await state.flush()
         try:
             await source.client.send_message_to_guest(int(key.booking_id), subject, text)
         except (AuthenticationError, NotFoundError, RateLimitedError, RequestRejectedError) as err:
@@ -639,7 +662,7 @@ async def _send_guest_message(call: ServiceCall) -> ServiceResponse:
                 translation_key="message_maybe_sent",
                 translation_placeholders={"booking": str(key), "error": str(err)},
             ) from err
-    return {"booking_id": str(key), "language": chosen, "sent": True}
+    return {"booking_id": str(key), "language": language, "sent": True}
 
 
 def async_setup_services(hass: HomeAssistant) -> None:
@@ -685,4 +708,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         _send_guest_message,
         SEND_MESSAGE_SCHEMA,
         SupportsResponse.OPTIONAL,
+        # The frontend reads every {name} of the form as a placeholder (ICU); the template
+        # fields are shown as they are typed. Quoting ('{guest}') is refused by hassfest.
+        description_placeholders={field: f"{{{field}}}" for field in TEMPLATE_FIELDS},
     )

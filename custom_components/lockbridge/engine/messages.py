@@ -77,6 +77,29 @@ def placeholder_changes(
     return changes
 
 
+def choose_text(
+    language: str | None,
+    message: str,
+    subject: str,
+    translations: Mapping[str, str | Mapping[str, str]],
+) -> tuple[str | None, str, str]:
+    """The language used ("de-ch", then "de"), the subject and the message templates.
+
+    A translation is the message alone (as before) or {"subject": ..., "message": ...};
+    what it leaves out is taken from the untranslated subject or message.
+    """
+    wanted = (language or "").lower()
+    chosen = next(
+        (lang for lang in (wanted, wanted.partition("-")[0]) if lang in translations), None
+    )
+    if chosen is None:
+        return None, subject, message
+    found = translations[chosen]
+    if isinstance(found, str):
+        return chosen, subject, found
+    return chosen, found.get("subject") or subject, found.get("message") or message
+
+
 class TemplateError(ValueError):
     """A template that uses something else than the known fields."""
 
