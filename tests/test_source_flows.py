@@ -667,4 +667,4 @@ async def test_a_plain_http_source_address_is_refused_before_credentials_are_sen
     subentry_type = "smoobu" if kind == "reconfigure" else kind
     translations = await async_get_translations(hass, "fr", "config_subentries", [DOMAIN])
     key = f"component.{DOMAIN}.config_subentries.{subentry_type}.error.not_https"
-    assert translations[key].startswith("L'adresse doit commencer par https://")
+    assert translations[key].startswith("L'adresse doit commencer par https ")

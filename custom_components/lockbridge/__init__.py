@@ -19,8 +19,8 @@ from .coordinator import SyncCoordinator, source_coordinator
 from .engine.apply import Journal
 from .engine.ownership import short_id
 from .entity import account_id, local_texts, register_devices, remove_vanished_locks
-from .models import SOURCE_OF_SUBENTRY
 from .login_guard import LOGIN_GUARDS
+from .models import SOURCE_OF_SUBENTRY
 from .placeholders import placeholder_writers
 from .repairs import Issues
 from .services import async_setup_services
