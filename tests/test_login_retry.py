@@ -153,3 +153,23 @@ async def test_refused_at_start_up_retries_then_asks_after_an_hour(
 
     assert entry.state is ConfigEntryState.SETUP_ERROR
     assert len(reauth_flows(hass)) == 1
+
+
+async def test_a_network_error_between_refusals_is_not_one(
+    hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
+) -> None:
+    await refuse_logins(hass, demo)
+    await tick(hass, freezer, 5.1)  # refused at 10:05
+    # The retry's logins meet server errors (the client itself tries a second time).
+    demo.thekeys.faults.fail_next, demo.thekeys.faults.fail_path = 100, LOGIN
+
+    await tick(hass, freezer, 1.1)
+
+    assert demo.thekeys.count(LOGIN) > 1
+    demo.thekeys.faults.reset()
+    assert problems(hass) == [
+        "The Keys refused the password once at 10:05; asking you to sign in again after 11:05"
+    ]
+    demo.thekeys.password = TK_PASSWORD
+    await tick(hass, freezer, 5.1)  # the periodic sync
+    assert the_state(hass, PROBLEM).state == "off"

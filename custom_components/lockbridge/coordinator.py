@@ -71,7 +71,7 @@ from .engine.plan import (
 )
 from .engine.window import Override
 from .events import fire_outcome
-from .login_guard import LOGIN_GUARDS, LoginGuard
+from .login_guard import LOGIN_GUARDS, LoginGuard, login_refused
 from .models import SOURCE_OF_SUBENTRY, Unit, option, settings_from, units_of
 from .repairs import (
     CODE_FAILED,
@@ -735,7 +735,7 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
         if (wait := guard.waiting(dt_util.utcnow(), interval)) is not None:
             # Within the backoff of a refused login (a setup retry, "Sync now", a push):
             # no login attempt, the codes stay as they are.
-            raise self._login_refused(wait)
+            raise login_refused(wait)
         refusals, logins = client.refusals, client.login_count
         if guard.refusals:
             client.allow_login()  # the guard's backoff is slower than the client's own hold
@@ -751,7 +751,7 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
                     translation_domain=DOMAIN, translation_key="auth_failed"
                 ) from err
             retry = guard.retry_at(interval)
-            raise self._login_refused(
+            raise login_refused(
                 retry - dt_util.utcnow() if retry is not None else interval
             ) from err
         except ApiError as err:
@@ -769,17 +769,6 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
             ) from err
         guard.accepted()
         return result
-
-    def _login_refused(self, wait: timedelta) -> UpdateFailed:
-        """The cycle's failure while The Keys refuses the password: next try in `wait`."""
-        seconds = max(wait.total_seconds(), 1.0)
-        retry = dt_util.as_local(dt_util.utcnow() + timedelta(seconds=seconds))
-        return UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key="login_refused",
-            translation_placeholders={"retry": f"{retry:%H:%M}"},
-            retry_after=seconds,
-        )
 
     async def async_shutdown(self) -> None:
         """Unloading: no new change is started, and the running sync is awaited.

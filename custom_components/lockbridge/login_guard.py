@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from homeassistant.helpers.update_coordinator import UpdateFailed
+from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN, LOGIN_RETRY_DELAYS, REAUTH_AFTER_REFUSALS, REAUTH_AFTER_REFUSED_FOR
@@ -84,3 +86,15 @@ class LoginGuard:
             f"The Keys refused the password {since}; "
             f"asking you to sign in again after {clock(self.reauth_from)}"
         )
+
+
+def login_refused(wait: timedelta) -> UpdateFailed:
+    """A sync's failure while The Keys refuses the password: the next try in `wait`."""
+    seconds = max(wait.total_seconds(), 1.0)
+    retry = dt_util.as_local(dt_util.utcnow() + timedelta(seconds=seconds))
+    return UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key="login_refused",
+        translation_placeholders={"retry": f"{retry:%H:%M}"},
+        retry_after=seconds,
+    )
