@@ -11,7 +11,7 @@ from homeassistant.data_entry_flow import FlowResultType, section
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.lockbridge.config_flow import normalise_phone
+from custom_components.lockbridge.config_flow import insecure_address, normalise_phone
 from custom_components.lockbridge.const import CONF_SERVER, CONF_THEKEYS_URL, DOMAIN
 from tests.conftest import TK_PASSWORD, TK_USERNAME, server
 from tests.fakes import TheKeysSimulator
@@ -249,3 +249,78 @@ async def test_reauth_refuses_another_account(hass: HomeAssistant, thekeys_url: 
 )
 def test_normalise_phone(raw: str, expected: str | None) -> None:
     assert normalise_phone(raw) == expected
+
+
+#: A documentation address (TEST-NET-1): never connected to, the check refuses it first.
+PLAIN_HTTP = "http://192.0.2.1"
+
+
+@pytest.mark.parametrize(
+    ("url", "refused"),
+    [
+        ("https://api.the-keys.fr", False),
+        ("HTTPS://api.the-keys.fr/", False),
+        ("http://127.0.0.1:8123", False),
+        ("http://127.8.9.10", False),
+        ("http://localhost:9000/thekeys", False),
+        ("http://[::1]:9000", False),
+        ("http://api.the-keys.fr", True),
+        ("http://192.0.2.1", True),
+        ("http://[2001:db8::1]", True),
+        ("http://localhost.example.com", True),
+        ("ftp://127.0.0.1", True),
+        ("api.the-keys.fr", True),
+        ("http://", True),
+    ],
+)
+def test_only_https_or_loopback_addresses_are_taken(url: str, refused: bool) -> None:
+    assert insecure_address(url) is refused
+
+
+async def test_a_plain_http_address_is_refused_before_the_password_is_sent(
+    hass: HomeAssistant, thekeys_url: str, thekeys_sim: TheKeysSimulator
+) -> None:
+    flow_id = await start(hass)
+    typed = {CONF_USERNAME: TK_USERNAME, CONF_PASSWORD: TK_PASSWORD}
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**typed, **server(CONF_THEKEYS_URL, PLAIN_HTTP)}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "not_https"}
+    # The simulator on loopback http is still taken (every other test uses it).
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**typed, **server(CONF_THEKEYS_URL, thekeys_url)}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert thekeys_sim.count("/api/login_check") == 1
+
+
+async def test_reconfigure_and_reauth_refuse_a_plain_http_address(
+    hass: HomeAssistant, thekeys_url: str, thekeys_sim: TheKeysSimulator
+) -> None:
+    entry = entry_for(thekeys_url)
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_USERNAME: TK_USERNAME,
+            CONF_PASSWORD: TK_PASSWORD,
+            **server(CONF_THEKEYS_URL, PLAIN_HTTP),
+        },
+    )
+    assert result["errors"] == {"base": "not_https"}
+    assert entry.data[CONF_THEKEYS_URL] == thekeys_url
+
+    # An entry saved with such an address before: reauth does not send it the new password.
+    old = entry_for(PLAIN_HTTP, unique_id="43")
+    old.add_to_hass(hass)
+    result = await old.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: TK_PASSWORD}
+    )
+    assert result["errors"] == {"base": "not_https"}
+    assert thekeys_sim.count("/api/login_check") == 0

@@ -8,7 +8,7 @@ import contextlib
 from datetime import date
 from typing import Any
 
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
@@ -52,16 +52,18 @@ async def test_cloud_down_retries_later(hass: HomeAssistant, thekeys_url: str, t
     assert entry.state is ConfigEntryState.SETUP_RETRY
 
 
-async def test_refused_password_starts_reauth(hass: HomeAssistant, thekeys_url: str) -> None:
+async def test_refused_password_retries_the_setup_before_any_reauth(
+    hass: HomeAssistant, thekeys_url: str
+) -> None:
+    """One refusal is not the end (reauth after an hour of them: test_login_retry.py)."""
     entry = entry_for(thekeys_url, password="changed-elsewhere")
     entry.add_to_hass(hass)
 
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
 
-    assert entry.state is ConfigEntryState.SETUP_ERROR
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert hass.config_entries.flow.async_progress_by_handler(DOMAIN) == []  # no reauth
 
 
 async def test_removing_the_entry_during_a_sync_stops_it_and_leaves_no_journal(

@@ -684,3 +684,37 @@ async def test_the_push_step_shows_the_whole_address_or_how_to_get_one(
     result = await past_push(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert url.endswith(result["data"]["webhook_id"])
+
+
+@pytest.mark.parametrize(
+    ("kind", "url_key"),
+    [("smoobu", CONF_SMOOBU_URL), ("hotelrunner", CONF_HOTELRUNNER_URL), ("reconfigure", "")],
+)
+async def test_a_plain_http_source_address_is_refused_before_credentials_are_sent(
+    hass: HomeAssistant, demo: Demo, kind: str, url_key: str
+) -> None:
+    entry = await set_up(hass, demo.entry(hotelrunner=False))
+    typed = {
+        "smoobu": {CONF_API_KEY: SMOOBU_KEY, CONF_API_SECRET: SMOOBU_SECRET},
+        "hotelrunner": {CONF_TOKEN: HR_TOKEN, CONF_HR_ID: HR_ID},
+        "reconfigure": {CONF_API_KEY: SMOOBU_KEY},
+    }[kind]
+    if kind == "reconfigure":
+        url_key = CONF_SMOOBU_URL
+        result = await entry.start_subentry_reconfigure_flow(hass, next(iter(entry.subentries)))
+    else:
+        result = await start(hass, entry.entry_id, kind)
+    demo.smoobu.clear_log()
+
+    # A documentation address (TEST-NET-1): the check refuses it before any connection.
+    result = await configure(
+        hass, result["flow_id"], {**typed, **server(url_key, "http://192.0.2.1")}
+    )
+
+    assert (result["type"], result["errors"]) == (FlowResultType.FORM, {"base": "not_https"})
+    assert demo.smoobu.requests == []
+    assert demo.hotelrunner.requests == []
+    subentry_type = "smoobu" if kind == "reconfigure" else kind
+    translations = await async_get_translations(hass, "fr", "config_subentries", [DOMAIN])
+    key = f"component.{DOMAIN}.config_subentries.{subentry_type}.error.not_https"
+    assert translations[key].startswith("L'adresse doit commencer par https ")

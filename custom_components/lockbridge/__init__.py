@@ -19,6 +19,7 @@ from .coordinator import SyncCoordinator, source_coordinator
 from .engine.apply import Journal
 from .engine.ownership import short_id
 from .entity import account_id, local_texts, register_devices, remove_vanished_locks
+from .login_guard import LOGIN_GUARDS
 from .models import SOURCE_OF_SUBENTRY
 from .placeholders import placeholder_writers
 from .repairs import Issues
@@ -130,6 +131,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) 
     await journal_store(hass, entry.entry_id).async_remove()
     await StateStore(hass, entry.entry_id).remove()
     Issues(hass, entry.entry_id).clear_everything()
+    hass.data.get(LOGIN_GUARDS, {}).pop(entry.entry_id, None)
 
 
 async def async_remove_config_entry_device(

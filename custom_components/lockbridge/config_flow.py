@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+import ipaddress
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ from homeassistant.helpers.selector import (
     TimeSelector,
 )
 from homeassistant.util import dt as dt_util
+from yarl import URL
 
 if TYPE_CHECKING:
     # Home Assistant types its forms with probatio (2026.9+), which it also installs as
@@ -101,6 +103,7 @@ from .const import (
 from .engine.bookings import BookingKey
 from .engine.pins import MAX_LENGTH, MIN_LENGTH
 from .engine.plan import KeypadRef, in_use
+from .login_guard import LOGIN_GUARDS
 from .models import anonymous_id, keypad_named_after, keypad_options, keypad_value, option
 from .webhooks import (
     CONF_CLOUDHOOK_URL,
@@ -148,6 +151,39 @@ def _unfold_server(answer: Mapping[str, Any], url_key: str, default: str) -> dic
     if url and url.rstrip("/") != default.rstrip("/"):
         data[url_key] = url
     return data
+
+
+class InsecureAddressError(Exception):
+    """A typed server address that is neither https nor loopback."""
+
+
+def insecure_address(url: str) -> bool:
+    """An address that would carry the credentials in clear: not https, nor loopback http.
+
+    Loopback http is for the simulators; any other http address is refused before a
+    credential is sent to it.
+    """
+    try:
+        parsed = URL(url.strip())
+    except ValueError:
+        return True
+    if parsed.scheme.lower() == "https":
+        return False
+    host = (parsed.host or "").lower()
+    if parsed.scheme.lower() != "http" or not host:
+        return True
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
+def refuse_insecure(url: str) -> None:
+    """Raise InsecureAddressError for such an address (before any credential is sent)."""
+    if insecure_address(url):
+        raise InsecureAddressError
 
 
 def _server_suggestion(data: Mapping[str, Any], url_key: str, default: str) -> dict[str, Any]:
@@ -245,6 +281,8 @@ class LockBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
         if CONF_SERVER in user_input:  # the form that shows the address decides it
             base = {key: value for key, value in base.items() if key != CONF_THEKEYS_URL}
         data = {**base, **_unfold_server(user_input, CONF_THEKEYS_URL, THEKEYS_URL)}
+        if insecure_address(data.get(CONF_THEKEYS_URL) or THEKEYS_URL):
+            return None, None, {"base": "not_https"}
         if (phone := normalise_phone(data[CONF_USERNAME])) is None:
             return None, None, {CONF_USERNAME: "invalid_phone"}
         data[CONF_USERNAME] = phone
@@ -304,6 +342,8 @@ class LockBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
         return result
 
     def _finish(self, entry: ConfigEntry, data: dict[str, Any]) -> ConfigFlowResult:
+        # The cloud took these credentials just now: past refusals no longer hold the login.
+        self.hass.data.get(LOGIN_GUARDS, {}).pop(entry.entry_id, None)
         # A loaded entry reloads through its update listener; a failed one must be told.
         if entry.state is ConfigEntryState.LOADED:
             return self.async_update_and_abort(entry, data=data)
@@ -487,7 +527,10 @@ class SourceFlow(ConfigSubentryFlow):
                 if key not in data and current.get(key):
                     data[key] = current[key]
             try:
+                refuse_insecure(data.get(self.url_key) or self.default_url)
                 await self.check(data)
+            except InsecureAddressError:
+                errors["base"] = "not_https"
             except AuthenticationError:
                 errors["base"] = "invalid_auth"
             except ApiError as err:

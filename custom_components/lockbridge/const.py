@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 import logging
 from typing import Final
 
@@ -75,6 +76,23 @@ FAILURES_BEFORE_PROBLEM: Final = 3
 #: The longest a source's "retry after" may hold its polling: a bad or epoch-confused header
 #: must not stop a source for days.
 MAX_SOURCE_RETRY_AFTER: Final = 3600.0
+
+# --- a refused The Keys login (login_guard.py) -----------------------------------------
+#: Clouds refuse logins transiently: after a refusal the login is tried again after these
+#: delays (the last one repeats), or at the next periodic sync when that comes sooner; the
+#: sync goes on meanwhile with the codes it has.
+LOGIN_RETRY_DELAYS: Final = (
+    timedelta(minutes=1),
+    timedelta(minutes=2),
+    timedelta(minutes=5),
+    timedelta(minutes=10),
+    timedelta(minutes=15),
+    timedelta(minutes=30),
+)
+#: Reauth (the host types the password again) starts only once every login was refused for
+#: at least this long, and at least REAUTH_AFTER_REFUSALS times in a row; one success resets.
+REAUTH_AFTER_REFUSED_FOR: Final = timedelta(hours=1)
+REAUTH_AFTER_REFUSALS: Final = 4
 
 # --- events -----------------------------------------------------------------------------
 EVENT_CODE_CREATED: Final = "lockbridge_code_created"

@@ -71,6 +71,7 @@ from .engine.plan import (
 )
 from .engine.window import Override
 from .events import fire_outcome
+from .login_guard import LOGIN_GUARDS, LoginGuard, login_refused
 from .models import SOURCE_OF_SUBENTRY, Unit, option, settings_from, units_of
 from .repairs import (
     CODE_FAILED,
@@ -659,6 +660,10 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
         #: Labels of calendar events in Home Assistant's language ("Adults", "Adultes"...).
         self.labels: dict[str, str] = {}
         self.failures = 0
+        #: Refused logins in a row: retried with backoff, reauth only when they last.
+        self.login_guard = hass.data.setdefault(LOGIN_GUARDS, {}).setdefault(
+            entry.entry_id, LoginGuard()
+        )
         #: PIN randomness and retry waits (tests pin them down).
         self.randbelow = secrets.randbelow
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -725,13 +730,33 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
     # -- the cycle -----------------------------------------------------------------------
 
     async def _async_update_data(self) -> SyncData:
+        guard, client = self.login_guard, self.client
+        interval = self.update_interval or timedelta(minutes=1)
+        if (wait := guard.waiting(dt_util.utcnow(), interval)) is not None:
+            # Within the backoff of a refused login (a setup retry, "Sync now", a push):
+            # no login attempt, the codes stay as they are.
+            raise login_refused(wait)
+        refusals, logins = client.refusals, client.login_count
+        if guard.refusals:
+            client.allow_login()  # the guard's backoff is slower than the client's own hold
         try:
-            return await self.run(dry_run=False)
+            result = await self.run(dry_run=False)
         except AuthenticationError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="auth_failed"
+            if client.refusals > refusals:  # not an earlier refusal handed on
+                guard.refused(dt_util.utcnow())
+            # "Sync problem" tells each refusal: a coordinator tells only a run's first failure.
+            self.async_update_listeners()
+            if guard.reauth_due():
+                raise ConfigEntryAuthFailed(
+                    translation_domain=DOMAIN, translation_key="auth_failed"
+                ) from err
+            retry = guard.retry_at(interval)
+            raise login_refused(
+                retry - dt_util.utcnow() if retry is not None else interval
             ) from err
         except ApiError as err:
+            if client.login_count > logins:
+                guard.accepted()  # a network error after the login: the password is good
             self.failures += 1
             if self.failures >= FAILURES_BEFORE_PROBLEM:
                 # A coordinator tells its entities about the first failure of a run only:
@@ -742,6 +767,8 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
                 translation_key="cannot_connect",
                 translation_placeholders={"error": str(err)},
             ) from err
+        guard.accepted()
+        return result
 
     async def async_shutdown(self) -> None:
         """Unloading: no new change is started, and the running sync is awaited.
@@ -1000,6 +1027,8 @@ class SyncCoordinator(DataUpdateCoordinator[SyncData]):
         ]
         if self.failures >= FAILURES_BEFORE_PROBLEM:
             found.append(f"The Keys: {self.failures} failed syncs in a row")
+        if refused := self.login_guard.problem(lambda at: f"{dt_util.as_local(at):%H:%M}"):
+            found.append(refused)
         if self.data is not None and self.data.applied is not None and self.data.applied.failed:
             found.append(f"{len(self.data.applied.failed)} code changes failed")
         if self.data is not None and (full := self.data.plan.no_free_pin):

@@ -638,3 +638,29 @@ async def test_tokens_that_die_after_two_uses_fail_no_request(
 
     assert [r for r in results if isinstance(r, BaseException)] == []
     assert thekeys_sim.logins >= 20  # every token really did die after two uses
+
+
+async def test_refusals_count_the_clouds_answers_not_the_shared_copies(
+    session, thekeys_url, thekeys_sim
+) -> None:
+    """The sync's login guard counts refusals by this: eight callers, one refusal."""
+    client = make_client(session, thekeys_url, clock=FakeClock())
+    thekeys_sim.password = "changed-elsewhere"
+
+    results = await asyncio.gather(
+        *(client.list_codes(3001) for _ in range(8)), return_exceptions=True
+    )
+    with raises_clean(AuthenticationError):  # the refusal held: no login, no new refusal
+        await client.get_account()
+    assert all(isinstance(result, AuthenticationError) for result in results)
+    assert (client.refusals, thekeys_sim.count("/api/login_check")) == (1, 1)
+
+    thekeys_sim.faults.fail_next = 1  # a server error is not a refusal
+    client.allow_login()  # the guard's own backoff is over: try now, within the minute
+    with raises_clean(CommunicationError):
+        await client.get_account()
+    assert client.refusals == 1
+    thekeys_sim.password = TK_PASSWORD
+    client.allow_login()
+    await client.get_account()
+    assert (client.refusals, client.login_count) == (1, 1)

@@ -85,6 +85,9 @@ class TheKeysClient:
         self._scrub = Scrubber(password, username)
         #: Successful logins since creation (diagnostics and benchmarks).
         self.login_count = 0
+        #: Times the cloud itself refused a login, or every new token of a request; a
+        #: caller handed an earlier refusal (see _shared_outcome) is not a new one.
+        self.refusals = 0
         #: The last answer of each listing and what it parsed into. A steady cycle gets the
         #: same text back for every lock; parsing it again would hold Home Assistant's event
         #: loop for tens of milliseconds at 200 locks. Same text, same result.
@@ -108,8 +111,17 @@ class TheKeysClient:
             await self._do_login()
         except ApiError as err:
             self._last_failure, self._failed_at = err, self._clock()
+            self.refusals += isinstance(err, AuthenticationError)
             raise
         self._last_failure = None
+
+    def allow_login(self) -> None:
+        """Let the next call log in even within AUTH_RETRY_DELAY of a refused password.
+
+        For a caller that keeps its own, slower backoff (the sync's login guard).
+        """
+        if isinstance(self._last_failure, AuthenticationError):
+            self._last_failure = None
 
     def _shared_outcome(self, attempts_before: int) -> str | None:
         """After waiting for the lock: the token, or the error, of a login made meanwhile.
@@ -246,6 +258,7 @@ class TheKeysClient:
         failure = AuthenticationError(f"{what}: token refused after {logins} new logins")
         # Callers in the next AUTH_RETRY_DELAY share this outcome instead of logging in again.
         self._last_failure, self._failed_at = failure, self._clock()
+        self.refusals += 1
         raise failure
 
     async def _send(
