@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 import json
 from typing import Any
 
@@ -168,3 +168,160 @@ async def test_guests_lists_the_days_asked_for(
     assert "Carlos García" in names(await guests(client, days=500))  # bounded to 90, not refused
     unknown = await ask(client, "guests", entry_id="nope")
     assert (unknown["success"], unknown["error"]["code"]) == (False, "not_found")
+
+
+#: Each cloud: the simulator to break, its entry in `clouds`, and the name the card shows.
+CLOUDS = [
+    ("thekeys", "thekeys", "The Keys"),
+    ("smoobu", "smoobu", "Smoobu Demo Host"),
+    ("hotelrunner", "hotelrunner", "HotelRunner"),
+]
+
+
+def cloud(entry: dict[str, Any], kind: str) -> dict[str, Any]:
+    (found,) = [item for item in entry["clouds"] if item["kind"] == kind]
+    return dict(found)
+
+
+@pytest.mark.parametrize(("simulator", "kind", "name"), CLOUDS)
+async def test_an_outage_shows_from_the_first_failed_read_and_clears(
+    hass: HomeAssistant,
+    demo: Demo,
+    freezer: FrozenDateTimeFactory,
+    hass_ws_client: WebSocketGenerator,
+    hass_read_only_access_token: str,
+    simulator: str,
+    kind: str,
+    name: str,
+) -> None:
+    await set_up(hass, demo.entry())
+    client = await hass_ws_client(hass, hass_read_only_access_token)
+    before = await guests(client)
+    assert cloud(before, kind) == {
+        "kind": kind, "name": name, "ok": True, "as_of": local(NOW), "failing_since": None,
+    }  # fmt: skip
+    getattr(demo, simulator).faults.fail_next = 10_000
+
+    for _ in range(30):  # a minute at a time, until the cloud's next read fails
+        await tick(hass, freezer, 1)
+        if not cloud(entry := await guests(client), kind)["ok"]:
+            break
+    first_failure = local(dt_util.utcnow())
+    assert cloud(entry, kind) == {
+        "kind": kind, "name": name, "ok": False, "as_of": local(NOW),
+        "failing_since": first_failure,
+    }  # fmt: skip
+    assert (
+        f"{name}: unreadable since {dt_util.as_local(dt_util.utcnow()):%H:%M}"
+        in (entry["problems"])
+    )
+    assert the_state(hass, PROBLEM).state == "off"  # the sensor waits for failures in a row
+    others = [item for item in entry["clouds"] if item["kind"] != kind]
+    assert all(item["ok"] for item in others)
+
+    await tick(hass, freezer, 12)  # more failed reads: the outage still began at the first
+    entry = await guests(client)
+    assert cloud(entry, kind)["failing_since"] == first_failure
+    assert cloud(entry, kind)["as_of"] == local(NOW)
+
+    getattr(demo, simulator).faults.fail_next = 0
+    for _ in range(30):
+        await tick(hass, freezer, 1)
+        if cloud(entry := await guests(client), kind)["ok"]:
+            break
+    assert cloud(entry, kind) == {
+        "kind": kind, "name": name, "ok": True, "as_of": local(dt_util.utcnow()),
+        "failing_since": None,
+    }  # fmt: skip
+    assert entry["problems"] == before["problems"]
+
+
+def outage_issues(hass: HomeAssistant) -> dict[str, ir.IssueEntry]:
+    return {
+        issue_id: issue
+        for (domain, issue_id), issue in ir.async_get(hass).issues.items()
+        if domain == DOMAIN and issue.translation_key == "cloud_unreadable"
+    }
+
+
+@pytest.mark.parametrize(("simulator", "kind", "name"), CLOUDS)
+async def test_a_repair_after_half_an_hour_unreadable_with_a_guest_due(
+    hass: HomeAssistant,
+    demo: Demo,
+    freezer: FrozenDateTimeFactory,
+    simulator: str,
+    kind: str,
+    name: str,
+) -> None:
+    # Zoë checks in at 15:00 (Smoobu), Ayşe today too (HotelRunner): guests are due for each.
+    await set_up(hass, demo.entry())
+    getattr(demo, simulator).faults.fail_next = 10_000
+    while (source := _clock(hass, kind)).failing_since is None:
+        await tick(hass, freezer, 1)
+    since = source.failing_since
+
+    await tick(hass, freezer, 25)
+    assert outage_issues(hass) == {}  # not yet: 25 minutes
+    await tick(hass, freezer, 6)
+
+    (issue,) = outage_issues(hass).values()
+    assert issue.severity is ir.IssueSeverity.ERROR
+    assert issue.translation_placeholders == {
+        "cloud": name,
+        "since": f"{dt_util.as_local(since):%Y-%m-%d %H:%M}",
+    }
+
+    getattr(demo, simulator).faults.fail_next = 0
+    while not _clock(hass, kind).last_update_success:
+        await tick(hass, freezer, 1)
+    assert outage_issues(hass) == {}
+
+
+def _clock(hass: HomeAssistant, kind: str) -> Any:
+    """The coordinator reading a cloud."""
+    (entry,) = hass.config_entries.async_entries(DOMAIN)
+    coordinator = entry.runtime_data.coordinator
+    if kind == "thekeys":
+        return coordinator
+    (source,) = [s for s in coordinator.sources.values() if s.subentry.subentry_type == kind]
+    return source
+
+
+async def test_no_repair_for_an_outage_while_no_guest_is_due(
+    hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
+) -> None:
+    # Tomorrow at 10:00: nobody checks in before Olivia, two days later.
+    freezer.move_to(NOW + timedelta(days=1))
+    await set_up(hass, demo.entry())
+    demo.thekeys.faults.fail_next = 10_000
+
+    for _ in range(8):
+        await tick(hass, freezer, 5.1)
+
+    assert _clock(hass, "thekeys").failing_since is not None
+    assert dt_util.utcnow() - _clock(hass, "thekeys").failing_since > timedelta(minutes=30)
+    assert outage_issues(hass) == {}
+
+
+async def test_the_card_is_served_and_loaded_by_the_frontend(
+    hass: HomeAssistant, demo: Demo, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    pytest.importorskip("hass_frontend")  # the frontend package (not on the minimum test leg)
+    from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL  # noqa: PLC0415
+
+    assert await async_setup_component(hass, "frontend", {})
+    await set_up(hass, demo.entry())
+    client = await hass_client_no_auth()
+
+    response = await client.get(CARD_URL)
+
+    assert response.status == 200
+    assert response.content_type in ("text/javascript", "application/javascript")
+    assert await response.read() == (FOLDER / CARD_FILE).read_bytes()
+    ours = [url for url in hass.data[DATA_EXTRA_MODULE_URL].urls if url.startswith(CARD_URL)]
+    assert len(ours) == 1
+    assert ours[0].startswith(f"{CARD_URL}?v=0.1.0-")
+    await async_register_card(hass)  # again (as a reload might): nothing registered twice
+    assert [
+        url for url in hass.data[DATA_EXTRA_MODULE_URL].urls if url.startswith(CARD_URL)
+    ] == ours
