@@ -438,7 +438,10 @@ class LockBridgeGuestsCard extends HTMLElement {
     }
     this._deferred = false;
     const show = new Set(this._config.show);
-    const body = [h("h2", {}, this._config.title || this._t("title"))];
+    // A card showing one part sits under the dashboard's own heading: no title of its own.
+    this._headed = ["today", "in_house", "coming"].filter((part) => show.has(part)).length > 1;
+    const title = this._config.title ?? (this._headed ? this._t("title") : "");
+    const body = title ? [h("h2", {}, title)] : [];
     if (this._error) {
       body.push(h("div", { class: "banner error" }, this._t("load_failed", { error: this._error })));
     }
@@ -482,6 +485,11 @@ class LockBridgeGuestsCard extends HTMLElement {
     return part;
   }
 
+  _heading(text, tag = null) {
+    if (this._headed) return h("h3", {}, text, " ", tag);
+    return tag ? h("div", {}, tag) : null;
+  }
+
   _today(entry) {
     const stays = entry.units.flatMap((unit) => unit.stays.map((stay) => ({ unit, stay })));
     const list = (key, stamp) => {
@@ -501,7 +509,7 @@ class LockBridgeGuestsCard extends HTMLElement {
     return h(
       "div",
       { "data-part": "today" },
-      h("h3", {}, this._t("today"), " ", this._staleTag(this._staleSince(entry, null))),
+      this._heading(this._t("today"), this._staleTag(this._staleSince(entry, null))),
       h("div", { "data-list": "arrivals" }, h("strong", {}, this._t("arrivals")), list("arriving_today", "check_in")),
       h("div", { "data-list": "departures" }, h("strong", {}, this._t("departures")), list("departing_today", "check_out")),
     );
@@ -511,7 +519,7 @@ class LockBridgeGuestsCard extends HTMLElement {
     return h(
       "div",
       { "data-part": "in_house" },
-      h("h3", {}, this._t("in_house")),
+      this._heading(this._t("in_house")),
       entry.units.map((unit) => {
         const stays = unit.stays.filter((stay) => stay.in_house);
         return h(
@@ -529,7 +537,7 @@ class LockBridgeGuestsCard extends HTMLElement {
     return h(
       "div",
       { "data-part": "coming" },
-      h("h3", {}, this._t("coming", { days: this._config.days })),
+      this._heading(this._t("coming", { days: this._config.days })),
       entry.units.map((unit) => {
         const stays = unit.stays.filter((stay) => !stay.in_house && stay.check_in > now);
         return h(
