@@ -13,6 +13,7 @@ from homeassistant.helpers.instance_id import async_get as async_get_instance_id
 from homeassistant.helpers.typing import ConfigType
 
 from .api import TheKeysClient
+from .card import async_register_card
 from .clients import thekeys_client
 from .const import DOMAIN
 from .coordinator import SyncCoordinator, source_coordinator
@@ -20,11 +21,13 @@ from .engine.apply import Journal
 from .engine.ownership import short_id
 from .entity import account_id, local_texts, register_devices, remove_vanished_locks
 from .models import SOURCE_OF_SUBENTRY
+from .outage import watch_outages
 from .placeholders import placeholder_writers
 from .repairs import Issues
 from .services import async_setup_services
 from .storage import StateStore, journal_store
 from .webhooks import CONF_WEBHOOK_ID, delete_cloudhook, new_webhook_id, register_webhook
+from .websocket import async_setup_websocket
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 PLATFORMS = [
@@ -50,8 +53,10 @@ type LockBridgeConfigEntry = ConfigEntry[LockBridgeData]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions (they find their entry from their target)."""
+    """Register the actions (they find their entry from their target) and the Guests card."""
     async_setup_services(hass)
+    async_setup_websocket(hass)
+    await async_register_card(hass)
     return True
 
 
@@ -90,6 +95,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -
     for source in coordinator.sources.values():
         entry.async_on_unload(source.async_add_listener(coordinator.source_updated))
         entry.async_on_unload(register_webhook(hass, entry, source))
+    entry.async_on_unload(watch_outages(hass, coordinator))
 
     entry.async_on_unload(
         coordinator.async_add_listener(lambda: remove_vanished_locks(hass, coordinator))

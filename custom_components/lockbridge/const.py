@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 import logging
 from typing import Final
 
@@ -90,3 +91,9 @@ SERVICE_SET_STAY_OVERRIDE: Final = "set_stay_override"
 SERVICE_SYNC: Final = "sync"
 SERVICE_GET_STAYS: Final = "get_stays"
 SERVICE_SEND_GUEST_MESSAGE: Final = "send_guest_message"
+
+# --- cloud outages ----------------------------------------------------------------------
+#: A cloud unreadable this long while a guest is due raises a repair (the card says it at once).
+OUTAGE_REPAIR_AFTER: Final = timedelta(minutes=30)
+#: "A guest is due": a stay whose check-in falls within this much from now.
+ARRIVAL_DUE_WITHIN: Final = timedelta(hours=24)

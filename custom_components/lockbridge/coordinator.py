@@ -17,7 +17,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.debounce import Debouncer
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from .api import (
@@ -33,6 +33,7 @@ from .api import (
     TheKeysClient,
 )
 from .clients import hotelrunner_client, smoobu_client
+from .clock import ClockedCoordinator
 from .const import (
     CONF_DELIVERY_QUEUE,
     CONF_GRACE,
@@ -116,7 +117,7 @@ class SourceData:
     fetched: datetime = field(compare=False)
 
 
-class SourceCoordinator(DataUpdateCoordinator[SourceData]):
+class SourceCoordinator(ClockedCoordinator[SourceData]):
     """Polls one booking source; keeps the last good bookings when it fails."""
 
     config_entry: ConfigEntry
@@ -622,7 +623,7 @@ class SyncData:
     views_revision: int = field(default=0, compare=False)
 
 
-class SyncCoordinator(DataUpdateCoordinator[SyncData]):
+class SyncCoordinator(ClockedCoordinator[SyncData]):
     """The Keys account: locks and codes, read once per cycle, and the sync itself."""
 
     config_entry: ConfigEntry

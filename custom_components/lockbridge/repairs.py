@@ -27,6 +27,7 @@ PLACEHOLDERS_FAILED = "smoobu_placeholders"
 UNIT_WITHOUT_KEYPAD = "unit_without_keypad"
 KEYPAD_MISSING = "keypad_missing"
 CODE_FAILED = "code_failed"
+CLOUD_UNREADABLE = "cloud_unreadable"
 
 
 def issue_id(kind: str, *parts: str) -> str:

@@ -8,7 +8,6 @@ import re
 from typing import TYPE_CHECKING, Any, cast
 import uuid
 
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, entity_registry as er
@@ -44,13 +43,14 @@ from .const import (
 from .coordinator import SmoobuCoordinator, SyncCoordinator
 from .engine.bookings import SMOOBU, BookingKey
 from .engine.messages import MAX_TEMPLATE, TemplateError, fingerprint, render, window_text
-from .engine.occupancy import UnitStay, current_stay, next_stay
+from .engine.occupancy import current_stay, next_stay
 from .engine.ownership import MANUAL, legacy_booking, owned_key, tag, truncate
 from .engine.pins import MAX_LENGTH, MIN_LENGTH, PinSpaceExhaustedError, is_weak, random_pin
 from .engine.plan import Plan
 from .engine.window import EARLIEST, LATEST, MAX_STAY, Override, in_range, validity
 from .events import code_payload
 from .models import Unit, option
+from .stays import code_state as _stay_state, loaded_entries as _loaded_entries
 
 if TYPE_CHECKING:
     # Home Assistant types its action schemas with probatio (2026.9+), which it also installs
@@ -200,18 +200,6 @@ def _check_pin(pin: str, taken: set[str]) -> None:
         raise _invalid("pin_weak")
     if pin in taken:
         raise _invalid("pin_taken")
-
-
-_RUNNING = (ConfigEntryState.LOADED, ConfigEntryState.SETUP_IN_PROGRESS)
-
-
-def _loaded_entries(hass: HomeAssistant) -> list[LockBridgeConfigEntry]:
-    """Entries that run: loaded, or in their first sync (whose events automations answer)."""
-    return [
-        entry
-        for entry in hass.config_entries.async_entries(DOMAIN)
-        if entry.state in _RUNNING and getattr(entry, "runtime_data", None) is not None
-    ]
 
 
 def _lock_target(hass: HomeAssistant, entity_id: str) -> tuple[LockBridgeConfigEntry, Lock]:
@@ -499,14 +487,6 @@ async def _sync(call: ServiceCall) -> ServiceResponse:
     return plan_response(
         coordinator.data.plan, dry_run=False, failed=len(applied.failed) if applied else 0
     )
-
-
-def _stay_state(stay: UnitStay, code: AccessCode | None, now: datetime) -> str:
-    if stay.end <= now:
-        return "ended"
-    if code is None:
-        return "pending"
-    return "active" if stay.start <= now else "scheduled"
 
 
 async def _get_stays(call: ServiceCall) -> ServiceResponse:
