@@ -495,7 +495,7 @@ class LockBridgeGuestsCard extends HTMLElement {
     const list = (key, stamp) => {
       const items = stays
         .filter(({ stay }) => stay[key])
-        .sort((a, b) => a.stay[stamp].localeCompare(b.stay[stamp]));
+        .sort((a, b) => Date.parse(a.stay[stamp]) - Date.parse(b.stay[stamp]));
       return h(
         "ul",
         {},
@@ -533,13 +533,13 @@ class LockBridgeGuestsCard extends HTMLElement {
   }
 
   _coming(entry) {
-    const now = this._data.now;
+    const now = Date.parse(this._data.now);
     return h(
       "div",
       { "data-part": "coming" },
       this._heading(this._t("coming", { days: this._config.days })),
       entry.units.map((unit) => {
-        const stays = unit.stays.filter((stay) => !stay.in_house && stay.check_in > now);
+        const stays = unit.stays.filter((stay) => !stay.in_house && Date.parse(stay.check_in) > now);
         return h(
           "div",
           { class: "unit", "data-unit": unit.unit_id },
