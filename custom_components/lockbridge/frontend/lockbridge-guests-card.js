@@ -7,6 +7,8 @@ const CARD = "lockbridge-guests-card";
 const DOMAIN = "lockbridge";
 const REFRESH_MS = 60_000;
 const DEFAULT_DAYS = 14;
+// Actions that answer (set_stay_override does not, and refuses return_response).
+const ANSWERS = new Set(["regenerate_code", "send_guest_message", "remove_code"]);
 const MAX_DAYS = 90;
 const PARTS = ["status", "today", "in_house", "coming"];
 
@@ -711,18 +713,15 @@ class LockBridgeGuestsCard extends HTMLElement {
 
   _call(service, data) {
     const hass = this._hass;
+    const respond = ANSWERS.has(service);
     if (typeof hass.callService === "function") {
       // (domain, service, data, target, notifyOnError, returnResponse): our own error note
       // instead of the frontend's toast.
-      return hass.callService(DOMAIN, service, data, undefined, false, true);
+      return hass.callService(DOMAIN, service, data, undefined, false, respond);
     }
-    return hass.connection.sendMessagePromise({
-      type: "call_service",
-      domain: DOMAIN,
-      service,
-      service_data: data,
-      return_response: true,
-    });
+    const message = { type: "call_service", domain: DOMAIN, service, service_data: data };
+    if (respond) message.return_response = true;
+    return hass.connection.sendMessagePromise(message);
   }
 
   async _errorText(err) {
