@@ -13,7 +13,13 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 from PIL import Image, ImageStat
-from playwright.async_api import Browser, Locator, Page, async_playwright
+from playwright.async_api import (
+    Browser,
+    Locator,
+    Page,
+    TimeoutError as PlaywrightTimeoutError,
+    async_playwright,
+)
 
 from custom_components.lockbridge.api.thekeys import TheKeysClient
 from custom_components.lockbridge.const import DOMAIN
@@ -185,17 +191,32 @@ async def logged_in(
         viewport={"width": width, "height": 1000}, timezone_id=TIME_ZONE, locale="en-GB"
     )
     page.set_default_timeout(60_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     await page.goto(stack["dashboard"])
     await page.locator("input[name=username]").fill(username)
     await page.locator("input[name=password]").fill(password)
     await page.get_by_role("button", name="Log in").click()
-    await page.locator("lockbridge-guests-card .stay").first.wait_for()
+    try:
+        await page.locator("lockbridge-guests-card .stay").first.wait_for()
+    except PlaywrightTimeoutError:
+        await page.screenshot(path=REPO / "docs" / "failed.png", full_page=True)
+        raise AssertionError(f"no stay on the card; browser errors: {errors}") from None
     return page
 
 
 def on_card(page: Page, booking: str, part: str = "coming") -> Locator:
     """A stay's row in the card's part (`coming` or `in_house`)."""
     return page.locator(f"lockbridge-guests-card [data-part={part}] [data-booking='{booking}']")
+
+
+async def shows(row: Locator, text: str) -> None:
+    """Wait for `text` in the stay's row; else fail with what the row says instead."""
+    try:
+        await row.get_by_text(text).first.wait_for(timeout=20_000)
+    except PlaywrightTimeoutError:
+        raise AssertionError(f"{text!r} not shown; the row: {await row.inner_text()}") from None
 
 
 async def card_texts(page: Page) -> str:
@@ -291,7 +312,7 @@ async def test_the_admin_changes_a_stay_regenerates_and_sends_its_pin_from_the_c
         await row.locator("input[name=check_in]").fill(f"{arrival}T13:00")
         await row.locator("input[name=check_out]").fill(f"{departure}T14:30")
         await row.locator("[data-action=save_times]").click()
-        await row.get_by_text("Saved.").wait_for()
+        await shows(row, "Saved.")
         (moved,) = [s for s in await stays_of(api) if s["booking_id"] == booking]
         assert wall(moved["check_in"]) == datetime.combine(arrival, time(13, 0))
         start = wall(moved["start"])
@@ -315,15 +336,21 @@ async def test_the_admin_changes_a_stay_regenerates_and_sends_its_pin_from_the_c
 
         # Sent once; a second send of the same code is refused, with Home Assistant's reason.
         await row.locator("[data-action=send]").click()
-        await row.get_by_text("Message sent.").wait_for()
+        await shows(row, "Message sent.")
         await row.locator("[data-action=send]").click()
-        await row.locator(".note.error").filter(has_text="already sent").wait_for()
+        await shows(row, "already sent")
         # A new PIN is a new code version: it goes out again.
         await row.locator("[data-action=regenerate]").click()
         await row.locator(".note.ok").filter(has_text="New PIN: ").wait_for()
         second = (await row.locator(".note.ok").inner_text()).removeprefix("New PIN: ").strip()
+        # The message is built from the codes as last listed: wait for the refresh that
+        # follows a regeneration (a send before it is refused as the same code version).
+        for _ in range(120):
+            if (await stays_of(api, booking=booking))[0]["pin"] == second:
+                break
+            await asyncio.sleep(0.25)
         await row.locator("[data-action=send]").click()
-        await row.get_by_text("Message sent.").wait_for()
+        await shows(row, "Message sent.")
         await browser.close()
         async with session.get(f"{stack['sim_url']}/_control/smoobu/messages/{smoobu_id}") as got:
             messages = await got.json()
