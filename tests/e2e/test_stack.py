@@ -251,7 +251,10 @@ async def test_the_guests_dashboard_in_chromium(
         arrivals = page.locator("lockbridge-guests-card [data-list=arrivals]")
         for arriving in ("Zoë Müller", "Ayşe Yılmaz"):
             await arrivals.get_by_text(arriving).wait_for()
-        await page.locator(".fc-event:visible").first.wait_for()  # the calendar's stays
+        # The calendar's stays (below the stays now: it draws once scrolled to).
+        await page.locator("hui-calendar-card").scroll_into_view_if_needed()
+        await page.locator(".fc-event:visible").first.wait_for()
+        await page.evaluate("window.scrollTo(0, 0)")
         await page.wait_for_timeout(1000)  # let the last cards settle
         # Nothing for the host to confirm or dismiss first (2026.10 asks to confirm HTTP
         # settings that came from YAML, and reverts them five minutes later).
