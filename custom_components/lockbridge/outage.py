@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -25,7 +25,7 @@ from .repairs import CLOUD_UNREADABLE
 #: The Keys in the card's cloud list and in the repair's id (sources go by subentry id).
 THEKEYS = "thekeys"
 #: How often an outage is checked against the arrivals (also at each change of a cloud).
-CHECK_EVERY = OUTAGE_REPAIR_AFTER / 30
+CHECK_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
