@@ -19,34 +19,33 @@ REPLACEMENTS: tuple[tuple[str, str, int], ...] = (
     (
         """# LockBridge "Guests" dashboard.
 # Paste it into a new dashboard (Settings > Dashboards > Add dashboard > New dashboard from
-# scratch, then ⋮ > Edit dashboard > ⋮ > Raw configuration editor). The cards find LockBridge's
-# entities by what they are, not by their ids; only the calendar card names your units'
-# calendars: put yours there.
+# scratch, then ⋮ > Edit dashboard > ⋮ > Raw configuration editor). The Guests card comes
+# with LockBridge; the other cards find LockBridge's entities by what they are, not by their
+# ids; only the calendar card names your units' calendars: put yours there.
 """,
         """# Tableau de bord LockBridge « Voyageurs ».
 # Collez-le dans un nouveau tableau de bord (Paramètres > Tableaux de bord > Ajouter un tableau
 # de bord > Nouveau tableau de bord à partir de zéro, puis ⋮ > Modifier le tableau de bord > ⋮ >
-# Éditeur de configuration brute). Les cartes trouvent les entités de LockBridge par ce
-# qu'elles sont, pas par leurs identifiants ; seule la carte calendrier nomme les calendriers
-# de vos logements : mettez-y les vôtres.
+# Éditeur de configuration brute). La carte Voyageurs vient avec LockBridge ; les autres cartes
+# trouvent les entités de LockBridge par ce qu'elles sont, pas par leurs identifiants ; seule
+# la carte calendrier nomme les calendriers de vos logements : mettez-y les vôtres.
 """,
         1,
     ),
     ("title: Guests\n", "title: Voyageurs\n", 2),
     ("heading: Today\n", "heading: Aujourd'hui\n", 1),
     (
-        "[('Arrivals', 'check_in'), ('Departures', 'check_out')]",
-        "[('Arrivées', 'check_in'), ('Départs', 'check_out')]",
+        "# Arrivals and departures, and whether every cloud could be read.",
+        "# Arrivées et départs, et si chaque cloud a pu être lu.",
         1,
     ),
     ("heading: Next guests\n", "heading: Prochains voyageurs\n", 1),
-    # Day and month names would be English: numbers instead.
-    ("timestamp_custom('%a %d %b')", "timestamp_custom('%d/%m')", 2),
-    ("timestamp_custom('%d %b %H:%M')", "timestamp_custom('%d/%m %H:%M')", 2),
-    ("No upcoming stay.", "Aucun séjour à venir.", 1),
+    (
+        "# Every stay of the next 14 days, unit by unit; PINs for administrators only.",
+        "# Chaque séjour des 14 prochains jours, logement par logement ; PIN pour les administrateurs seulement.",  # noqa: E501
+        1,
+    ),
     ("heading: In the units now\n", "heading: Dans les logements\n", 1),
-    ("| Unit | Guest | PIN | Valid |", "| Logement | Voyageur | PIN | Validité |", 1),
-    ("*free*", "*libre*", 1),
     ("heading: Bookings\n", "heading: Réservations\n", 1),
     (
         "# Your units' calendars (one per unit: Settings > Devices > the unit).",
@@ -62,6 +61,17 @@ REPLACEMENTS: tuple[tuple[str, str, int], ...] = (
     ("heading: Sync\n", "heading: Synchronisation\n", 1),
     ("**Sync problem**", "**Problème de synchronisation**", 1),
     ("Bookings and keypads agree.", "Réservations et claviers concordent.", 1),
+    (
+        "#- Unread clouds: the sources whose last read failed, The Keys when the locks are.",
+        "#- Clouds non lus : les sources dont la dernière lecture a échoué, The Keys si les serrures aussi.",  # noqa: E501
+        1,
+    ),
+    ("**Not read at the last try**:", "**Non lu à la dernière tentative** :", 1),
+    (
+        "What is shown is as of its last read.",
+        "Ce qui est affiché date de sa dernière lecture.",
+        1,
+    ),
     (
         """              Last sync {{ relative_time(s.state | as_datetime) }} ago: {{
                 s.attributes.created }} created, {{ s.attributes.updated }} updated, {{
@@ -81,7 +91,7 @@ REPLACEMENTS: tuple[tuple[str, str, int], ...] = (
     (
         "#- Names come from the clouds: shown as text, never as table cells, links or HTML.",
         "#- Les noms viennent des clouds : affichés comme texte, jamais comme cellules, liens ou HTML.",  # noqa: E501
-        5,
+        2,
     ),
 )
 

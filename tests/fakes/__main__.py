@@ -32,7 +32,12 @@ def make_root_app(
     /_control/hotelrunner/webhook`` with ``{"url": ...}`` is the callback URL given to
     HotelRunner (empty clears it): each change is then pushed there, form-encoded, as
     HotelRunner does. The reservation routes answer it as ``GET /reservations`` lists it.
+
+    ``PUT /_control/{thekeys|smoobu|hotelrunner}/faults`` with ``{"fail_next": n}`` makes that
+    cloud answer its next n requests with a 500 (0 heals it): a cloud down, for the e2e test.
+    ``GET /_control/smoobu/messages/{id}`` lists the messages sent in a booking's thread.
     """
+    clouds = {"thekeys": thekeys, "smoobu": smoobu, "hotelrunner": hotelrunner}
 
     async def add_booking(request: web.Request) -> web.Response:
         body = await request.json()
@@ -114,7 +119,19 @@ def make_root_app(
         hotelrunner.push_url = str((await request.json())["url"]) or None
         return web.json_response({"url": hotelrunner.push_url})
 
+    async def set_faults(request: web.Request) -> web.Response:
+        cloud = clouds.get(request.match_info["cloud"])
+        if cloud is None:
+            raise web.HTTPNotFound
+        cloud.faults.fail_next = int((await request.json())["fail_next"])
+        return web.json_response({"fail_next": cloud.faults.fail_next})
+
+    async def messages(request: web.Request) -> web.Response:
+        return web.json_response(smoobu.messages.get(int(request.match_info["booking_id"]), []))
+
     root = web.Application()
+    root.router.add_put("/_control/{cloud}/faults", set_faults)
+    root.router.add_get("/_control/smoobu/messages/{booking_id}", messages)
     root.router.add_patch("/_control/smoobu/bookings/{booking_id}", move_booking)
     root.router.add_post("/_control/smoobu/bookings", add_booking)
     root.router.add_delete("/_control/smoobu/bookings/{booking_id}", cancel_booking)

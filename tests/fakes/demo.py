@@ -51,10 +51,43 @@ class DemoSet:
 def build_simulators(
     today: date | None = None,
 ) -> tuple[TheKeysSimulator, SmoobuSimulator, HotelRunnerSimulator, DemoSet]:
-    """Create the three simulators with default credentials and seed the demo."""
+    """Create the three simulators with default credentials and seed the demo.
+
+    The dev stack's demo (this) also has a busy unit, three coming stays in the Old Town Flat,
+    for the Guests card; the unit tests' demo (``seed_demo`` alone) keeps its one.
+    """
     thekeys, smoobu, hotelrunner = TheKeysSimulator(), SmoobuSimulator(), HotelRunnerSimulator()
-    demo = seed_demo(thekeys, smoobu, hotelrunner, today or date.today())  # noqa: DTZ011
+    day = today or date.today()  # noqa: DTZ011
+    demo = seed_demo(thekeys, smoobu, hotelrunner, day)
+    seed_busy_unit(smoobu, day)
     return thekeys, smoobu, hotelrunner, demo
+
+
+def seed_busy_unit(smoobu: SmoobuSimulator, today: date) -> None:
+    """Two more stays around Amélie's in the Old Town Flat: three coming in the next 14 days."""
+    smoobu.add_booking(
+        103,
+        today + timedelta(days=1),
+        today + timedelta(days=2),
+        "Yuki Sato",
+        email="yuki.sato@example.jp",
+        phone="+81 80 2345 6789",
+        language="ja",
+        adults=1,
+        channel=AIRBNB,
+        created_at=datetime.combine(today - timedelta(days=8), time(6, 41), tzinfo=UTC),
+    )
+    smoobu.add_booking(
+        103,
+        today + timedelta(days=8),
+        today + timedelta(days=11),
+        "Mateo Rossi",
+        email="mateo.rossi@example.it",
+        phone="+39 347 123 4567",
+        language="it",
+        adults=2,
+        created_at=datetime.combine(today - timedelta(days=1), time(19, 3), tzinfo=UTC),
+    )
 
 
 def seed_demo(
