@@ -54,7 +54,8 @@ async def every_pin(hass: HomeAssistant, demo: Demo) -> set[str]:
     stays = await hass.services.async_call(
         DOMAIN, "get_stays", {}, blocking=True, return_response=True
     )
-    assert isinstance(stays, dict) and isinstance(stays["stays"], list)
+    assert isinstance(stays, dict)
+    assert isinstance(stays["stays"], list)
     pins.update(
         str(stay["pin"]) for stay in stays["stays"] if isinstance(stay, dict) and stay["pin"]
     )
