@@ -156,7 +156,7 @@ async def test_a_day_moves_guests_occupancy_and_codes(
     code = the_state(hass, "sensor.seaside_loft_access_code").attributes
     assert code["guest"] == "Zoë Müller"
     assert code["valid_from"] == "2026-11-23T15:00:00+01:00"
-    assert code["pin"].isdigit()
+    assert "pin" not in code  # every user reads states: PINs go to admins only
     assert state("seaside_loft_next_check_in") == "2026-11-23T14:00:00+00:00"
 
     await later(hass, freezer, paris(23, 16))
@@ -189,7 +189,8 @@ async def test_the_next_guests_pin_is_at_hand_while_the_unit_is_still_occupied(
         for c in demo.thekeys.codes()
         if (key := parse_tag(c.description)) and str(key) == upcoming.attributes["booking_id"]
     ]
-    assert upcoming.attributes["pin"] == code.code
+    assert upcoming.attributes["code_id"] == str(code.id)
+    assert "pin" not in upcoming.attributes  # the host gets it from get_stays or the card
     assert upcoming.attributes["valid_from"].startswith(f"{DAY.isoformat()}T15:00")
 
 

@@ -25,11 +25,11 @@ SENSORS = [
 async def test_no_pin_or_contact_reaches_the_recorder(
     recorder_mock: Any, enable_custom_integrations: None, hass: HomeAssistant, demo: Demo
 ) -> None:
-    """The sensors show PINs and contacts in the UI; the recorder stores none of them."""
+    """Neither the states nor what the recorder keeps of them hold a PIN or a contact."""
     await set_up(hass, demo.entry())
     await async_wait_recording_done(hass)
-    assert the_state(hass, SENSORS[1]).attributes["pin"]
-    assert the_state(hass, SENSORS[3]).attributes["phone"]
+    assert the_state(hass, SENSORS[1]).attributes["code_id"]
+    assert the_state(hass, SENSORS[3]).attributes["booking_id"]
 
     recorded = await hass.async_add_executor_job(
         get_significant_states, hass, dt_util.utcnow() - timedelta(hours=1), None, SENSORS

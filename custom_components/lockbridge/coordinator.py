@@ -812,7 +812,9 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
             views = (
                 None
                 if dry_run
-                else await self.hass.async_add_executor_job(self._views_job(account.locks, codes))
+                else await self.hass.async_add_executor_job(
+                    self._views_job(account.locks, codes, applied)
+                )
             )
             result = SyncData(
                 account=account,
@@ -960,7 +962,10 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
             self._writer = None
 
     def _views_job(
-        self, locks: Iterable[Lock], codes: Mapping[int, Iterable[AccessCode]]
+        self,
+        locks: Iterable[Lock],
+        codes: Mapping[int, Iterable[AccessCode]],
+        applied: ApplyResult | None,
     ) -> Callable[[], Views]:
         """Building the views, over every booking and code: a job for a worker thread."""
         return partial(
@@ -976,11 +981,16 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
             overrides=self.state.overrides(),
             owner=self.owner,
             default_zone=self.default_zone,
+            failed=[outcome.action.key for outcome in applied.failed] if applied else (),
         )
 
     def _build_views(self) -> Views:
         data = self.data
-        return self._views_job(data.account.locks if data else (), data.codes if data else {})()
+        return self._views_job(
+            data.account.locks if data else (),
+            data.codes if data else {},
+            data.applied if data else None,
+        )()
 
     def zone_of(self, lock: Lock | None) -> ZoneInfo:
         """A lock's time zone, else Home Assistant's."""

@@ -51,16 +51,16 @@ PARALLEL_UPDATES = 0
 BATTERY_EMPTY_MV = 6200
 BATTERY_FULL_MV = 8000
 
-CODE_STATES = ["active", "scheduled", "pending", "none"]
+CODE_STATES = ["active", "scheduled", "pending", "none", "failed"]
 #: The state of a guest sensor with no guest: translated ("No guest"), never "Unknown".
 NO_GUEST = "none"
 
-#: Guests' contacts and PINs are shown to automations, never written to the recorder.
-PRIVATE = frozenset({"pin", "phone", "email"})
-
 
 def guest_attributes(stay: UnitStay | None) -> dict[str, Any]:
-    """What a dashboard or an automation needs about a guest's stay."""
+    """What a dashboard or an automation needs about a guest's stay.
+
+    Never the guest's phone or e-mail: any user of Home Assistant reads every state.
+    """
     if stay is None:
         return {}
     booking = stay.booking
@@ -74,8 +74,6 @@ def guest_attributes(stay: UnitStay | None) -> dict[str, Any]:
         "children": booking.children,
         "language": booking.language,
         "channel": booking.channel,
-        "phone": booking.phone,
-        "email": booking.email,
     }
 
 
@@ -90,19 +88,21 @@ class UnitSensorDescription(SensorEntityDescription):
 def _code_state(coordinator: SyncCoordinator, stay: UnitStay | None, now: datetime) -> str:
     if stay is None:
         return "none"
+    if stay.booking.key in coordinator.views.failed:
+        return "failed"  # retried at the next sync; the problem sensor says why
     if coordinator.code_for(stay.booking.key) is None:
         return "pending"
     return "active" if stay.start <= now else "scheduled"
 
 
 def _code_attributes(coordinator: SyncCoordinator, stay: UnitStay | None) -> dict[str, Any]:
+    # No PIN: every user reads every state. PINs go to admins only (actions, Guests card).
     if stay is None:
         return {}
     code = coordinator.code_for(stay.booking.key)
     return {
         "guest": stay.booking.guest_name,
         "booking_id": str(stay.booking.key),
-        "pin": code.pin if code else coordinator.journal.pins.get(stay.booking.key),
         "valid_from": stay.start.isoformat(),
         "valid_to": stay.end.isoformat(),
         "code_id": str(code.id) if code else None,
@@ -181,7 +181,6 @@ class UnitSensor(UnitEntity, SensorEntity):
     """A sensor of a unit."""
 
     entity_description: UnitSensorDescription
-    _unrecorded_attributes = PRIVATE
 
     def __init__(
         self, coordinator: SyncCoordinator, unit: Unit, description: UnitSensorDescription

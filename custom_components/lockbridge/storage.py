@@ -38,6 +38,22 @@ def _moment(value: Any) -> datetime | None:
     return moment
 
 
+def _past_contacts_dropped(saved: list[Any]) -> list[Any]:
+    """Cached bookings, without the guest's phone and e-mail once the stay is over or off.
+
+    Contacts serve a stay that is current or coming (messages, a PIN from the phone).
+    """
+    today = dt_util.now().date().isoformat()
+    return [
+        item | {"phone": None, "email": None}
+        if isinstance(item, dict)
+        and (item.get("phone") or item.get("email"))
+        and (str(item.get("departure")) < today or item.get("status") != "confirmed")
+        else item
+        for item in saved
+    ]
+
+
 class StateStore:
     """Per-booking overrides, HotelRunner budgets and the HotelRunner booking cache."""
 
@@ -63,6 +79,11 @@ class StateStore:
             for part in self._data:
                 if isinstance(saved.get(part), dict):
                     self._data[part] = saved[part]
+        cached = self._data["bookings"]
+        for subentry_id, items in list(cached.items()):
+            if isinstance(items, list) and (kept := _past_contacts_dropped(items)) != items:
+                cached[subentry_id] = kept
+                self.schedule_save()
 
     def overrides(self) -> dict[BookingKey, Override]:
         """Early check-ins and late check-outs set through the action."""
@@ -126,7 +147,7 @@ class StateStore:
 
     def set_bookings(self, subentry_id: str, bookings: list[Booking]) -> None:
         """Keep a source's bookings."""
-        saved = [to_dict(booking) for booking in bookings]
+        saved = _past_contacts_dropped([to_dict(booking) for booking in bookings])
         if self._data["bookings"].get(subentry_id) != saved:  # a poll with no news: no write
             self._data["bookings"][subentry_id] = saved
             self.schedule_save()

@@ -50,6 +50,8 @@ class Views:
     codes: Mapping[BookingKey, AccessCode]
     #: Code id -> the booking it is ours for.
     bookings_of_codes: Mapping[int, BookingKey]
+    #: Bookings whose code change failed in the last sync (retried at the next).
+    failed: frozenset[BookingKey] = frozenset()
 
 
 def build_views(
@@ -62,6 +64,7 @@ def build_views(
     overrides: Mapping[BookingKey, Override],
     owner: str,
     default_zone: ZoneInfo,
+    failed: Iterable[BookingKey] = (),
 ) -> Views:
     """One pass over the bookings and one over the codes."""
     by_id = {lock.id: lock for lock in locks}
@@ -98,4 +101,4 @@ def build_views(
             if (key := owned_key(code.description, owner)) is not None:
                 keys[code.id] = key
                 ours.setdefault(key, code)
-    return Views(views, by_id, zones, ours, keys)
+    return Views(views, by_id, zones, ours, keys, frozenset(failed))

@@ -468,3 +468,24 @@ async def test_an_adoption_of_thirty_codes_survives_tokens_dying_after_two_uses(
     assert result.applied.failed == ()
     assert [a.kind for a in result.plan.actions] == [ActionKind.ADOPT] * 30
     assert cycle.sim.logins >= 15
+
+
+async def test_the_journal_file_keeps_only_the_pins_no_keypad_holds(cycle: Cycle) -> None:
+    """Each `cycle.run` loads the journal from its file again, as after a restart."""
+    cycle.settings = Settings(horizon=timedelta(days=7))
+    await cycle.run([MARIA], NOW)
+    [code] = cycle.codes()
+    assert cycle.storage.data["pins"] == {}  # the keypad holds Maria's PIN
+
+    # Rebooked a month later in the studio: beyond the horizon there, so her old code goes
+    # and nothing is made yet. No keypad holds her PIN now: the file does.
+    later = replace(MARIA, unit_id="102", arrival=ARRIVAL + timedelta(days=30))
+    later = replace(later, departure=DEPARTURE + timedelta(days=30))
+    moved = await cycle.run([later], NOW)
+    assert [action.kind for action in moved.plan.actions] == [ActionKind.DELETE]
+    assert cycle.codes() == []
+    assert cycle.storage.data["pins"] == {KEY_TEXT: code.code}
+
+    await cycle.run([later], NOW + timedelta(days=28))  # due at last: the same PIN
+    assert [item.code for item in cycle.codes()] == [code.code]
+    assert cycle.storage.data["pins"] == {}

@@ -70,6 +70,10 @@ class Journal:
     is done. A crash in between leaves the actions listed as pending; the next cycle reads
     the keypads again, so it neither repeats a done create (the code carries our tag) nor
     loses a PIN it chose (kept here before any request was sent).
+
+    In memory every live booking keeps its PIN; on disk only those no code on a keypad
+    carries (a create not yet done, a guest moved whose old code went): a listed code holds
+    its own PIN, and after a restart the plan reads it back from the keypad.
     """
 
     VERSION = 1
@@ -77,6 +81,10 @@ class Journal:
     def __init__(self, storage: Storage) -> None:
         self._storage = storage
         self._pins: dict[BookingKey, str] = {}
+        #: Bookings whose PIN a code on a keypad carries: left out of the file.
+        self._on_keypads: set[BookingKey] = set()
+        #: The PINs as last written (or read), to skip a write that would change nothing.
+        self._saved: dict[str, str] = {}
         self._pending: dict[str, dict[str, Any]] = {}
         #: Mutations a previous run started and never finished (seen at load).
         self.interrupted: tuple[dict[str, Any], ...] = ()
@@ -100,6 +108,7 @@ class Journal:
                 source, _, booking_id = str(text).partition(":")
                 if booking_id and isinstance(pin, str) and is_digits(pin):
                     self._pins[BookingKey(source, booking_id)] = pin
+                    self._saved[str(text)] = pin
         pending = data.get("pending")
         if isinstance(pending, dict):
             self.interrupted = tuple(item for item in pending.values() if isinstance(item, dict))
@@ -111,10 +120,11 @@ class Journal:
         Nothing is written when the plan changes nothing: a steady cycle costs no write.
         """
         async with self._lock:
-            pins = dict(planned.pins)
-            if not planned.actions and pins == self._pins and not self._outdated:
+            self._pins = dict(planned.pins)
+            self._on_keypads = set(planned.on_keypads)
+            # An old file with every PIN ever given is pruned at the first cycle.
+            if not planned.actions and self._on_disk() == self._saved and not self._outdated:
                 return
-            self._pins = pins
             self._pending = {_action_id(action): _pending(action) for action in planned.actions}
             await self._save()
 
@@ -123,6 +133,10 @@ class Journal:
         self._pending.pop(_action_id(action), None)
         if done and action.kind is ActionKind.DELETE and action.reason in FINAL_REASONS:
             self._pins.pop(action.key, None)
+        elif done and action.kind is ActionKind.CREATE:
+            self._on_keypads.add(action.key)  # the cloud holds the code, PIN and all
+        elif not done:
+            self._on_keypads.discard(action.key)  # its code may be gone (an update's 404)
 
     async def finish(self, planned: Plan) -> None:
         """The plan is done: one write, unless it had nothing to do."""
@@ -132,19 +146,20 @@ class Journal:
                 await self._save()
 
     async def remember(self, key: BookingKey, pin: str) -> None:
-        """Keep a PIN given outside a plan (a regenerated code)."""
+        """Keep a PIN given outside a plan (a regenerated code, already on its keypad)."""
         async with self._lock:
             self._pins[key] = pin
+            self._on_keypads.add(key)
             await self._save()
+
+    def _on_disk(self) -> dict[str, str]:
+        return {str(key): pin for key, pin in self._pins.items() if key not in self._on_keypads}
 
     async def _save(self) -> None:
         self._outdated = False
+        self._saved = self._on_disk()
         await self._storage.async_save(
-            {
-                "version": self.VERSION,
-                "pins": {str(key): pin for key, pin in self._pins.items()},
-                "pending": dict(self._pending),
-            }
+            {"version": self.VERSION, "pins": dict(self._saved), "pending": dict(self._pending)}
         )
 
 

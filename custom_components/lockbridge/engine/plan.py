@@ -341,6 +341,9 @@ class Plan:
     unreadable_locks: frozenset[int]
     #: Stays that got no code because their keypad has no acceptable PIN left.
     no_free_pin: Mapping[BookingKey, KeypadRef] = field(default_factory=dict)
+    #: Bookings whose PIN a code of ours listed this cycle carries, and keeps after the plan:
+    #: the keypad remembers those PINs, the journal's file need not.
+    on_keypads: frozenset[BookingKey] = frozenset()
 
     def __bool__(self) -> bool:
         return bool(self.actions)
@@ -399,6 +402,7 @@ class _Planner:
         self.taken: dict[KeypadRef, set[str]] = defaultdict(set)
         self.unreadable: set[int] = set()
         self.no_free_pin: dict[BookingKey, KeypadRef] = {}
+        self.listed: dict[BookingKey, list[AccessCode]] = defaultdict(list)
         for codes in actual.values():
             for code in sorted(codes, key=lambda item: item.id):
                 self._classify(code)
@@ -413,10 +417,12 @@ class _Planner:
             ours = found.owner == self.desired.owner
             if ours or (found.owner is None and self._known(found.key)):
                 self.owned[found.key].append(_Owned(code, legacy=False, source_id=found.source_id))
+                self.listed[found.key].append(code)
             # Else another installation's (or an old tag for a booking we do not know):
             # foreign, never touched, and not a candidate for adoption by name either.
         elif (key := legacy_booking(code.description)) is not None:
             self.owned[key].append(_Owned(code, legacy=True))
+            self.listed[key].append(code)
         else:
             self.untagged[keypad].append(code)
 
@@ -634,13 +640,23 @@ class _Planner:
         )
 
     def result(self) -> Plan:
+        pins = self._live_pins()
         return Plan(
             actions=tuple(self.actions),
             unchanged=tuple(self.unchanged),
-            pins=self._live_pins(),
+            pins=pins,
             guarded=self.guarded,
             unreadable_locks=frozenset(self.unreadable),
             no_free_pin=self.no_free_pin,
+            on_keypads=self._on_keypads(pins),
+        )
+
+    def _on_keypads(self, pins: Mapping[BookingKey, str]) -> frozenset[BookingKey]:
+        deleted = {a.code.id for a in self.actions if a.kind is ActionKind.DELETE and a.code}
+        return frozenset(
+            key
+            for key, pin in pins.items()
+            if any(code.pin == pin and code.id not in deleted for code in self.listed[key])
         )
 
     def _live_pins(self) -> dict[BookingKey, str]:
