@@ -349,3 +349,23 @@ async def test_a_translation_with_neither_subject_nor_message_is_refused(
     with pytest.raises(vol.Invalid):
         await send(hass, booking=f"smoobu:{booking}", message="{pin}", translations={"fr": {}})
     assert demo.smoobu.messages == {}
+
+
+async def test_a_message_sent_right_after_a_new_pin_carries_the_new_pin(
+    hass: HomeAssistant, demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The card's New PIN then Send PIN: the message has the new PIN, before any sync."""
+    await set_up(hass, demo.entry(hotelrunner=False))
+    booking = next(iter(smoobu_codes(demo)))
+    coordinator = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.coordinator
+    # Hold the sync that the new PIN asks for, as a busy keypad read would.
+    monkeypatch.setattr(coordinator, "async_request_refresh", _no_refresh)
+    new = await send_action(hass, "regenerate_code", booking=f"smoobu:{booking}")
+    answer = await send(hass, booking=f"smoobu:{booking}", message="Your code: {pin}")
+    assert answer["sent"] is True
+    [message] = demo.smoobu.messages[booking]
+    assert message["message"] == f"Your code: {new['pin']}"
+
+
+async def _no_refresh() -> None:
+    """A sync request that has not run yet."""

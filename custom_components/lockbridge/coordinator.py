@@ -672,6 +672,9 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
         self._failed_keys: set[str] = set()
         self._stopping = False
         self._views: Views | None = None
+        #: Codes an action changed since the last sync (a regenerated PIN), shown until the
+        #: next sync's views, so that a message sent right after carries the new PIN.
+        self._changed_codes: dict[BookingKey, AccessCode] = {}
         self._views_revision = 0
         #: Entity state writes waiting for the writer task (insertion-ordered, no repeats).
         self._to_write: dict[Callable[[], None], None] = {}
@@ -924,6 +927,7 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
     def async_update_listeners(self) -> None:
         """New sync data (or a failure): the views the sync built, else built when read."""
         data = self.data
+        self._changed_codes.clear()
         self._views = data.views if data is not None else None
         self._views_revision = data.views_revision if data is not None else 0
         super().async_update_listeners()
@@ -1011,7 +1015,12 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
 
     def code_for(self, key: BookingKey) -> AccessCode | None:
         """The code we keep on a keypad for a booking, if there is one."""
-        return self.views.codes.get(key)
+        return self._changed_codes.get(key) or self.views.codes.get(key)
+
+    @callback
+    def code_changed(self, key: BookingKey, code: AccessCode) -> None:
+        """An action changed a booking's code on its keypad: shown until the next sync."""
+        self._changed_codes[key] = code
 
     def device_identifiers(self) -> set[tuple[str, str]]:
         """The devices that still exist: the account, its sources and locks, the managed units."""

@@ -419,6 +419,7 @@ async def _regenerate_code(call: ServiceCall) -> ServiceResponse:
         except ApiError as err:
             raise _cloud_error(err) from err
         await coordinator.journal.remember(key, new.pin)
+        coordinator.code_changed(key, new)
     payload = code_payload(entry.entry_id, new, lock, lock_id=lock.id, keypad_id=new.keypad_id)
     call.hass.bus.async_fire(
         EVENT_CODE_UPDATED, payload | {"booking_id": str(key), "reason": "regenerated"}
