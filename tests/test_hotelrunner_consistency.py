@@ -10,11 +10,13 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant import loader
-from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.config_entries import ConfigSubentryDataWithId
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    async_fire_time_changed,
     async_test_home_assistant,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -84,7 +86,9 @@ async def test_a_push_during_a_poll_is_not_undone_by_the_polls_older_copy(
     await tick(hass, freezer, 10.1)  # polled
     assert starts(demo, "Nina Petrova") == [STAY[0]]
 
-    # A poll whose listing is made now but travels slowly...
+    # A poll whose listing is made now but travels slowly (the clock stands still: a
+    # request's deadline runs on it)...
+    freezer.tick(60)
     listings = hotel.count("/reservations", "GET")
     hotel.faults.gate, hotel.faults.gate_path = (held := asyncio.Event()), "/reservations"
     hotel.faults.gate_answer = True
@@ -93,7 +97,6 @@ async def test_a_push_during_a_poll_is_not_undone_by_the_polls_older_copy(
     for _ in range(100):  # the listing is made: the handler has no wait of its own
         await asyncio.sleep(0)
     # ...and the reservation moved meanwhile, pushed while the listing is on its way.
-    freezer.tick(60)
     hotel.modify_reservation(number, stays=[("HR:1", *MOVED)])
     await hotel.push(number)
     await until(lambda: source.pushes.accepted == 1)
@@ -164,7 +167,7 @@ async def test_a_confirmed_change_survives_a_hard_stop(
             data=dict(entry.data),
             options=dict(entry.options),
             subentries_data=[
-                ConfigSubentryData(
+                ConfigSubentryDataWithId(
                     data=dict(sub.data),
                     subentry_id=sub.subentry_id,
                     subentry_type=sub.subentry_type,
@@ -202,22 +205,33 @@ async def test_failing_confirmations_still_give_the_new_reservation_its_code(
     if fault == "error":
         hotel.faults.fail_next, hotel.faults.fail_path = 10**6, CONFIRM  # HTTP 500
     else:
-        source.client._timeout = 1.0  # noqa: SLF001 - 30 s of real time otherwise
         hotel.faults.gate, hotel.faults.gate_path = gate, CONFIRM  # never answered
     number = hotel.add_reservation("Nina Petrova", [("HR:1", *STAY)])
 
+    async def poll() -> None:
+        if fault == "error":
+            await tick(hass, freezer, 15)
+            return
+        confirming = hotel.count(CONFIRM)
+        freezer.tick(timedelta(minutes=15))
+        async_fire_time_changed(hass)
+        await until(lambda: hotel.count(CONFIRM) > confirming)
+        # The request's 30 s deadline passes (the loop's timers run on the test clock).
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=31))
+        await hass.async_block_till_done(wait_background_tasks=True)
+
     try:
         for _ in range(3):  # three queue polls, every confirmation failing
-            await tick(hass, freezer, 15)
+            await poll()
             assert starts(demo, "Nina Petrova") == [STAY[0]]
             assert source.last_update_success
         assert not hotel.is_delivered(number)
         diagnostics = await async_get_config_entry_diagnostics(hass, entry)
         [confirmations] = [s["confirmations"] for s in diagnostics["sources"]]
-        assert confirmations["failed"] == 3
-        assert confirmations["last_error"] in {"CommunicationError", "ApiTimeoutError"}
-        assert [p for p in problems(hass) if "delivery confirmations failing" in p] == [
-            f"HotelRunner: delivery confirmations failing ({confirmations['last_error']})"
+        error = "CommunicationError" if fault == "error" else "ApiTimeoutError"
+        assert (confirmations["failed"], confirmations["last_error"]) == (3, error)
+        assert [p for p in problems(hass) if "delivery confirmations" in p] == [
+            f"HotelRunner: delivery confirmations failing ({error})"
         ]
     finally:
         gate.set()
