@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from itertools import islice
 import secrets
@@ -29,7 +29,6 @@ from .api import (
     Lock,
     RateLimitedError,
     RequestBudget,
-    RequestRejectedError,
     TheKeysClient,
 )
 from .clients import hotelrunner_client, smoobu_client
@@ -72,6 +71,8 @@ from .engine.plan import (
 )
 from .engine.window import Override
 from .events import fire_outcome
+from .hotelrunner_merge import bounded, merge, reservation_of
+from .hotelrunner_queue import Confirmations, Round
 from .login_guard import LOGIN_GUARDS, LoginGuard, login_refused
 from .models import SOURCE_OF_SUBENTRY, Unit, option, settings_from, units_of
 from .repairs import (
@@ -104,8 +105,6 @@ PUSH_COOLDOWN = 1.0
 POLL_WHILE_PUSHED = timedelta(hours=1)
 #: ...until no push came for this long (a quiet day or a broken webhook: polls catch up).
 PUSHES_TRUSTED_FOR = timedelta(hours=6)
-#: HotelRunner delivery confirmations sent per poll; the rest wait for the next poll.
-CONFIRMATIONS_PER_POLL = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +161,11 @@ class SourceCoordinator(ClockedCoordinator[SourceData]):
         self.held_until: datetime | None = None
         #: Calls to the source's webhook (its push), for diagnostics.
         self.pushes = PushCounts()
+
+    @property
+    def answered(self) -> bool:
+        """What the source's data says holds (its codes may be deleted on its word)."""
+        return self.last_update_success
 
     def poll_floor(self) -> timedelta:
         """The normal interval, or slower while pushes bring the changes."""
@@ -360,7 +364,10 @@ class HotelRunnerCoordinator(SourceCoordinator):
         self.budget.restore(state.budget(subentry.subentry_id))
         self.budget.on_change = lambda: state.set_budget(subentry.subentry_id, self.budget.export())
         self.client = hotelrunner_client(hass, subentry.data, self.budget)
-        self._known = {booking.key: booking for booking in state.bookings(subentry.subentry_id)}
+        self._known = {
+            booking.key: booking
+            for booking in bounded(state.bookings(subentry.subentry_id), dt_util.utcnow())
+        }
         #: The local day of the last full read, and when the last successful poll started.
         self._full_day: date | None = None
         self._polled_at: datetime | None = None
@@ -369,6 +376,10 @@ class HotelRunnerCoordinator(SourceCoordinator):
         #: Read the delivery queue (the host says HotelRunner confirms deliveries for them),
         #: until HotelRunner refuses a confirmation.
         self.queue = bool(subentry.data.get(CONF_DELIVERY_QUEUE))
+        self.confirmations = Confirmations()
+        #: The last poll was refused for the budget (ours or the cloud's 429): polling is on
+        #: hold, but what is known holds, and pushes are applied meanwhile.
+        self.on_hold = False
         self._pace(requests=1)
 
     def _pace(self, requests: int) -> timedelta:
@@ -387,6 +398,15 @@ class HotelRunnerCoordinator(SourceCoordinator):
     def pace(self) -> None:
         """Paced by the budget, and slower while pushes arrive."""
         self._pace(self._requests)
+
+    @property
+    def answered(self) -> bool:
+        """Held for the budget, the bookings known (and pushed since) still hold."""
+        return self.last_update_success or self.on_hold
+
+    def _failed(self, err: ApiError) -> None:
+        super()._failed(err)
+        self.on_hold = isinstance(err, RateLimitedError)
 
     async def fetch(self) -> tuple[tuple[Booking, ...], tuple[Rejection, ...]]:
         """New and changed reservations merged into the ones already known."""
@@ -412,7 +432,7 @@ class HotelRunnerCoordinator(SourceCoordinator):
                     from_last_update_date=(polled - timedelta(days=1)).date(),
                 )
             found = from_hotelrunner(reservations)
-            self._merge(found.bookings, replace_listed=True)
+            self._merge(found.bookings, listed=True)
             if self.queue and not full:
                 await self._confirm(reservations, found.rejected)
         finally:
@@ -420,90 +440,103 @@ class HotelRunnerCoordinator(SourceCoordinator):
         if full:
             self._full_day = today
         self._polled_at = now
+        self.on_hold = False
         self.issues.clear(HOTELRUNNER_BUDGET, self.subentry.subentry_id)
         return tuple(self._known.values()), found.rejected
 
-    def _merge(self, bookings: Iterable[Booking], *, replace_listed: bool) -> int:
-        """Take in a reservation's lines (all of them replace the known ones); keep the store.
-
-        A listing is the cloud's current answer and always replaces. A push replaces only
-        when newer than what is known: a replay or a late older copy changes nothing.
-        Returns the number of reservations taken in.
-        """
+    def _merge(self, bookings: Iterable[Booking], *, listed: bool) -> set[str]:
+        """Take in reservations (hotelrunner_merge.py says which copy wins); keep the store."""
         first, _ = self.fetch_range()
-        lines: dict[str, list[Booking]] = {}
-        for booking in bookings:
-            lines.setdefault(_reservation_of(booking.key), []).append(booking)
-        known_by: dict[str, list[Booking]] = {}
-        for booking in self._known.values():
-            known_by.setdefault(_reservation_of(booking.key), []).append(booking)
-        taken = 0
-        for number, new in lines.items():
-            if not replace_listed and not _newer(new, known_by.get(number, [])):
-                continue
-            taken += 1
-            known_by[number] = new
-        known = {
-            booking.key: booking
-            for group in known_by.values()
-            for booking in group
-            if booking.departure >= first
-        }
+        known, taken = merge(
+            self._known, bounded(bookings, dt_util.utcnow()), listed=listed, keep_from=first
+        )
         if taken or known.keys() != self._known.keys():
             self._known = known
             self.state.set_bookings(self.subentry.subentry_id, list(known.values()))
         return taken
 
     def apply_push(self, reservations: Iterable[HotelRunnerReservation]) -> int:
-        """Take in pushed reservations newer than the known ones; how many were taken.
+        """Take in pushed reservations newer than the known ones; how many brought news.
 
-        While the last poll failed, they are kept for the next good one, not published:
-        a push must not make a failing source look healthy.
+        A pushed record that cannot be used is news too: it is shown as skipped, as a polled
+        one is. While the last poll failed, pushes are kept for the next good one, not
+        published (a push must not make a failing source look healthy), unless polling is
+        only held for the budget: then they are applied, without a request.
         """
         found = from_hotelrunner(tuple(reservations))
-        taken = self._merge(found.bookings, replace_listed=False)
-        if taken:
-            self.pushed()
-        if taken and self.data is not None and self.last_update_success:
+        taken = self._merge(found.bookings, listed=False)
+        shown = self.data.rejected if self.data is not None else ()
+        fresh = [item for item in found.rejected if item not in shown]
+        if not taken and not fresh:
+            return 0
+        self.pushed()
+        if self.last_update_success or self.on_hold:
+            # The next poll tells again which still are; a reservation taken in is not.
             rejected = tuple(
-                dict.fromkeys((*self.data.rejected, *found.rejected))
-            )  # the next poll tells again which still are
+                item
+                for item in dict.fromkeys((*shown, *found.rejected))
+                if reservation_of(item.key) not in taken
+            )
+            for item in fresh:
+                # The key and reason only: the record itself may hold a guest's contacts.
+                LOGGER.warning(
+                    "%s: booking %s skipped (%s); its code is left as it is",
+                    self.subentry.title,
+                    item.key,
+                    item.reason,
+                )
+            self._reported |= set(fresh)
             # Not async_set_updated_data: that would put the next poll off at every push,
             # and pushes every half hour would then stop the safety net altogether.
             self.data = SourceData(tuple(self._known.values()), rejected, dt_util.utcnow())
             self.async_update_listeners()
-        return taken
+        return len(taken) + len(fresh)
 
     async def _confirm(
         self, reservations: Iterable[HotelRunnerReservation], rejected: Iterable[Rejection]
     ) -> None:
         """Tell HotelRunner the changes read are in (so they leave its queue).
 
-        An unreadable reservation is not confirmed: it comes back until it can be read.
-        A few per poll: each is one request of the property's 250 a day.
+        Saved to disk first: once confirmed, HotelRunner does not list a change to an old
+        reservation again. An unreadable reservation is not confirmed: it comes back until it
+        can be read. A failed confirmation blocks nothing (hotelrunner_queue.py).
         """
-        unreadable = {_reservation_of(item.key) for item in rejected}
+        unreadable = {reservation_of(item.key) for item in rejected}
         uids = [
             uid
             for reservation in reservations
             if reservation.hr_number not in unreadable
             for uid in reservation.message_uids
         ]
-        for uid in islice(uids, CONFIRMATIONS_PER_POLL):
-            if self.budget.wait_time() > 0:
-                return  # the next poll confirms the rest
-            try:
-                await self.client.acknowledge(uid)
-            except RequestRejectedError:
-                # Not enabled for this property (HotelRunner turns it on per account):
-                # list changes instead, and tell the host.
-                self.queue = False
-                self.issues.raise_issue(
-                    HOTELRUNNER_QUEUE,
-                    self.subentry.subentry_id,
-                    placeholders={"source": self.subentry.title},
-                )
-                return
+        if not uids:
+            self.confirmations.failing = 0
+            return
+        await self.state.flush()
+        outcome = await self.confirmations.confirm(self.client, uids)
+        if outcome is Round.FAILED:
+            LOGGER.warning(
+                "%s: delivery confirmations failed (%s); retried at the next poll",
+                self.subentry.title,
+                self.confirmations.last_error,
+            )
+        elif outcome is Round.REFUSED:
+            # Not enabled for this property (HotelRunner turns it on per account):
+            # list changes instead, and tell the host.
+            self.queue = False
+            self.issues.raise_issue(
+                HOTELRUNNER_QUEUE,
+                self.subentry.subentry_id,
+                placeholders={"source": self.subentry.title},
+            )
+
+    def problem(self) -> str | None:
+        """What the sync problem says of the delivery queue, if anything."""
+        if self.queue and self.confirmations.in_trouble:
+            return (
+                f"{self.subentry.title}: delivery confirmations failing "
+                f"({self.confirmations.last_error})"
+            )
+        return None
 
     def rate_limited(self, err: RateLimitedError) -> None:
         """Out of budget (ours or the cloud's 429): say so and wait for the next slot."""
@@ -518,29 +551,6 @@ class HotelRunnerCoordinator(SourceCoordinator):
                 "minutes": str(round(interval.total_seconds() / 60)),
             },
         )
-
-
-def _reservation_of(key: BookingKey) -> str:
-    """The HotelRunner reservation a booking line belongs to ("R123/2" -> "R123")."""
-    return key.booking_id.partition("/")[0]
-
-
-def _newer(pushed: list[Booking], known: list[Booking]) -> bool:
-    """True when a pushed reservation is news: unknown, or modified after the known copy."""
-    if not known:
-        return True
-    stamps = [booking.modified for booking in known if booking.modified is not None]
-    new = [booking.modified for booking in pushed if booking.modified is not None]
-    if not new or not stamps:
-        return False  # without times, a push cannot prove itself newer: the poll decides
-    pushed_at, known_at = max(map(_stamp, new)), max(map(_stamp, stamps))
-    # Changed within the same millisecond still counts; the same copy again does not.
-    return pushed_at > known_at or (pushed_at == known_at and set(pushed) != set(known))
-
-
-def _stamp(moment: datetime) -> float:
-    """Comparable whatever the time zone (a naive time is taken as UTC)."""
-    return moment.timestamp() if moment.tzinfo else moment.replace(tzinfo=UTC).timestamp()
 
 
 def source_coordinator(
@@ -718,7 +728,7 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
         return partial(
             _desired,
             [
-                (source.source_id, source.source, source.last_update_success, source.data)
+                (source.source_id, source.source, source.answered, source.data)
                 for source in self.sources.values()
             ],
             held,
@@ -1044,6 +1054,11 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
             f"{dt_util.as_local(source.held_until):%H:%M}"
             for source in self.sources.values()
             if source.held_until is not None and source.held_until > now
+        ]
+        found += [
+            text
+            for source in self.sources.values()
+            if isinstance(source, HotelRunnerCoordinator) and (text := source.problem())
         ]
         if self.failures >= FAILURES_BEFORE_PROBLEM:
             found.append(f"The Keys: {self.failures} failed syncs in a row")

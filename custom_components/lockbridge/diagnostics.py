@@ -54,6 +54,9 @@ async def async_get_config_entry_diagnostics(
             "pushes": source.pushes.as_dict(),
             # HotelRunner: reading its delivery queue (off when HotelRunner refused it).
             "delivery_queue": getattr(source, "queue", None),
+            "confirmations": confirmations.as_dict()
+            if (confirmations := getattr(source, "confirmations", None))
+            else None,
             "rejected": [
                 {"booking_id": str(item.key), "reason": str(item.reason)}
                 for item in (source.data.rejected if source.data else ())

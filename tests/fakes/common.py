@@ -88,6 +88,9 @@ class Faults:
     #: sync in the middle of its changes without depending on the clock).
     gate: asyncio.Event | None = None
     gate_path: str = ""
+    #: The gate holds the answer once it is made, not the request: what a slow network does
+    #: to a listing taken before a change that lands while it travels.
+    gate_answer: bool = False
 
     def reset(self) -> None:
         """Turn every fault off again."""
@@ -131,8 +134,9 @@ class SimulatorBase:
             faults = self.faults
             if faults.latency > 0:
                 await asyncio.sleep(faults.latency)
-            if faults.gate is not None and faults.gate_path in request.path:
-                await faults.gate.wait()
+            gate = faults.gate if faults.gate_path in request.path else None
+            if gate is not None and not faults.gate_answer:
+                await gate.wait()
             faulted = self._apply_faults(request.path)
             if faulted is not None:
                 return faulted
@@ -143,6 +147,8 @@ class SimulatorBase:
             response = await self.guard(request)
             if response is None:
                 response = await handler(request)
+            if gate is not None and faults.gate_answer:
+                await gate.wait()
             if hang:
                 # The request has taken effect; only the answer is late ("response
                 # lost"), the hardest case for a client's retry logic.

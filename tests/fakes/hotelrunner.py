@@ -92,6 +92,8 @@ class HotelRunnerSimulator(SimulatorBase):
         #: HotelRunner enables delivery confirmation per account, on request. Off: the ack is
         #: refused and the undelivered listing holds every reservation (see _ack).
         self.confirmations_enabled = True
+        #: Called with the hr_number as each confirmation is recorded (a test stops there).
+        self.on_confirm: Callable[[str], None] | None = None
         self._clock = clock
         self._used: deque[float] = deque()  # clock() of every request counted against the quota
         self._undelivered: set[str] = set()  # hr_numbers whose current message is not acked
@@ -404,6 +406,8 @@ class HotelRunnerSimulator(SimulatorBase):
         # Acking an older message of a since-modified reservation must not hide the new one.
         if reservation["message_uid"] == uid:
             self._undelivered.discard(hr_number)
+        if self.on_confirm is not None:
+            self.on_confirm(hr_number)
         if pms_number := request.query.get("pms_number"):
             reservation["pms_number"] = pms_number
         return _ok()
