@@ -376,3 +376,19 @@ async def test_a_unit_without_keypad_is_fixed_from_its_repair(
         )
         result = await answer.json()
         assert (result["type"], result["reason"]) == ("abort", reason)
+
+
+@pytest.mark.timeout(60)  # the loop this guards against never ends: fail, not hang
+async def test_a_source_update_while_the_keys_is_down_tries_once_not_in_a_loop(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    """A push or poll during a The Keys outage makes one sync attempt; the timer does the rest."""
+    entry = await set_up(hass, demo.entry(hotelrunner=False))
+    coordinator = entry.runtime_data.coordinator
+    demo.thekeys.faults.fail_next = 10_000
+    demo.smoobu.add_booking(103, date(2026, 11, 28), date(2026, 11, 30), "New Guest")
+    (source,) = coordinator.sources.values()
+    await source.async_refresh()  # a new booking: the account's sync follows at once
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert 10_000 - demo.thekeys.faults.fail_next <= 10
+    assert not coordinator.last_update_success

@@ -1122,5 +1122,7 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
                     pass  # a sync under way may still read the sources after the change
                 if self._seen < self._changes and not self._stopping:
                     await self.async_refresh()
+                    if not self.last_update_success:
+                        break  # The Keys unreadable: one try per change, the timer does the rest
         finally:
             self._follow_up = None
