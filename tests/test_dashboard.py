@@ -58,7 +58,7 @@ async def test_the_dashboard_shows_the_demo_locks_and_sync(
 ) -> None:
     await set_up(hass, demo.entry())
     locks, sync = rendered(hass, DASHBOARD)
-    assert "| Garden Studio - Entrée jardin | Locked | 6 % | 3 |" in locks
+    assert "| Garden Studio - Garden door | Locked | 6 % | 3 |" in locks
     assert "Bookings and keypads agree." in sync
     assert "Not read" not in sync
     assert "HotelRunner: 249 of 250 requests left today." in sync

@@ -281,7 +281,7 @@ async def test_a_french_home_reads_its_calendar_and_devices_in_french(
 
 async def test_lock_opens_and_closes_through_the_cloud(hass: HomeAssistant, demo: Demo) -> None:
     await set_up(hass, demo.entry())
-    entity = "lock.seaside_loft_porte_d_entree"
+    entity = "lock.seaside_loft_front_door"
     assert the_state(hass, entity).state == "locked"
 
     await hass.services.async_call("lock", SERVICE_UNLOCK, {ATTR_ENTITY_ID: entity}, blocking=True)

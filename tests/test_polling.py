@@ -215,7 +215,7 @@ async def test_a_steady_sync_writes_no_state_that_did_not_change(
     await entry.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
     assert len(written) > 10
-    assert the_state(hass, "lock.garden_studio_entree_jardin").state == "unavailable"
+    assert the_state(hass, "lock.garden_studio_garden_door").state == "unavailable"
 
 
 async def test_a_steady_sync_lists_the_locks_while_it_reads_the_account(

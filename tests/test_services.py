@@ -23,7 +23,7 @@ from custom_components.lockbridge.const import (
 from custom_components.lockbridge.engine.ownership import parse_tag
 from tests.demo_stack import Demo, set_up
 
-LOCK = "lock.seaside_loft_porte_d_entree"
+LOCK = "lock.seaside_loft_front_door"
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +46,7 @@ async def test_events_carry_no_pin_and_get_stays_gives_it(hass: HomeAssistant, d
     assert zoe == {
         "entry_id": zoe["entry_id"],
         "lock_id": 3701,
-        "lock": "Seaside Loft - Porte d'entrée",
+        "lock": "Seaside Loft - Front door",
         "keypad_id": "Kp7Lm2Qa",
         "code_id": str(code.id),
         "name": "smoobu Zoë Müller",
@@ -76,7 +76,7 @@ async def test_events_carry_no_pin_and_get_stays_gives_it(hass: HomeAssistant, d
                 "check_out": "2026-11-27T12:00:00+01:00",
                 "start": "2026-11-23T15:00:00+01:00",
                 "end": "2026-11-27T12:00:00+01:00",
-                "lock": "Seaside Loft - Porte d'entrée",
+                "lock": "Seaside Loft - Front door",
                 "code_state": "scheduled",
                 "code_id": str(code.id),
                 "pin": code.code,
@@ -461,7 +461,7 @@ async def test_a_stay_is_chosen_by_its_unit_and_guest_not_by_an_id(
     for data, key in (
         ({}, "booking_or_unit"),
         ({"unit": "calendar.seaside_loft", "booking": response["booking_id"]}, "booking_or_unit"),
-        ({"unit": "lock.seaside_loft_porte_d_entree"}, "not_a_lockbridge_unit"),
+        ({"unit": "lock.seaside_loft_front_door"}, "not_a_lockbridge_unit"),
     ):
         with pytest.raises(ServiceValidationError) as info:
             await call(hass, "regenerate_code", **data)

@@ -138,7 +138,7 @@ async def test_repairs_are_raised_and_cleared(
     await tick(hass, freezer, 0.5)  # the sync the new booking asked for, once debounced
     assert "code_failed" in issues(hass)
     assert the_state(hass, PROBLEM).state == "on"
-    assert the_state(hass, "binary_sensor.seaside_loft_porte_d_entree_in_sync").state == "off"
+    assert the_state(hass, "binary_sensor.seaside_loft_front_door_in_sync").state == "off"
 
     demo.thekeys.faults.fail_next = 0
     await tick(hass, freezer, 5.1)
@@ -279,8 +279,8 @@ async def test_no_free_pin_is_a_sync_problem(hass: HomeAssistant, demo: Demo) ->
     problem = the_state(hass, PROBLEM)
     assert problem.state == "on"
     assert problem.attributes["problems"] == [
-        "No free PIN on Garden Studio - Entrée jardin, Old Town Flat - Porte palière, "
-        "Seaside Loft - Porte d'entrée: 5 stays without code"
+        "No free PIN on Garden Studio - Garden door, Old Town Flat - Landing door, "
+        "Seaside Loft - Front door: 5 stays without code"
     ]
     assert ours(demo) == set()
 
@@ -289,14 +289,14 @@ async def test_active_codes_of_a_lock_that_cannot_be_listed_are_unknown_not_zero
     hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
 ) -> None:
     await set_up(hass, demo.entry(hotelrunner=False))
-    active = "sensor.garden_studio_entree_jardin_active_codes"
+    active = "sensor.garden_studio_garden_door_active_codes"
     assert the_state(hass, active).state == "3"
 
     demo.thekeys.faults.fail_next, demo.thekeys.faults.fail_path = 10_000, "/serrure/3702"
     await tick(hass, freezer, 5.1)
 
     assert the_state(hass, active).state == "unavailable"
-    assert the_state(hass, "sensor.old_town_flat_porte_paliere_active_codes").state == "1"
+    assert the_state(hass, "sensor.old_town_flat_landing_door_active_codes").state == "1"
 
 
 async def test_our_log_lines_hold_no_phone_number(
@@ -344,7 +344,7 @@ async def test_a_unit_without_keypad_is_fixed_from_its_repair(
         form = await answer.json()
         assert form["step_id"] == "keypad", form
         [field] = form["data_schema"]
-        assert field["default"] == wanted  # "Old Town Flat - Porte palière" names the unit
+        assert field["default"] == wanted  # "Old Town Flat - Landing door" names the unit
         answer = await client.post(
             f"/api/repairs/issues/fix/{form['flow_id']}", json={"keypad": wanted}
         )

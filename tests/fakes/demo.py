@@ -14,9 +14,9 @@ BOOKING_COM = (465614, "Booking.com")
 
 # Smoobu apartment id / HotelRunner inv_code -> (lock id, lock name, keypad id, keypad name)
 _SMOOBU_UNITS = {
-    101: ("Seaside Loft", 3701, "Seaside Loft - Porte d'entrée", "Kp7Lm2Qa"),
-    102: ("Garden Studio", 3702, "Garden Studio - Entrée jardin", "Kg4Rt8Ws"),
-    103: ("Old Town Flat", 3703, "Old Town Flat - Porte palière", "Kt9Bn3Xe"),
+    101: ("Seaside Loft", 3701, "Seaside Loft - Front door", "Kp7Lm2Qa"),
+    102: ("Garden Studio", 3702, "Garden Studio - Garden door", "Kg4Rt8Ws"),
+    103: ("Old Town Flat", 3703, "Old Town Flat - Landing door", "Kt9Bn3Xe"),
 }
 _HOTELRUNNER_UNITS = {
     "HR:1": ("Standard Room", 3704, "Villa - Standard Room", "Kh2Vc6Pz"),

@@ -195,7 +195,7 @@ class TheKeysSimulator(SimulatorBase):
         battery: int = 7235,
         etat: str = "closed",
         gateway: bool = True,
-        keypads: Sequence[tuple[str, str]] = (("KpXy34Zt", "Clavier"),),
+        keypads: Sequence[tuple[str, str]] = (("KpXy34Zt", "Keypad"),),
     ) -> None:
         """Add a lock, with an optional gateway (and its share) and keypads."""
         if lock_id in self._locks:
