@@ -709,10 +709,6 @@ class SourceFlow(ConfigSubentryFlow):
         ):
             self._data[CONF_CLOUDHOOK_URL] = cloudhook
         url = webhook_url(self.hass, self._data)
-        if url.startswith("/") and not errors:
-            # Only the path: say how to give Home Assistant a public address. Shown, not
-            # blocking: the source is saved all the same and polled meanwhile.
-            errors = {"base": "no_public_address"}
         return self.async_show_form(
             step_id="push",
             data_schema=self.add_suggested_values_to_schema(
