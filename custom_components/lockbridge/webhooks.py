@@ -16,6 +16,7 @@ Polling stays as the safety net, slower while pushes arrive (coordinator.py).
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from aiohttp import web
-from aiohttp.hdrs import METH_POST
+from aiohttp.hdrs import METH_GET, METH_HEAD, METH_POST
 from homeassistant.components import webhook
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.network import NoURLAvailableError
@@ -58,6 +59,8 @@ BOOKING_ACTIONS = frozenset(
 )
 #: A booking call is a few kB; anything much larger is not Smoobu's or HotelRunner's.
 MAX_BODY = 256 * 1024
+#: Seconds to receive a body: a sender trickling bytes (slow loris) is cut off, not waited for.
+BODY_DEADLINE = 10.0
 #: Reservations read from one HotelRunner call; the rest would be the poll's.
 MAX_PUSHED = 50
 #: Calls remembered to tell a replay (the same body again) from news.
@@ -163,13 +166,22 @@ def register_webhook(
     counts = source.pushes
 
     async def handle(_: HomeAssistant, __: str, request: web.Request) -> web.Response:
+        if request.method != METH_POST:
+            # A probe (a browser, a link preview, a URL check): answered here, with nothing,
+            # so that Home Assistant does not log a warning naming the webhook's id.
+            return web.Response(status=HTTPStatus.OK)
         if (request.content_length or 0) > MAX_BODY:
             return _refused(counts, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
         body = bytearray()
-        async for chunk in request.content.iter_chunked(64 * 1024):  # the whole body, bounded
-            body += chunk
-            if len(body) > MAX_BODY:
-                return _refused(counts, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+        try:
+            async with asyncio.timeout(BODY_DEADLINE):
+                # The whole body, bounded in size and in time.
+                async for chunk in request.content.iter_chunked(64 * 1024):
+                    body += chunk
+                    if len(body) > MAX_BODY:
+                        return _refused(counts, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+        except TimeoutError:
+            return _refused(counts, HTTPStatus.REQUEST_TIMEOUT)
         return await handle_call(request, bytes(body))
 
     webhook.async_register(
@@ -179,7 +191,8 @@ def register_webhook(
         webhook_id,
         handle,
         local_only=False,  # the clouds call from the internet
-        allowed_methods=(METH_POST,),
+        # GET and HEAD too: answered by us (above) rather than by Home Assistant's warning.
+        allowed_methods=(METH_POST, METH_GET, METH_HEAD),
     )
     return lambda: webhook.async_unregister(hass, webhook_id)
 
