@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 import json
 import logging
-import time
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -391,10 +390,9 @@ async def test_a_body_sent_too_slowly_is_cut_off_and_nothing_applied(
     hass: HomeAssistant,
     demo: Demo,
     hass_client_no_auth: ClientSessionGenerator,
-    monkeypatch: pytest.MonkeyPatch,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """A slow-loris sender trickling a genuine call's bytes gets 408, and no read follows."""
-    monkeypatch.setattr(webhooks, "BODY_DEADLINE", 0.3)  # 10 s in production
     entry = await set_up(hass, demo.entry(options={CONF_SMOOBU_INTERVAL: 60}, hotelrunner=False))
     [subentry] = entry.subentries.values()
     source = next(iter(entry.runtime_data.coordinator.sources.values()))
@@ -404,16 +402,18 @@ async def test_a_body_sent_too_slowly_is_cut_off_and_nothing_applied(
         {"action": "newReservation", "user": demo.smoobu.user_id, "data": {"id": booking}}
     ).encode()
     requests = len(demo.smoobu.requests)
+    sent: list[int] = []
 
     async def trickle() -> AsyncIterator[bytes]:
-        for byte in call:
+        for byte in call:  # a byte a second (on the test's clock, which only moves here)
+            sent.append(byte)
             yield bytes([byte])
-            await asyncio.sleep(0.05)  # the whole body would take seconds
+            freezer.tick(1)
+            await asyncio.sleep(0)
 
-    started = time.monotonic()
     answer = await client.post(f"/api/webhook/{subentry.data['webhook_id']}", data=trickle())
     assert answer.status == 408
-    assert time.monotonic() - started < 2
+    assert webhooks.BODY_DEADLINE < len(sent) < len(call)  # cut off, not waited for
     await hass.async_block_till_done(wait_background_tasks=True)
     assert len(demo.smoobu.requests) == requests
     assert nina_codes(demo) == []
@@ -424,3 +424,50 @@ async def test_a_body_sent_too_slowly_is_cut_off_and_nothing_applied(
     assert answer.status == 200
     await hass.async_block_till_done(wait_background_tasks=True)
     assert len(nina_codes(demo)) == 1
+
+
+async def test_forged_smoobu_calls_do_not_slow_polling(
+    hass: HomeAssistant,
+    demo: Demo,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Only a call that names the account and whose booking the read finds counts as a push."""
+    entry = await set_up(hass, demo.entry(options={CONF_SMOOBU_INTERVAL: 5}, hotelrunner=False))
+    [subentry] = entry.subentries.values()
+    source = next(iter(entry.runtime_data.coordinator.sources.values()))
+    client = await hass_client_no_auth()
+    path = f"/api/webhook/{subentry.data['webhook_id']}"
+    known = next(iter(demo.smoobu.bookings))
+    normal = timedelta(minutes=5)
+    assert source.update_interval == normal
+
+    forged: list[dict[str, Any]] = [
+        {"action": "updateReservation", "data": {"id": known}},  # no user
+        {"action": "newReservation", "data": {"id": 424242}},  # no user, unknown booking
+        {"action": "newReservation", "user": demo.smoobu.user_id, "data": {"id": 424243}},
+        {"action": "updateReservation", "user": demo.smoobu.user_id, "data": {"id": "x1"}},
+        {"action": "updateReservation", "user": demo.smoobu.user_id, "data": {}},
+        {"action": "cancelReservation", "user": demo.smoobu.user_id},
+    ]
+    for round_ in range(5):
+        for call in forged:
+            answer = await client.post(path, json={**call, "round": round_})  # no replays
+            assert answer.status == 200
+            freezer.tick(2)  # past the debounce: each call brings its read
+            async_fire_time_changed(hass)
+            await hass.async_block_till_done(wait_background_tasks=True)
+            assert source.update_interval == normal
+    assert source.pushes.accepted == 0
+    assert source.pushes.last_accepted is None
+
+    # The genuine call: the account's user, a booking the read finds changed.
+    booking = demo.smoobu.add_booking(103, date(2026, 11, 25), date(2026, 11, 27), "Nina Petrova")
+    call = {"action": "newReservation", "user": demo.smoobu.user_id, "data": {"id": booking}}
+    assert (await client.post(path, json=call)).status == 200
+    freezer.tick(11)  # the sync that follows the read is debounced
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(nina_codes(demo)) == 1
+    assert source.pushes.accepted == 1
+    assert source.update_interval == timedelta(hours=1)

@@ -44,7 +44,7 @@ from .const import CONF_HR_ID, CONF_TOKEN, DOMAIN
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
 
-    from .coordinator import HotelRunnerCoordinator, SourceCoordinator
+    from .coordinator import HotelRunnerCoordinator, SmoobuCoordinator, SourceCoordinator
 
 LOGGER = logging.getLogger(__name__)
 
@@ -152,7 +152,10 @@ def register_webhook(
     hass: HomeAssistant, entry: ConfigEntry, source: SourceCoordinator
 ) -> Callable[[], None]:
     """Listen on the source's webhook; returns what unregisters it."""
-    from .coordinator import HotelRunnerCoordinator  # noqa: PLC0415 - imports this module
+    from .coordinator import (  # noqa: PLC0415 - imports this module
+        HotelRunnerCoordinator,
+        SmoobuCoordinator,
+    )
 
     webhook_id = str(source.subentry.data.get(CONF_WEBHOOK_ID) or "")
     if not webhook_id:
@@ -160,9 +163,11 @@ def register_webhook(
     handle_call: Handler
     if isinstance(source, HotelRunnerCoordinator):
         handle_call = _hotelrunner_handler(source)
-    else:
+    elif isinstance(source, SmoobuCoordinator):
         user = str(source.subentry.unique_id or "").removeprefix("smoobu-")
         handle_call = _smoobu_handler(hass, entry, source, user)
+    else:
+        return lambda: None
     counts = source.pushes
 
     async def handle(_: HomeAssistant, __: str, request: web.Request) -> web.Response:
@@ -198,7 +203,7 @@ def register_webhook(
 
 
 def _smoobu_handler(
-    hass: HomeAssistant, entry: ConfigEntry, source: SourceCoordinator, smoobu_user: str
+    hass: HomeAssistant, entry: ConfigEntry, source: SmoobuCoordinator, smoobu_user: str
 ) -> Handler:
     counts = source.pushes
 
@@ -220,7 +225,10 @@ def _smoobu_handler(
             return web.Response(status=HTTPStatus.OK)
         if counts.seen(body):  # read already for this very call
             return web.Response(status=HTTPStatus.OK)
-        source.pushed()
+        # A push (polling slows) only for a call naming the account, once the read finds
+        # its booking (coordinator.py): any call may ask for a read, not slow the polls.
+        if user is not None and (booking_id := _booking_id(call.get("data"))) is not None:
+            source.claimed.add(booking_id)
         # Answered at once; the read follows. Calls close together make one read (debounced).
         entry.async_create_background_task(
             hass, source.async_request_refresh(), f"{DOMAIN} push {source.source_id}"
@@ -228,6 +236,14 @@ def _smoobu_handler(
         return web.Response(status=HTTPStatus.OK)
 
     return handle
+
+
+def _booking_id(data: Any) -> str | None:
+    """The id of the booking a Smoobu call is about, when it names one."""
+    found = data.get("id") if isinstance(data, dict) else None
+    if isinstance(found, int) and not isinstance(found, bool):
+        return str(found)
+    return found if isinstance(found, str) and found.isdecimal() else None
 
 
 def _hotelrunner_handler(source: HotelRunnerCoordinator) -> Handler:
