@@ -12,8 +12,8 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError,
 from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.helpers.translation import async_get_translations
 import pytest
-import voluptuous as vol
 from pytest_homeassistant_custom_component.common import MockUser, async_capture_events
+import voluptuous as vol
 
 from custom_components.lockbridge.const import (
     DOMAIN,
