@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 import json
@@ -13,8 +14,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.lockbridge import webhooks
 from custom_components.lockbridge.const import (
     CONF_HOTELRUNNER_INTERVAL,
     CONF_SMOOBU_INTERVAL,
@@ -324,3 +329,145 @@ async def test_a_property_without_delivery_confirmation_falls_back_to_listing(
     [read] = [r.query for r in demo.hotelrunner.requests]
     assert read["undelivered"] == "false"
     assert "from_last_update_date" in read
+
+
+async def test_the_cloud_address_of_a_webhook_never_reaches_diagnostics(
+    hass: HomeAssistant, demo: Demo, hass_client: ClientSessionGenerator
+) -> None:
+    webhook_id = "c0ffee" * 10 + "beef"
+    cloudhook = "https://hooks.nabu.casa/gAAAAABnQ3l0dWRob29rLXNlY3JldC10b2tlbg"
+    entry = await set_up(
+        hass,
+        demo.entry(
+            hotelrunner=False,
+            smoobu_data={"webhook_id": webhook_id, "cloudhook_url": cloudhook},
+        ),
+    )
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+
+    text = json.dumps(diagnostics)
+    assert cloudhook not in text
+    assert "gAAAAABnQ3l0dWRob29rLXNlY3JldC10b2tlbg" not in text
+    assert webhook_id not in text
+    [subentry] = diagnostics["subentries"]
+    assert subentry["data"]["cloudhook_url"] == "**REDACTED**"
+
+
+async def test_a_get_or_head_to_a_webhook_logs_no_id_and_changes_nothing(
+    hass: HomeAssistant,
+    demo: Demo,
+    hass_client_no_auth: ClientSessionGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A browser, a link preview or a scanner probing the address: nothing to see."""
+    entry = await set_up(hass, demo.entry(options={CONF_SMOOBU_INTERVAL: 60}))
+    client = await hass_client_no_auth()
+    ids = [s.data["webhook_id"] for s in entry.subentries.values()]
+    assert len(ids) == 2
+    sources = list(entry.runtime_data.coordinator.sources.values())
+    before = ([s.pushes.as_dict() for s in sources], [c.id for c in demo.thekeys.codes()])
+    requests = (len(demo.smoobu.requests), len(demo.hotelrunner.requests))
+    caplog.clear()
+    caplog.set_level(logging.INFO)  # Home Assistant's warning is a warning; its path log debug
+
+    for webhook_id in ids:
+        for method in ("GET", "HEAD"):
+            answer = await client.request(method, f"/api/webhook/{webhook_id}")
+            assert (answer.status, await answer.read()) == (200, b"")
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    # (aiohttp's access log of the test server is left out: Home Assistant silences it.)
+    logged = [r for r in caplog.records if r.name != "aiohttp.access"]
+    assert not [r for r in logged for i in ids if i in r.getMessage()]
+    assert not [r for r in logged if r.levelno >= logging.WARNING]
+    after = ([s.pushes.as_dict() for s in sources], [c.id for c in demo.thekeys.codes()])
+    assert after == before
+    assert (len(demo.smoobu.requests), len(demo.hotelrunner.requests)) == requests
+
+
+async def test_a_body_sent_too_slowly_is_cut_off_and_nothing_applied(
+    hass: HomeAssistant,
+    demo: Demo,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A slow-loris sender trickling a genuine call's bytes gets 408, and no read follows."""
+    entry = await set_up(hass, demo.entry(options={CONF_SMOOBU_INTERVAL: 60}, hotelrunner=False))
+    [subentry] = entry.subentries.values()
+    source = next(iter(entry.runtime_data.coordinator.sources.values()))
+    client = await hass_client_no_auth()
+    booking = demo.smoobu.add_booking(103, date(2026, 11, 25), date(2026, 11, 27), "Nina Petrova")
+    call = json.dumps(
+        {"action": "newReservation", "user": demo.smoobu.user_id, "data": {"id": booking}}
+    ).encode()
+    requests = len(demo.smoobu.requests)
+    sent: list[int] = []
+
+    async def trickle() -> AsyncIterator[bytes]:
+        for byte in call:  # a byte a second (on the test's clock, which only moves here)
+            sent.append(byte)
+            yield bytes([byte])
+            freezer.tick(1)
+            await asyncio.sleep(0)
+
+    answer = await client.post(f"/api/webhook/{subentry.data['webhook_id']}", data=trickle())
+    assert answer.status == 408
+    assert webhooks.BODY_DEADLINE < len(sent) < len(call)  # cut off, not waited for
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(demo.smoobu.requests) == requests
+    assert nina_codes(demo) == []
+    assert (source.pushes.refused, source.pushes.accepted) == (1, 0)
+
+    # The same call sent at once is read.
+    answer = await client.post(f"/api/webhook/{subentry.data['webhook_id']}", data=call)
+    assert answer.status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(nina_codes(demo)) == 1
+
+
+async def test_forged_smoobu_calls_do_not_slow_polling(
+    hass: HomeAssistant,
+    demo: Demo,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Only a call that names the account and whose booking the read finds counts as a push."""
+    entry = await set_up(hass, demo.entry(options={CONF_SMOOBU_INTERVAL: 5}, hotelrunner=False))
+    [subentry] = entry.subentries.values()
+    source = next(iter(entry.runtime_data.coordinator.sources.values()))
+    client = await hass_client_no_auth()
+    path = f"/api/webhook/{subentry.data['webhook_id']}"
+    known = next(iter(demo.smoobu.bookings))
+    normal = timedelta(minutes=5)
+    assert source.update_interval == normal
+
+    forged: list[dict[str, Any]] = [
+        {"action": "updateReservation", "data": {"id": known}},  # no user
+        {"action": "newReservation", "data": {"id": 424242}},  # no user, unknown booking
+        {"action": "newReservation", "user": demo.smoobu.user_id, "data": {"id": 424243}},
+        {"action": "updateReservation", "user": demo.smoobu.user_id, "data": {"id": "x1"}},
+        {"action": "updateReservation", "user": demo.smoobu.user_id, "data": {}},
+        {"action": "cancelReservation", "user": demo.smoobu.user_id},
+    ]
+    for round_ in range(5):
+        for call in forged:
+            answer = await client.post(path, json={**call, "round": round_})  # no replays
+            assert answer.status == 200
+            freezer.tick(2)  # past the debounce: each call brings its read
+            async_fire_time_changed(hass)
+            await hass.async_block_till_done(wait_background_tasks=True)
+            assert source.update_interval == normal
+    assert source.pushes.accepted == 0
+    assert source.pushes.last_accepted is None
+
+    # The genuine call: the account's user, a booking the read finds changed.
+    booking = demo.smoobu.add_booking(103, date(2026, 11, 25), date(2026, 11, 27), "Nina Petrova")
+    call = {"action": "newReservation", "user": demo.smoobu.user_id, "data": {"id": booking}}
+    assert (await client.post(path, json=call)).status == 200
+    freezer.tick(11)  # the sync that follows the read is debounced
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(nina_codes(demo)) == 1
+    assert source.pushes.accepted == 1
+    assert source.update_interval == timedelta(hours=1)

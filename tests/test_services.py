@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 import re
 from typing import Any
+import unicodedata
 
 from homeassistant.core import Context, Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
@@ -12,6 +13,7 @@ from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockUser, async_capture_events
+import voluptuous as vol
 
 from custom_components.lockbridge.const import (
     DOMAIN,
@@ -20,7 +22,7 @@ from custom_components.lockbridge.const import (
     EVENT_CODE_REMOVED,
     EVENT_CODE_UPDATED,
 )
-from custom_components.lockbridge.engine.ownership import parse_tag
+from custom_components.lockbridge.engine.ownership import NAME_MAX, parse_tag
 from tests.demo_stack import Demo, set_up
 
 LOCK = "lock.seaside_loft_front_door"
@@ -493,3 +495,31 @@ async def test_a_lock_with_two_keypads_asks_which(hass: HomeAssistant, demo: Dem
     assert "Street, Garage" in str(info.value)
     await call(hass, "create_code", lock=lock, keypad="garage", **good)
     assert [c.id_accessoire for c in demo.thekeys.codes(3799)] == ["KpB00002"]
+
+
+async def test_create_code_strips_control_characters_and_bounds_the_name(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    """A pasted name cannot break a line, hide as NUL or read backwards on the keypad's page."""
+    await set_up(hass, demo.entry())
+    window = {"lock": LOCK, "start": "2026-11-24 08:00", "end": "2026-11-25 08:00"}
+    typed = (
+        "\u202eTech\u202c\x00 Plumber\n\tAnna\r\u2066Mé\u0301dé\u2069\x85\x1b[31m"
+        + "\u2067ok\u202a\u202b\u202d\u2068 👨\u200d👩\u200d👧"
+    )
+
+    response = await call(hass, "create_code", **window, name=typed)
+
+    [code] = [c for c in demo.thekeys.codes(3701) if str(c.id) == response["code_id"]]
+    assert code.name == "Tech Plumber Anna Mé\u0301dé [31mok 👨\u200d👩\u200d👧"
+    assert response["name"] == code.name
+
+    long_name = "Électricien " + "Rene\u0301e " * 20  # an accent at every cut
+    response = await call(hass, "create_code", **window, name=long_name)
+    [code] = [c for c in demo.thekeys.codes(3701) if str(c.id) == response["code_id"]]
+    assert len(code.name) <= NAME_MAX
+    assert long_name.startswith(code.name)
+    assert not unicodedata.combining(long_name[len(code.name)])
+
+    with pytest.raises(vol.Invalid):  # nothing left of the name
+        await call(hass, "create_code", **window, name="\n\t\u202e\x00 ")

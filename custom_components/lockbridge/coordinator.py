@@ -48,6 +48,7 @@ from .const import (
 )
 from .engine.apply import Applier, ApplyResult, Journal, codes_after, read_codes
 from .engine.bookings import (
+    SMOOBU,
     Booking,
     BookingKey,
     BookingStatus,
@@ -288,6 +289,10 @@ class SmoobuCoordinator(SourceCoordinator):
         #: When the last full read and the last successful poll started.
         self._full_at: datetime | None = None
         self._polled_at: datetime | None = None
+        #: Bookings named by calls that named the account. Such a call counts as a push (and
+        #: slows polling) only once the read it brings finds its booking changed or known:
+        #: a forged call cannot make the safety net slow down.
+        self.claimed: set[str] = set()
 
     def _full_read_due(self, now: datetime) -> bool:
         last = self._full_at
@@ -307,6 +312,9 @@ class SmoobuCoordinator(SourceCoordinator):
                 self.subentry.subentry_id,
                 placeholders={"source": self.subentry.title},
             )
+        # Claims made during this read wait for the next one (the debouncer brings it).
+        claimed, self.claimed = self.claimed, set()
+        known = self._known.keys() | self._rejected.keys()
         now = dt_util.utcnow()
         first, last = self.fetch_range()
         polled = self._polled_at
@@ -335,6 +343,9 @@ class SmoobuCoordinator(SourceCoordinator):
                 key: booking for key, booking in self._known.items() if booking.departure >= first
             }
         self._polled_at = now
+        read = {booking.key for booking in found.bookings} | {item.key for item in found.rejected}
+        if any(BookingKey(SMOOBU, booking_id) in known | read for booking_id in claimed):
+            self.pushed()
         return tuple(self._known.values()), tuple(self._rejected.values())
 
 

@@ -12,7 +12,7 @@ from .const import CONF_API_KEY, CONF_API_SECRET, CONF_HR_ID, CONF_TOKEN
 from .engine.ownership import parse_tag
 from .models import keypad_value
 from .services import plan_response
-from .webhooks import CONF_WEBHOOK_ID
+from .webhooks import CONF_CLOUDHOOK_URL, CONF_WEBHOOK_ID
 
 if TYPE_CHECKING:
     from . import LockBridgeConfigEntry
@@ -26,6 +26,7 @@ TO_REDACT = {
     CONF_TOKEN,
     CONF_HR_ID,
     CONF_WEBHOOK_ID,  # the webhook's only key
+    CONF_CLOUDHOOK_URL,  # Home Assistant Cloud's address for it: a key just as good
     "pin",
     "pins",
     "phone",

@@ -41,7 +41,7 @@ from .const import (
     SERVICE_SYNC,
 )
 from .coordinator import SmoobuCoordinator, SyncCoordinator
-from .engine.bookings import SMOOBU, BookingKey
+from .engine.bookings import SMOOBU, BookingKey, clean_name
 from .engine.dates import moment_text, span_text
 from .engine.messages import (
     MAX_TEMPLATE,
@@ -104,7 +104,9 @@ _STAY_FIELDS = {
 CREATE_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_LOCK): cv.entity_id,
-        vol.Required(ATTR_NAME): vol.All(cv.string, vol.Length(min=1)),
+        # Control and direction characters out (newlines, NUL, bidi overrides), as in the
+        # guests' names; what is left must still be a name.
+        vol.Required(ATTR_NAME): vol.All(cv.string, clean_name, vol.Length(min=1)),
         vol.Optional(ATTR_PIN): cv.string,  # checked in the action, with a clear message
         vol.Required(ATTR_START): cv.datetime,
         vol.Required(ATTR_END): cv.datetime,
@@ -341,7 +343,7 @@ async def _make_code(
     zone = entry.runtime_data.coordinator.zone_of(lock)
     window = validity(start, end, zone)
     fields = CodeFields(
-        name=truncate(data[ATTR_NAME].strip()),
+        name=truncate(data[ATTR_NAME]),  # cleaned by the schema
         pin=pin,
         start_date=window.start_date,
         start_time=window.start_time,

@@ -14,6 +14,7 @@ from .const import DOMAIN
 from .engine.bookings import Booking, BookingKey, from_dict, to_dict
 from .engine.messages import Written
 from .engine.window import Override, in_range
+from .state_check import checked_parts
 
 VERSION = 1
 #: Seconds to gather changes (a budget changes on every HotelRunner request) into one write.
@@ -73,12 +74,9 @@ class StateStore:
         self.overrides_revision = 0
 
     async def load(self) -> None:
-        """Read the saved state; a corrupt part is dropped, not fatal."""
+        """Read the saved state; each unreadable value is dropped alone, never fatal."""
         saved = await self._store.async_load()
-        if isinstance(saved, dict):
-            for part in self._data:
-                if isinstance(saved.get(part), dict):
-                    self._data[part] = saved[part]
+        self._data.update(checked_parts(saved, self._data))
         cached = self._data["bookings"]
         for subentry_id, items in list(cached.items()):
             if isinstance(items, list) and (kept := _past_contacts_dropped(items)) != items:

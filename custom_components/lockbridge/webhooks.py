@@ -16,6 +16,7 @@ Polling stays as the safety net, slower while pushes arrive (coordinator.py).
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from aiohttp import web
-from aiohttp.hdrs import METH_POST
+from aiohttp.hdrs import METH_GET, METH_HEAD, METH_POST
 from homeassistant.components import webhook
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.network import NoURLAvailableError
@@ -43,7 +44,7 @@ from .const import CONF_HR_ID, CONF_TOKEN, DOMAIN
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
 
-    from .coordinator import HotelRunnerCoordinator, SourceCoordinator
+    from .coordinator import HotelRunnerCoordinator, SmoobuCoordinator, SourceCoordinator
 
 LOGGER = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ BOOKING_ACTIONS = frozenset(
 )
 #: A booking call is a few kB; anything much larger is not Smoobu's or HotelRunner's.
 MAX_BODY = 256 * 1024
+#: Seconds to receive a body: a sender trickling bytes (slow loris) is cut off, not waited for.
+BODY_DEADLINE = 10.0
 #: Reservations read from one HotelRunner call; the rest would be the poll's.
 MAX_PUSHED = 50
 #: Calls remembered to tell a replay (the same body again) from news.
@@ -149,7 +152,10 @@ def register_webhook(
     hass: HomeAssistant, entry: ConfigEntry, source: SourceCoordinator
 ) -> Callable[[], None]:
     """Listen on the source's webhook; returns what unregisters it."""
-    from .coordinator import HotelRunnerCoordinator  # noqa: PLC0415 - imports this module
+    from .coordinator import (  # noqa: PLC0415 - imports this module
+        HotelRunnerCoordinator,
+        SmoobuCoordinator,
+    )
 
     webhook_id = str(source.subentry.data.get(CONF_WEBHOOK_ID) or "")
     if not webhook_id:
@@ -157,19 +163,30 @@ def register_webhook(
     handle_call: Handler
     if isinstance(source, HotelRunnerCoordinator):
         handle_call = _hotelrunner_handler(source)
-    else:
+    elif isinstance(source, SmoobuCoordinator):
         user = str(source.subentry.unique_id or "").removeprefix("smoobu-")
         handle_call = _smoobu_handler(hass, entry, source, user)
+    else:
+        return lambda: None
     counts = source.pushes
 
     async def handle(_: HomeAssistant, __: str, request: web.Request) -> web.Response:
+        if request.method != METH_POST:
+            # A probe (a browser, a link preview, a URL check): answered here, with nothing,
+            # so that Home Assistant does not log a warning naming the webhook's id.
+            return web.Response(status=HTTPStatus.OK)
         if (request.content_length or 0) > MAX_BODY:
             return _refused(counts, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
         body = bytearray()
-        async for chunk in request.content.iter_chunked(64 * 1024):  # the whole body, bounded
-            body += chunk
-            if len(body) > MAX_BODY:
-                return _refused(counts, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+        try:
+            async with asyncio.timeout(BODY_DEADLINE):
+                # The whole body, bounded in size and in time.
+                async for chunk in request.content.iter_chunked(64 * 1024):
+                    body += chunk
+                    if len(body) > MAX_BODY:
+                        return _refused(counts, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+        except TimeoutError:
+            return _refused(counts, HTTPStatus.REQUEST_TIMEOUT)
         return await handle_call(request, bytes(body))
 
     webhook.async_register(
@@ -179,13 +196,14 @@ def register_webhook(
         webhook_id,
         handle,
         local_only=False,  # the clouds call from the internet
-        allowed_methods=(METH_POST,),
+        # GET and HEAD too: answered by us (above) rather than by Home Assistant's warning.
+        allowed_methods=(METH_POST, METH_GET, METH_HEAD),
     )
     return lambda: webhook.async_unregister(hass, webhook_id)
 
 
 def _smoobu_handler(
-    hass: HomeAssistant, entry: ConfigEntry, source: SourceCoordinator, smoobu_user: str
+    hass: HomeAssistant, entry: ConfigEntry, source: SmoobuCoordinator, smoobu_user: str
 ) -> Handler:
     counts = source.pushes
 
@@ -207,7 +225,10 @@ def _smoobu_handler(
             return web.Response(status=HTTPStatus.OK)
         if counts.seen(body):  # read already for this very call
             return web.Response(status=HTTPStatus.OK)
-        source.pushed()
+        # A push (polling slows) only for a call naming the account, once the read finds
+        # its booking (coordinator.py): any call may ask for a read, not slow the polls.
+        if user is not None and (booking_id := _booking_id(call.get("data"))) is not None:
+            source.claimed.add(booking_id)
         # Answered at once; the read follows. Calls close together make one read (debounced).
         entry.async_create_background_task(
             hass, source.async_request_refresh(), f"{DOMAIN} push {source.source_id}"
@@ -215,6 +236,14 @@ def _smoobu_handler(
         return web.Response(status=HTTPStatus.OK)
 
     return handle
+
+
+def _booking_id(data: Any) -> str | None:
+    """The id of the booking a Smoobu call is about, when it names one."""
+    found = data.get("id") if isinstance(data, dict) else None
+    if isinstance(found, int) and not isinstance(found, bool):
+        return str(found)
+    return found if isinstance(found, str) and found.isdecimal() else None
 
 
 def _hotelrunner_handler(source: HotelRunnerCoordinator) -> Handler:

@@ -15,6 +15,7 @@ from custom_components.lockbridge.engine.ownership import (
     code_name,
     is_legacy_name_match,
     legacy_booking,
+    parse_ownership,
     parse_tag,
     tag,
     truncate,
@@ -41,7 +42,15 @@ def test_other_descriptions_are_not_ours(description: str) -> None:
     ("description", "found"),
     [
         ("Smoobu#58123401", "58123401"),
-        ("smoobu#7 moved", "7"),
+        (" Smoobu#58123401\n", "58123401"),
+        # Only the exact old form: a mention in the host's own words is not the script's tag.
+        ("smoobu#7 moved", None),
+        ("call Smoobu#123 guest", None),
+        ("Smoobu#123 guest", None),
+        ("see Smoobu#123", None),
+        ("smoobu#123", None),
+        ("Smoobu#12 3", None),
+        ("Smoobu#\u0661\u0662", None),  # Arabic-Indic digits
         ("Smoobu#x", None),
         ("ASmoobu#7", None),
     ],
@@ -100,3 +109,21 @@ def test_names_are_bounded_and_a_prefix_of_the_full_name(guest: str) -> None:
     assert full.startswith(name)
     if name and len(full) > len(name):
         assert unicodedata.combining(full[len(name)]) == 0
+
+
+#: Words of a host's note around a tag: at least one letter, so never part of an id.
+WORDS = st.text(min_size=1, max_size=30).filter(lambda text: any(c.isalpha() for c in text))
+
+
+@given(WORDS, st.integers(1, 10**9), WORDS)
+def test_a_tag_mentioned_in_a_note_is_not_one(before: str, booking_id: int, after: str) -> None:
+    """The old script's `Smoobu#<id>` and the first `lockbridge:<source>:<id>` tags count
+    only as the whole description, as they were written; a note mentioning one is foreign."""
+    for found in (f"Smoobu#{booking_id}", f"lockbridge:smoobu:{booking_id}"):
+        for note in (f"{before} {found}", f"{found} {after}", f"{before} {found} {after}"):
+            assert legacy_booking(note) is None
+            assert parse_ownership(note) is None
+    assert legacy_booking(f"Smoobu#{booking_id}") == BookingKey(SMOOBU, str(booking_id))
+    first = parse_ownership(f"lockbridge:smoobu:{booking_id}")
+    assert first is not None
+    assert (first.key, first.owner) == (BookingKey(SMOOBU, str(booking_id)), None)

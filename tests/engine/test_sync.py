@@ -162,6 +162,24 @@ def old_script_code_left(sim: TheKeysSimulator, _pins: dict[str, str]) -> None:
     assert code.code == "5173"
 
 
+def left_alone(description: str) -> Callable[[TheKeysSimulator, dict[str, str]], None]:
+    """The host's code that mentions a tag is as it was."""
+
+    def check(sim: TheKeysSimulator, _pins: dict[str, str]) -> None:
+        [code] = [code for code in sim.codes() if code.description == description]
+        assert (code.name, code.code, code.start, code.end) == (
+            "Cleaner",
+            "5173",
+            ARRIVAL,
+            DEPARTURE,
+        )
+
+    return check
+
+
+MENTION = "call Smoobu#500 guest"
+QUOTED = "was lockbridge:smoobu:500 before"
+
 CREATE, UPDATE, ADOPT, DELETE = (
     ActionKind.CREATE,
     ActionKind.UPDATE,
@@ -357,6 +375,35 @@ CASES = {
             sim, LOFT, "smoobu Somebody", "5173", description="Smoobu#77", end=date(2026, 9, 1)
         ),
         check=old_script_code_left,
+    ),
+    "a note that mentions Smoobu#id -> foreign, not adopted": Case(
+        [],
+        [MARIA],
+        [(CREATE, Reason.NEW_BOOKING)],
+        seed=lambda sim: seed_code(sim, LOFT, "Cleaner", "5173", description=MENTION),
+        check=left_alone(MENTION),
+    ),
+    "a note that mentions Smoobu#id, booking cancelled -> left": Case(
+        [],
+        [replace(MARIA, status=BookingStatus.CANCELLED)],
+        [],
+        seed=lambda sim: seed_code(sim, LOFT, "Cleaner", "5173", description=MENTION),
+        check=left_alone(MENTION),
+    ),
+    "a note that mentions Smoobu#id, its stay long over -> left": Case(
+        [],
+        [MARIA],
+        [],
+        now=at(DEPARTURE + timedelta(days=5)),
+        seed=lambda sim: seed_code(sim, LOFT, "Cleaner", "5173", description=MENTION),
+        check=left_alone(MENTION),
+    ),
+    "a note that quotes a first-style tag -> foreign, not re-tagged": Case(
+        [],
+        [MARIA],
+        [(CREATE, Reason.NEW_BOOKING)],
+        seed=lambda sim: seed_code(sim, LOFT, "Cleaner", "5173", description=QUOTED),
+        check=left_alone(QUOTED),
     ),
     "two copies of our code -> one deleted": Case(
         [MARIA],

@@ -135,6 +135,10 @@ def _clean(text: str) -> str:
     return " ".join("".join(kept).split())
 
 
+#: The same cleaning for names typed by the host (the create_code action).
+clean_name = _clean
+
+
 def _full_name(guest_name: str, first: str, last: str) -> str:
     return _clean(guest_name) or _clean(f"{first} {last}")
 

@@ -30,9 +30,11 @@ NO_OWNER = "0" * SHORT_ID_LENGTH
 _TAG = re.compile(
     rf"(?<![\w:]){TAG_PREFIX}:([0-9a-f]{{{SHORT_ID_LENGTH}}}):([a-z0-9_]+)(?:\.([a-z0-9_]+))?:(\S+)"
 )
-_OLD_TAG = re.compile(rf"(?<![\w:]){TAG_PREFIX}:([a-z0-9_]+):(\S+)")
-#: The replaced cron script wrote `Smoobu#<booking id>` in the description.
-_LEGACY_TAG = re.compile(r"(?<!\w)Smoobu#(\d+)(?!\w)", re.IGNORECASE)
+#: The first tags, and the replaced cron script's `Smoobu#<booking id>`, are taken only in
+#: the exact form they were written, the whole description: a host's note that merely
+#: mentions one ("call Smoobu#123 guest") is the host's code, never adopted or deleted.
+_OLD_TAG = re.compile(rf"{TAG_PREFIX}:([a-z0-9_]+):(\S+)")
+_LEGACY_TAG = re.compile(r"Smoobu#([0-9]+)")
 #: Code name prefix of the replaced script.
 LEGACY_PREFIX = "smoobu"
 
@@ -67,7 +69,7 @@ def parse_ownership(description: str) -> Ownership | None:
     """The LockBridge tag in a description, whoever made the code."""
     if found := _TAG.search(description):
         return Ownership(BookingKey(found[2], found[4]), found[1], found[3])
-    if found := _OLD_TAG.search(description):
+    if found := _OLD_TAG.fullmatch(description.strip()):
         return Ownership(BookingKey(found[1], found[2]), None, None)
     return None
 
@@ -86,7 +88,7 @@ def owned_key(description: str, owner: str) -> BookingKey | None:
 
 def legacy_booking(description: str) -> BookingKey | None:
     """The Smoobu booking of a code made by the replaced script (`Smoobu#<id>`)."""
-    found = _LEGACY_TAG.search(description)
+    found = _LEGACY_TAG.fullmatch(description.strip())
     return BookingKey(SMOOBU, found[1]) if found else None
 
 
