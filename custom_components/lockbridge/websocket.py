@@ -165,7 +165,7 @@ def ws_guests(
     {
         vol.Required("type"): PINS,
         vol.Optional("entry_id"): cv.string,
-        vol.Optional("booking_ids"): vol.All(cv.ensure_list, [cv.string]),
+        vol.Optional("booking_ids"): vol.All(cv.ensure_list, vol.Length(max=1000), [cv.string]),
     }
 )
 @callback
