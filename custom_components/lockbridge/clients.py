@@ -31,6 +31,8 @@ def thekeys_client(hass: HomeAssistant, data: Mapping[str, Any]) -> TheKeysClien
         data[CONF_USERNAME],
         data[CONF_PASSWORD],
         base_url=data.get(CONF_THEKEYS_URL) or THEKEYS_URL,
+        # Large answers (the account at hundreds of locks) are parsed off the event loop.
+        offload=hass.async_add_executor_job,
     )
 
 

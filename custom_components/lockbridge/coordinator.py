@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from itertools import islice
 import secrets
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
@@ -26,9 +26,11 @@ from .api import (
     ApiError,
     AuthenticationError,
     HotelRunnerReservation,
+    ListingIncompleteError,
     Lock,
     RateLimitedError,
     RequestBudget,
+    SmoobuReservation,
     TheKeysClient,
 )
 from .clients import hotelrunner_client, smoobu_client
@@ -52,6 +54,7 @@ from .engine.bookings import (
     Booking,
     BookingKey,
     BookingStatus,
+    Normalised,
     Rejection,
     RejectReason,
     UnitKey,
@@ -162,11 +165,13 @@ class SourceCoordinator(ClockedCoordinator[SourceData]):
         self.held_until: datetime | None = None
         #: Calls to the source's webhook (its push), for diagnostics.
         self.pushes = PushCounts()
+        #: Why the bookings are only partly read (a listing bound hit), or None.
+        self.cut_short: str | None = None
 
     @property
     def answered(self) -> bool:
         """What the source's data says holds (its codes may be deleted on its word)."""
-        return self.last_update_success
+        return self.last_update_success and self.cut_short is None
 
     def poll_floor(self) -> timedelta:
         """The normal interval, or slower while pushes bring the changes."""
@@ -238,7 +243,7 @@ class SourceCoordinator(ClockedCoordinator[SourceData]):
                 translation_placeholders={"source": self.subentry.title, "error": str(err)},
             ) from err
         self.failures = 0
-        self.last_error = None
+        self.last_error = None if self.cut_short is None else ListingIncompleteError.__name__
         self.held_until = None
         self.pace()
         self.issues.clear(SOURCE_AUTH, self.subentry.subentry_id)
@@ -319,16 +324,25 @@ class SmoobuCoordinator(SourceCoordinator):
         first, last = self.fetch_range()
         polled = self._polled_at
         if polled is None or self._full_read_due(now):
-            found = from_smoobu(
-                await self.client.get_reservations(departure_from=first, arrival_to=last)
+            found, cut = await self._listing(
+                self.client.get_reservations(departure_from=first, arrival_to=last)
             )
-            self._known = {booking.key: booking for booking in found.bookings}
-            self._rejected = {item.key: item for item in found.rejected}
+            if cut is None:
+                self._known, self._rejected = {}, {}
+            # Cut short, what was known stays besides what was read: absence proves nothing.
+            for booking in found.bookings:
+                self._rejected.pop(booking.key, None)
+                self._known[booking.key] = booking
+            for item in found.rejected:
+                self._known.pop(item.key, None)
+                self._rejected[item.key] = item
+            self.cut_short = cut
             self._full_at = now
         else:
             # Dates only, stamped in the account's time zone: a day's overlap covers any.
             since = (polled - timedelta(days=1)).date()
-            found = from_smoobu(await self.client.get_reservations(modified_from=since))
+            found, cut = await self._listing(self.client.get_reservations(modified_from=since))
+            self.cut_short = self.cut_short or cut
             for booking in found.bookings:
                 self._rejected.pop(booking.key, None)
                 # A stay we follow is followed wherever it moves; a new one only in range.
@@ -347,6 +361,28 @@ class SmoobuCoordinator(SourceCoordinator):
         if any(BookingKey(SMOOBU, booking_id) in known | read for booking_id in claimed):
             self.pushed()
         return tuple(self._known.values()), tuple(self._rejected.values())
+
+    async def _listing(
+        self, reading: Awaitable[tuple[SmoobuReservation, ...]]
+    ) -> tuple[Normalised, str | None]:
+        """The bookings, and why they are only part of them (a listing bound hit), or None.
+
+        A part is used, not refused: each booking read is what Smoobu says of it now, so its
+        code is made or updated as from a whole listing, and a big home keeps getting codes.
+        What a part cannot show is a booking's absence, which the plan never reads anyway;
+        and `answered` is False meanwhile, so no code is deleted on the source's word
+        (cancellations, moves) until a whole listing is read again.
+        """
+        try:
+            return from_smoobu(await reading), None
+        except ListingIncompleteError as err:
+            LOGGER.warning(
+                "%s: %s; these are used, and no code is deleted on its word until all are read",
+                self.subentry.title,
+                err,
+            )
+            read = cast(tuple[SmoobuReservation, ...], err.read)
+            return from_smoobu(read), str(err)
 
 
 class HotelRunnerCoordinator(SourceCoordinator):

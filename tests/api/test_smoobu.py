@@ -17,11 +17,13 @@ from custom_components.lockbridge.api import (
     AuthenticationError,
     CommunicationError,
     InvalidResponseError,
+    ListingIncompleteError,
     NotFoundError,
     PlaceholderExistsError,
     RateLimitedError,
     RequestRejectedError,
     SmoobuClient,
+    SmoobuReservation,
 )
 from custom_components.lockbridge.api.smoobu import canonical_query, sign
 from tests.conftest import SMOOBU_KEY, SMOOBU_SECRET, raises_clean
@@ -161,13 +163,49 @@ async def test_shifting_pages_give_one_entry_per_booking(session, smoobu_url, sm
     assert len(found) == len(ids) == len({r.id for r in found})
 
 
-async def test_page_cap_refuses_a_partial_listing(session, smoobu_url, smoobu_sim) -> None:
-    add_stays(smoobu_sim, 201)
+async def test_a_big_home_is_read_whole(session, smoobu_url, smoobu_sim) -> None:
+    ids = add_stays(smoobu_sim, 15_000)  # 150 pages: refused outright before (cap of 50)
 
-    with raises_clean(InvalidResponseError) as err:
+    found = await make_client(session, smoobu_url).get_reservations()
+
+    assert sorted(r.id for r in found) == sorted(ids)
+    assert smoobu_sim.count("/api/reservations") == 150
+
+
+async def test_the_page_ceiling_cuts_a_listing_short_and_says_so(
+    session, smoobu_url, smoobu_sim
+) -> None:
+    ids = add_stays(smoobu_sim, 201)
+
+    with raises_clean(ListingIncompleteError) as err:
         await make_client(session, smoobu_url, max_pages=2).get_reservations()
     assert "3 pages, more than 2" in str(err.value)
-    assert smoobu_sim.count("/api/reservations") == 1  # refused before spending more
+    assert isinstance(err.value, InvalidResponseError)  # unaware callers fail as before
+    # What was read is handed on (never passed off as the whole listing).
+    assert sorted(r.id for r in err.value.read if isinstance(r, SmoobuReservation)) == sorted(
+        ids[:200]
+    )
+    assert smoobu_sim.count("/api/reservations") == 2
+
+
+async def test_the_bookings_bound_cuts_a_listing_short(session, smoobu_url, smoobu_sim) -> None:
+    add_stays(smoobu_sim, 250)
+
+    with raises_clean(ListingIncompleteError) as err:
+        await make_client(session, smoobu_url, max_bookings=120).get_reservations()
+    assert "more than 120 bookings" in str(err.value)
+    assert len(err.value.read) == 120  # no more held, however many pages were in flight
+
+
+async def test_the_read_deadline_cuts_a_listing_short(session, smoobu_url, smoobu_sim) -> None:
+    add_stays(smoobu_sim, 2_000)  # 20 pages at 0.1 s each, 8 at a time: ~0.3 s in all
+    smoobu_sim.faults.latency = 0.1
+
+    with raises_clean(ListingIncompleteError) as err:
+        await make_client(session, smoobu_url, read_deadline=0.05).get_reservations()
+    assert "not read within" in str(err.value)
+    assert 100 <= len(err.value.read) < 2_000
+    assert smoobu_sim.count("/api/reservations") < 20
 
 
 async def test_filters_reach_the_cloud(session, smoobu_url, smoobu_sim) -> None:

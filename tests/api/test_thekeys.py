@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, time
 
@@ -126,6 +127,43 @@ async def test_an_unchanged_listing_is_not_parsed_again(session, thekeys_url, th
     with raises_clean(CommunicationError):
         await client.list_codes(3001)  # a failure is never answered from memory
     assert await client.list_codes(3001) is changed
+
+
+class Offloader:
+    """Runs jobs in a thread, as Home Assistant's executor does, and counts them."""
+
+    def __init__(self) -> None:
+        self.jobs = 0
+
+    async def __call__[T](self, job: Callable[[], T], /) -> T:
+        self.jobs += 1
+        return await asyncio.to_thread(job)
+
+
+async def test_a_large_answer_is_parsed_off_the_loop(session, thekeys_url, thekeys_sim) -> None:
+    offload = Offloader()
+    client = make_client(session, thekeys_url, offload=offload)
+    small = await client.get_account()
+    assert offload.jobs == 0  # two locks: parsed inline, a thread hop would cost more
+    assert len(await client.list_codes(3001)) == 0
+    assert offload.jobs == 0
+    for lock_id in range(4000, 4300):
+        thekeys_sim.add_lock(lock_id, f"Flat {lock_id}", keypads=[(f"Kp{lock_id}", "Keypad")])
+
+    account = await client.get_account()
+
+    assert offload.jobs == 1
+    assert len(account.locks) == len(small.locks) + 300
+    assert account == await make_client(session, thekeys_url).get_account()  # same result
+    assert await client.get_account() is account  # unchanged: not parsed again, nor offloaded
+    assert offload.jobs == 1
+    # A large broken answer fails in the thread as it would inline, and is not remembered.
+    thekeys_sim.faults.malformed_next = 1
+    thekeys_sim.faults.malformed_body = '{"status": 200, "data": {"serrures": [' + "{}," * 30_000
+    with raises_clean(InvalidResponseError):
+        await client.get_account()
+    assert offload.jobs == 2
+    assert await client.get_account() is account
 
 
 @pytest.mark.parametrize("heure_format", ["HH:MM", "HH:MM:SS", "iso", "object", "null"])

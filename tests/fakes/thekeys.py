@@ -178,7 +178,10 @@ class TheKeysSimulator(SimulatorBase):
         self.issued_tokens: list[str] = []
         self._locks: dict[int, _Lock] = {}
         self._codes: dict[int, SimCode] = {}
+        #: The same codes by lock (then id): a listing reads its lock's only, not the account's.
+        self._codes_by_lock: dict[int, dict[int, SimCode]] = {}
         self._gateway_shares: dict[int, _GatewayShare] = {}
+        self._gateway_shares_by_lock: dict[int, dict[int, _GatewayShare]] = {}
         self._created_at = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
         self._share_ids = itertools.count(684001)
         self._accessory_ids = itertools.count(4401)
@@ -233,6 +236,7 @@ class TheKeysSimulator(SimulatorBase):
                 code="".join(rng.choices(_ALNUM, k=16)),
             )
             self._gateway_shares[share.id] = share
+            self._gateway_shares_by_lock.setdefault(lock_id, {})[share.id] = share
         for kp_id, kp_name in keypads:
             lock.accessories.append(self._new_accessory(kp_id, kp_name, KEYPAD, None))
         self._locks[lock_id] = lock
@@ -256,7 +260,7 @@ class TheKeysSimulator(SimulatorBase):
         if self._locks[lock_id].keypad(id_accessoire) is None:
             raise KeyError(f"lock {lock_id} has no keypad {id_accessoire}")
         share_id = next(self._share_ids)
-        self._codes[share_id] = SimCode(
+        self._codes[share_id] = self._codes_by_lock.setdefault(lock_id, {})[share_id] = SimCode(
             id=share_id,
             lock_id=lock_id,
             id_accessoire=id_accessoire,
@@ -274,15 +278,16 @@ class TheKeysSimulator(SimulatorBase):
 
     def remove_code(self, code_id: int) -> None:
         """Delete a code as if removed in the app."""
-        del self._codes[code_id]
+        code = self._codes.pop(code_id)
+        del self._codes_by_lock[code.lock_id][code_id]
 
     def codes(self, lock_id: int | None = None, id_accessoire: str | None = None) -> list[SimCode]:
         """Return the keypad codes (live objects), by id, optionally filtered."""
+        found = self._codes if lock_id is None else self._codes_by_lock.get(lock_id, {})
         return [
             code
-            for _, code in sorted(self._codes.items())
-            if (lock_id is None or code.lock_id == lock_id)
-            and (id_accessoire is None or code.id_accessoire == id_accessoire)
+            for _, code in sorted(found.items())
+            if id_accessoire is None or code.id_accessoire == id_accessoire
         ]
 
     def expire_tokens(self) -> None:
@@ -464,8 +469,7 @@ class TheKeysSimulator(SimulatorBase):
             return self._not_found()
         shares: list[tuple[int, dict[str, Any]]] = [
             (share.id, self._gateway_share_json(share, lock))
-            for share in self._gateway_shares.values()
-            if share.lock_id == lock.id
+            for share in self._gateway_shares_by_lock.get(lock.id, {}).values()
         ]
         shares += [(code.id, self._code_json(code, lock)) for code in self.codes(lock.id)]
         return self._envelope(
@@ -522,9 +526,11 @@ class TheKeysSimulator(SimulatorBase):
     async def _delete_code(self, request: web.Request) -> web.Response:
         code_id = _int(request.match_info["code_id"])
         if code_id in self._codes:
-            del self._codes[code_id]
+            self.remove_code(code_id)
         elif code_id in self._gateway_shares:
-            del self._gateway_shares[code_id]  # the cloud would allow it too
+            # The cloud would allow it too.
+            share = self._gateway_shares.pop(code_id)
+            del self._gateway_shares_by_lock[share.lock_id][code_id]
         else:
             return self._not_found()
         return self._envelope(None)

@@ -73,3 +73,15 @@ class PlaceholderExistsError(RequestRejectedError):
         super().__init__(message)
         #: The existing placeholder's id, to update it instead.
         self.placeholder_id = placeholder_id
+
+
+class ListingIncompleteError(InvalidResponseError):
+    """A listing was cut short by one of our bounds (time, size); `read` holds what was read.
+
+    An InvalidResponseError, so that a caller unaware of it fails as on a broken answer; one
+    that knows may use `read`, as long as it never takes a missing item for a removed one.
+    """
+
+    def __init__(self, message: str, read: tuple[object, ...]) -> None:
+        super().__init__(message)
+        self.read = read

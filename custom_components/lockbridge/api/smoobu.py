@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import logging
+import sys
 import time
 from typing import Any
 from urllib.parse import quote
@@ -44,6 +45,7 @@ from ._parse import (
 )
 from .errors import (
     InvalidResponseError,
+    ListingIncompleteError,
     PlaceholderExistsError,
     RateLimitedError,
     RequestRejectedError,
@@ -63,8 +65,13 @@ DEFAULT_TIMEOUT = 30.0
 PAGE_SIZE = 100  # the documented maximum
 #: Pages read at once (Smoobu allows about 1,000 requests a minute; reference §11).
 PAGES_IN_FLIGHT = 8
-#: Refuse to read more pages than this: a listing cut short must not look complete.
-DEFAULT_MAX_PAGES = 50
+#: Bounds on one listing, safety nets only (a big home must never lose its codes for its
+#: size): pages (100,000 bookings), bookings held (pages longer than asked), and seconds
+#: (Smoobu's ~1,000 requests a minute read 1,000 pages in about a minute). A listing cut
+#: short raises ListingIncompleteError with what was read; it never looks complete.
+DEFAULT_MAX_PAGES = 1000
+DEFAULT_MAX_BOOKINGS = 100_000
+DEFAULT_READ_DEADLINE = 180.0
 EMPTY_BODY_SHA256 = hashlib.sha256(b"").hexdigest()
 #: Custom placeholder targets (push-and-messaging.md).
 PLACEHOLDER_BOOKING = 1
@@ -111,7 +118,9 @@ class SmoobuClient:
         *,
         base_url: str = DEFAULT_BASE_URL,
         timeout: float = DEFAULT_TIMEOUT,
-        max_pages: int = DEFAULT_MAX_PAGES,
+        max_pages: int | None = None,
+        max_bookings: int | None = None,
+        read_deadline: float | None = None,
         clock: Callable[[], float] = lambda: time.time(),  # looked up per call (freezegun)
     ) -> None:
         self._session = session
@@ -119,7 +128,10 @@ class SmoobuClient:
         self._api_secret = api_secret or None
         self._base = base_url.rstrip("/")
         self._timeout = timeout
-        self._max_pages = max_pages
+        # The bounds' defaults are looked up here, not at import, so that a test can lower them.
+        self._max_pages = max_pages or DEFAULT_MAX_PAGES
+        self._max_bookings = max_bookings or DEFAULT_MAX_BOOKINGS
+        self._read_deadline = read_deadline or DEFAULT_READ_DEADLINE
         self._clock = clock
         self._scrub = Scrubber(api_key, api_secret)
 
@@ -184,7 +196,9 @@ class SmoobuClient:
     ) -> tuple[SmoobuReservation, ...]:
         """All bookings matching the filters, every page read, one entry per booking id.
 
-        Cancellations are listed by default so that their codes can be removed.
+        Cancellations are listed by default so that their codes can be removed. Should a
+        bound (pages, bookings held, time) stop the reading, ListingIncompleteError carries
+        the bookings read.
         """
         params: dict[str, str] = {}
         for key, day in (
@@ -213,11 +227,17 @@ class SmoobuClient:
         found: dict[int, SmoobuReservation] = {}
         skipped = 0
         gate = asyncio.Semaphore(PAGES_IN_FLIGHT)
+        deadline = time.monotonic() + self._read_deadline
+        cut: str | None = None  # why the reading stopped early
 
         async def read(page: int) -> int:
             """Read one page into `found`; the page count that page gives."""
-            nonlocal skipped
+            nonlocal skipped, cut
             async with gate:
+                if cut is None and time.monotonic() > deadline:
+                    cut = f"not read within {self._read_deadline:.0f} s"
+                if cut is not None:
+                    return 0  # a bound was hit meanwhile: no more requests
                 body = await self._get("/api/reservations", {**params, "page": str(page)}, what)
             bookings = as_dict(body).get("bookings")
             if not isinstance(bookings, list):
@@ -229,20 +249,30 @@ class SmoobuClient:
                     continue
                 # Pages can shift while we read them; keep the most recently modified copy.
                 known = found.get(reservation.id)
-                if known is None or not is_later(known.modified_at, reservation.modified_at):
+                if known is None and len(found) >= self._max_bookings:
+                    cut = f"more than {self._max_bookings} bookings"
+                elif known is None or not is_later(known.modified_at, reservation.modified_at):
                     found[reservation.id] = reservation
             count = as_int(body.get("page_count", body.get("pageCount")))
-            return check_page_count(count, len(bookings), PAGE_SIZE, self._max_pages, what)
+            # A full page without a count is a broken answer, not a big one: refused.
+            return check_page_count(count, len(bookings), PAGE_SIZE, sys.maxsize, what)
 
         # Page 1 tells how many there are; the others are read at once. Should the count
         # grow meanwhile (bookings added), the new pages are read too.
         pages = await read(1)
         done = 1
-        while done < pages:
-            counts = await asyncio.gather(*(read(page) for page in range(done + 1, pages + 1)))
-            done, pages = pages, max(pages, *counts)
+        while cut is None and done < min(pages, self._max_pages):
+            last = min(pages, self._max_pages)
+            counts = await asyncio.gather(*(read(page) for page in range(done + 1, last + 1)))
+            done, pages = last, max(pages, *counts)
+        if cut is None and pages > done:
+            cut = f"{pages} pages, more than {self._max_pages}"
         if skipped:
             _LOGGER.warning("Smoobu: skipped %d unreadable booking records", skipped)
+        if cut is not None:
+            raise ListingIncompleteError(
+                f"{what}: cut short ({cut}); {len(found)} bookings read", tuple(found.values())
+            )
         return tuple(found.values())
 
     # ---- custom placeholders and messages (push-and-messaging.md) ----

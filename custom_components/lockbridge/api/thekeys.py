@@ -7,11 +7,11 @@ is uncertain there are parsed tolerantly (see ``_parse``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 import copy
 import logging
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from yarl import URL
@@ -53,6 +53,17 @@ MAX_REMEMBERED = 2000
 #: A name part longer than this is cut (it titles the entry and the account's device).
 MAX_NAME_PART = 60
 ACCESSORY_REMOTE = 3
+#: Answers at least this long are decoded and walked by `offload` (a worker thread): the
+#: account at 500 locks held the event loop longest of all. Smaller ones stay on the loop,
+#: where the thread hop would cost more than it saves.
+OFFLOAD_ABOVE = 64 * 1024
+
+
+class Offload(Protocol):
+    """Runs a job elsewhere (Home Assistant: `hass.async_add_executor_job`)."""
+
+    def __call__[T](self, job: Callable[[], T], /) -> Awaitable[T]:
+        """The job's result, once it ran."""
 
 
 class TheKeysClient:
@@ -67,8 +78,11 @@ class TheKeysClient:
         base_url: str = DEFAULT_BASE_URL,
         timeout: float = DEFAULT_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
+        offload: Offload | None = None,
     ) -> None:
         self._session = session
+        #: Where large answers are parsed; None: inline, on the caller's loop.
+        self._offload = offload
         self._username = username
         self._password = password
         self._base = URL(base_url.rstrip("/"))
@@ -232,7 +246,12 @@ class TheKeysClient:
         if last is not None and resp.status == 200 and last[0] == resp.text:
             result: T = last[1]
             return result
-        result = parse(self._unwrap(resp, what, allow_null=False))
+
+        def work() -> T:
+            return parse(self._unwrap(resp, what, allow_null=False))
+
+        offload = self._offload if len(resp.text) >= OFFLOAD_ABOVE else None
+        result = await offload(work) if offload is not None else work()
         if len(self._parsed) >= MAX_REMEMBERED:  # locks come and go: start afresh
             self._parsed.clear()
         self._parsed[key] = (resp.text, result)
