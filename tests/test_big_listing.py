@@ -50,3 +50,7 @@ async def test_a_listing_cut_short_makes_codes_and_deletes_none(
     assert not source.answered
     assert source.last_error == "ListingIncompleteError"
     assert "cut short" in caplog.text
+    problem = hass.states.get("binary_sensor.lockbridge_sync_problem")
+    assert problem is not None
+    assert problem.state == "on"
+    assert any("only partly read" in text for text in problem.attributes["problems"])

@@ -1107,6 +1107,12 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
             for source in self.sources.values()
             if isinstance(source, HotelRunnerCoordinator) and (text := source.problem())
         ]
+        found += [
+            f"{source.subentry.title}: bookings only partly read ({source.cut_short}); "
+            "no code deleted on their word"
+            for source in self.sources.values()
+            if source.cut_short is not None
+        ]
         if self.failures >= FAILURES_BEFORE_PROBLEM:
             found.append(f"The Keys: {self.failures} failed syncs in a row")
         if refused := self.login_guard.problem(lambda at: f"{dt_util.as_local(at):%H:%M}"):
