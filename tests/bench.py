@@ -29,8 +29,8 @@ from custom_components.lockbridge.api.models import CodeFields
 from custom_components.lockbridge.api.smoobu import SmoobuClient
 from custom_components.lockbridge.api.thekeys import TheKeysClient
 from custom_components.lockbridge.engine.apply import Journal, MemoryStorage, sync
-from custom_components.lockbridge.engine.bookings import SMOOBU, BookingKey, UnitKey, from_smoobu
-from custom_components.lockbridge.engine.ownership import LEGACY_PREFIX, code_name, tag
+from custom_components.lockbridge.engine.bookings import BookingKey, UnitKey
+from custom_components.lockbridge.engine.ownership import code_name, tag
 from custom_components.lockbridge.engine.pins import random_pin
 from custom_components.lockbridge.engine.plan import (
     DEFAULT_GRACE,
@@ -41,6 +41,7 @@ from custom_components.lockbridge.engine.plan import (
     build_desired,
 )
 from custom_components.lockbridge.engine.window import stay_window, validity
+from custom_components.lockbridge.sources.smoobu import KIND as SMOOBU, from_smoobu
 from tests.fakes.smoobu import SmoobuSimulator
 from tests.fakes.thekeys import SimCode, TheKeysSimulator
 
@@ -220,7 +221,7 @@ class NaiveScript:
             start_date, start_time, end_date, end_time = _window(item.arrival, item.departure)
             if not mine:
                 fields = CodeFields(
-                    name=code_name(LEGACY_PREFIX, item.guest_name),
+                    name=code_name(SMOOBU, item.guest_name),  # as the script named them
                     pin=random_pin(4, {code.pin for code in codes}),
                     start_date=start_date,
                     start_time=start_time,
@@ -268,7 +269,10 @@ class LockBridge:
         units = self.world.units
         normalised = from_smoobu(reservations, known_units=[unit.unit_id for unit in units])
         desired = build_desired(
-            {SMOOBU: SourceSnapshot.answered(normalised)}, units, zones={}, default_zone=ZONE
+            {SMOOBU: SourceSnapshot.answered(normalised, legacy=True)},
+            units,
+            zones={},
+            default_zone=ZONE,
         )
         result = await sync(self.thekeys, desired, self.world.lock_ids, self.journal, NOW)
         failed = len(result.unreadable)

@@ -11,18 +11,18 @@ from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant, State
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.lockbridge.const import (
+from custom_components.lockbridge.const import CONF_THEKEYS_URL, CONF_UNITS, DOMAIN
+from custom_components.lockbridge.models import anonymous_id
+from custom_components.lockbridge.sources.hotelrunner import (
+    CONF_HR_ID,
+    CONF_TOKEN,
+    CONF_URL as CONF_HOTELRUNNER_URL,
+)
+from custom_components.lockbridge.sources.smoobu import (
     CONF_API_KEY,
     CONF_API_SECRET,
-    CONF_HOTELRUNNER_URL,
-    CONF_HR_ID,
-    CONF_SMOOBU_URL,
-    CONF_THEKEYS_URL,
-    CONF_TOKEN,
-    CONF_UNITS,
-    DOMAIN,
+    CONF_URL as CONF_SMOOBU_URL,
 )
-from custom_components.lockbridge.models import anonymous_id
 from tests.fakes import HotelRunnerSimulator, SmoobuSimulator, TheKeysSimulator
 
 DAY = date(2026, 11, 23)

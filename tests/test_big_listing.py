@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
 
 from custom_components.lockbridge.api import smoobu as smoobu_api
+from custom_components.lockbridge.sources.smoobu import FULL_READ_EVERY
 from tests.demo_stack import Demo, set_up
 from tests.test_polling import booking_of, code_dates
 
@@ -22,7 +24,11 @@ def codes_of(demo: Demo, booking_id: int) -> list[str]:
 
 
 async def test_a_listing_cut_short_makes_codes_and_deletes_none(
-    hass: HomeAssistant, demo: Demo, monkeypatch: pytest.MonkeyPatch, caplog
+    hass: HomeAssistant,
+    demo: Demo,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     entry = await set_up(hass, demo.entry(hotelrunner=False))
     amelie = booking_of(demo, "Amélie Laurent")
@@ -38,6 +44,8 @@ async def test_a_listing_cut_short_makes_codes_and_deletes_none(
     )
     # The bookings bound lets all but the last one in: the listing is cut short.
     monkeypatch.setattr(smoobu_api, "DEFAULT_MAX_BOOKINGS", len(demo.smoobu.bookings) - 1)
+    # Back hours later: a whole read is due (a quick restart reads only what changed).
+    freezer.tick(FULL_READ_EVERY)
 
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)

@@ -22,9 +22,9 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.lockbridge.const import DOMAIN
-from custom_components.lockbridge.coordinator import HotelRunnerCoordinator
 from custom_components.lockbridge.diagnostics import async_get_config_entry_diagnostics
 from custom_components.lockbridge.engine.bookings import BookingKey
+from custom_components.lockbridge.sources.hotelrunner import HotelRunnerCoordinator
 from tests.demo_stack import Demo, set_up, the_state
 from tests.test_push import guest_codes
 from tests.test_sources import PROBLEM, tick

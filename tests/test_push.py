@@ -19,14 +19,14 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.lockbridge import webhooks
-from custom_components.lockbridge.const import (
-    CONF_HOTELRUNNER_INTERVAL,
-    CONF_SMOOBU_INTERVAL,
-    DOMAIN,
-)
+from custom_components.lockbridge.const import DOMAIN
 from custom_components.lockbridge.diagnostics import async_get_config_entry_diagnostics
 from custom_components.lockbridge.engine.ownership import parse_tag
+from custom_components.lockbridge.sources import push as webhooks
+from custom_components.lockbridge.sources.hotelrunner import (
+    CONF_INTERVAL as CONF_HOTELRUNNER_INTERVAL,
+)
+from custom_components.lockbridge.sources.smoobu import CONF_INTERVAL as CONF_SMOOBU_INTERVAL
 from tests.demo_stack import Demo, set_up
 from tests.test_sources import tick
 

@@ -17,20 +17,24 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.lockbridge.const import (
-    CONF_API_KEY,
-    CONF_API_SECRET,
-    CONF_HOTELRUNNER_URL,
-    CONF_HR_ID,
     CONF_PIN_LENGTH,
     CONF_SERVER,
-    CONF_SMOOBU_URL,
     CONF_THEKEYS_URL,
-    CONF_TOKEN,
     DEFAULTS,
     DOMAIN,
 )
 from custom_components.lockbridge.engine.ownership import parse_tag
 from custom_components.lockbridge.models import keypad_named_after
+from custom_components.lockbridge.sources.hotelrunner import (
+    CONF_HR_ID,
+    CONF_TOKEN,
+    CONF_URL as CONF_HOTELRUNNER_URL,
+)
+from custom_components.lockbridge.sources.smoobu import (
+    CONF_API_KEY,
+    CONF_API_SECRET,
+    CONF_URL as CONF_SMOOBU_URL,
+)
 from tests.conftest import (
     HR_ID,
     HR_TOKEN,

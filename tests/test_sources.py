@@ -21,8 +21,11 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.lockbridge.const import CONF_HOTELRUNNER_INTERVAL, DOMAIN
+from custom_components.lockbridge.const import DOMAIN
 from custom_components.lockbridge.engine.ownership import parse_tag
+from custom_components.lockbridge.sources.hotelrunner import (
+    CONF_INTERVAL as CONF_HOTELRUNNER_INTERVAL,
+)
 from tests.conftest import assert_no_secret, issued_secrets
 from tests.demo_stack import Demo, set_up, the_state
 
@@ -273,7 +276,7 @@ async def test_no_free_pin_is_a_sync_problem(hass: HomeAssistant, demo: Demo) ->
         def randbelow(_: int) -> int:
             return 1111  # never acceptable: as if every keypad were full
 
-    with patch("custom_components.lockbridge.coordinator.secrets", OnlyWeakPins):
+    with patch("custom_components.lockbridge.sync.coordinator.secrets", OnlyWeakPins):
         await set_up(hass, demo.entry(hotelrunner=False))
 
     problem = the_state(hass, PROBLEM)

@@ -11,15 +11,10 @@ from homeassistant.core import HomeAssistant
 import pytest
 
 from custom_components.lockbridge.const import DOMAIN
-from custom_components.lockbridge.engine.bookings import (
-    HOTELRUNNER,
-    Booking,
-    BookingKey,
-    BookingStatus,
-    to_dict,
-)
+from custom_components.lockbridge.engine.bookings import Booking, BookingKey, BookingStatus, to_dict
 from custom_components.lockbridge.engine.messages import Written
 from custom_components.lockbridge.engine.window import Override
+from custom_components.lockbridge.sources.hotelrunner_records import KIND as HOTELRUNNER
 from tests.demo_stack import Demo, set_up
 
 GOOD = BookingKey("smoobu", "58123401")

@@ -4,7 +4,7 @@ that are current or coming. Read from the stored JSON itself (Home Assistant's `
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -109,9 +109,19 @@ async def test_an_old_journal_full_of_pins_is_pruned(
     assert stored(hass_storage, entry.entry_id, "journal")["pins"] == {}
 
 
+def hotelrunner_cache(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """The HotelRunner source's cached bookings (Smoobu's are kept too, for restarts)."""
+    [items] = [
+        items
+        for items in state["bookings"].values()
+        if items and items[0]["source"] == "hotelrunner"
+    ]
+    return cast(list[dict[str, Any]], items)
+
+
 def cached(hass_storage: dict[str, Any], entry_id: str) -> dict[str, dict[str, Any]]:
     """HotelRunner's cached bookings by guest and arrival."""
-    [items] = stored(hass_storage, entry_id, "state")["bookings"].values()
+    items = hotelrunner_cache(stored(hass_storage, entry_id, "state"))
     return {f"{item['guest_name']} {item['arrival']}": item for item in items}
 
 
@@ -155,7 +165,7 @@ async def test_a_saved_past_stays_contacts_are_dropped_at_load(
     entry = await set_up(hass, demo.entry())
     assert await hass.config_entries.async_unload(entry.entry_id)
     state = stored(hass_storage, entry.entry_id, "state")
-    [items] = state["bookings"].values()
+    items = hotelrunner_cache(state)
     items.append(
         items[0]
         | {"id": "R1/HR:1", "arrival": "2026-11-20", "departure": "2026-11-22"}

@@ -17,21 +17,15 @@ from homeassistant.helpers.instance_id import async_get as async_get_instance_id
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.lockbridge.const import (
+from custom_components.lockbridge.const import CONF_UNITS, DOMAIN
+from custom_components.lockbridge.engine.bookings import Booking, BookingKey, BookingStatus, to_dict
+from custom_components.lockbridge.engine.ownership import parse_tag, short_id, tag
+from custom_components.lockbridge.sources.hotelrunner_records import KIND as HOTELRUNNER
+from custom_components.lockbridge.sources.smoobu import (
     CONF_API_KEY,
     CONF_API_SECRET,
-    CONF_SMOOBU_URL,
-    CONF_UNITS,
-    DOMAIN,
+    CONF_URL as CONF_SMOOBU_URL,
 )
-from custom_components.lockbridge.engine.bookings import (
-    HOTELRUNNER,
-    Booking,
-    BookingKey,
-    BookingStatus,
-    to_dict,
-)
-from custom_components.lockbridge.engine.ownership import parse_tag, short_id, tag
 from tests.conftest import serve
 from tests.demo_stack import Demo, set_up, unit_map
 from tests.fakes import SmoobuSimulator

@@ -255,12 +255,14 @@ def _same_in_every_language(text: str) -> bool:
 
 
 def raised_keys(integration: Path) -> set[str]:
-    """Translation keys of the errors the code raises: literal ones and `_invalid("...")`."""
+    """Translation keys of the errors the code raises: literal ones, `invalid("...")`, and
+    constants named `..._ERROR` (a source's own)."""
     found: set[str] = set()
     for source in integration.rglob("*.py"):
         text = source.read_text("utf-8")
         found.update(re.findall(r'translation_key="([a-z0-9_]+)"', text))
-        for call in re.findall(r"_invalid\(([^)]*)\)", text):
+        found.update(re.findall(r'^[A-Z_]+_ERROR: Final = "([a-z0-9_]+)"$', text, re.MULTILINE))
+        for call in re.findall(r"\binvalid\(([^)]*)\)", text):
             found.update(re.findall(r'"([a-z0-9_]+)"', call.split("=")[0]))
     return found
 
@@ -287,6 +289,9 @@ def check_translations(integration: Path) -> list[str]:
     problems += [f"exceptions.{key}: translated but never raised" for key in exceptions - raised]
     repairs = (integration / "repairs.py").read_text("utf-8")
     issues = set(re.findall(r'^[A-Z_]+ = "([a-z_]+)"$', repairs, re.MULTILINE))
+    for source in (integration / "sources").glob("*.py"):  # each source's own issues
+        text = source.read_text("utf-8")
+        issues.update(re.findall(r'^[A-Z_]+_ISSUE: Final = "([a-z_]+)"$', text, re.MULTILINE))
     translated = set(english.get("issues", {}))
     problems += [f"issues.{key}: raised but not translated" for key in issues - translated]
     problems += [f"issues.{key}: translated but never raised" for key in translated - issues]

@@ -1,34 +1,34 @@
-"""LockBridge: door codes on The Keys keypads, kept in line with Smoobu and HotelRunner bookings."""
+"""LockBridge: door codes on The Keys keypads, kept in line with the booking sources' stays."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from functools import partial
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.instance_id import async_get as async_get_instance_id
 from homeassistant.helpers.typing import ConfigType
 
-from .api import TheKeysClient
 from .card import async_register_card
 from .clients import thekeys_client
 from .const import DOMAIN
-from .coordinator import SyncCoordinator, source_coordinator
 from .engine.apply import Journal
 from .engine.ownership import short_id
 from .entity import account_id, local_texts, register_devices, remove_vanished_locks
 from .login_guard import LOGIN_GUARDS
-from .models import SOURCE_OF_SUBENTRY
 from .outage import watch_outages
-from .placeholders import placeholder_writers
 from .repairs import Issues
+from .runtime import LockBridgeConfigEntry, LockBridgeData
 from .services import async_setup_services
+from .sources.push import CONF_WEBHOOK_ID, delete_cloudhook, new_webhook_id, register_webhook
+from .sources.registry import is_source, source_coordinator
 from .storage import StateStore, journal_store
-from .webhooks import CONF_WEBHOOK_ID, delete_cloudhook, new_webhook_id, register_webhook
+from .sync.coordinator import SyncCoordinator
 from .websocket import async_setup_websocket
+
+__all__ = ["LockBridgeConfigEntry", "LockBridgeData"]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 PLATFORMS = [
@@ -38,19 +38,6 @@ PLATFORMS = [
     Platform.LOCK,
     Platform.SENSOR,
 ]
-
-
-@dataclass(slots=True)
-class LockBridgeData:
-    """What a loaded entry keeps at hand."""
-
-    client: TheKeysClient
-    coordinator: SyncCoordinator
-    state: StateStore
-    issues: Issues
-
-
-type LockBridgeConfigEntry = ConfigEntry[LockBridgeData]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -75,7 +62,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -
     _give_sources_a_webhook(hass, entry)
     coordinator = SyncCoordinator(hass, entry, client, journal, state, issues, owner)
     for subentry in entry.subentries.values():
-        if subentry.subentry_type in SOURCE_OF_SUBENTRY:
+        if is_source(subentry):
             coordinator.sources[subentry.subentry_id] = source_coordinator(
                 hass, entry, subentry, issues, state
             )
@@ -94,16 +81,23 @@ async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -
     if entry.title == entry.data[CONF_USERNAME] != title:
         hass.config_entries.async_update_entry(entry, title=title)
     for source in coordinator.sources.values():
-        entry.async_on_unload(source.async_add_listener(coordinator.source_updated))
-        entry.async_on_unload(register_webhook(hass, entry, source))
+        entry.async_on_unload(
+            source.async_add_listener(partial(coordinator.source_updated, source))
+        )
+        if (handler := source.push_handler(hass, entry)) is not None:
+            entry.async_on_unload(
+                register_webhook(
+                    hass, source.subentry.title, source.webhook_id, source.pushes, handler
+                )
+            )
     entry.async_on_unload(watch_outages(hass, coordinator))
 
     entry.async_on_unload(
         coordinator.async_add_listener(lambda: remove_vanished_locks(hass, coordinator))
     )
-    for writer in placeholder_writers(hass, entry, coordinator):
-        entry.async_on_unload(coordinator.async_add_listener(writer.schedule))
-        writer.schedule()
+    for source in coordinator.sources.values():
+        for stop in source.start(coordinator):
+            entry.async_on_unload(stop)
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     coordinator.models, coordinator.labels = await local_texts(hass)
     register_devices(hass, coordinator)
@@ -114,7 +108,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -
 def _give_sources_a_webhook(hass: HomeAssistant, entry: LockBridgeConfigEntry) -> None:
     """Sources added before push existed get their webhook id (before any listener)."""
     for subentry in list(entry.subentries.values()):
-        if subentry.subentry_type in SOURCE_OF_SUBENTRY and not subentry.data.get(CONF_WEBHOOK_ID):
+        if is_source(subentry) and not subentry.data.get(CONF_WEBHOOK_ID):
             hass.config_entries.async_update_subentry(
                 entry, subentry, data={**subentry.data, CONF_WEBHOOK_ID: new_webhook_id()}
             )

@@ -10,11 +10,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Lock
-from .coordinator import SyncCoordinator
 from .entity import AccountEntity, LockDeviceEntity, add_lock_entities
+from .sync.coordinator import SyncCoordinator
 
 if TYPE_CHECKING:
-    from . import LockBridgeConfigEntry
+    from .runtime import LockBridgeConfigEntry
 
 PARALLEL_UPDATES = 0
 

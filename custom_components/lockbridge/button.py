@@ -9,11 +9,11 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import SyncCoordinator
 from .entity import AccountEntity
+from .sync.coordinator import SyncCoordinator
 
 if TYPE_CHECKING:
-    from . import LockBridgeConfigEntry
+    from .runtime import LockBridgeConfigEntry
 
 PARALLEL_UPDATES = 1
 

@@ -11,13 +11,13 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .coordinator import SyncCoordinator
 from .engine.occupancy import UnitStay, focus_stay
 from .entity import UnitEntity, add_unit_entities
 from .models import Unit
+from .sync.coordinator import SyncCoordinator
 
 if TYPE_CHECKING:
-    from . import LockBridgeConfigEntry
+    from .runtime import LockBridgeConfigEntry
 
 PARALLEL_UPDATES = 0
 

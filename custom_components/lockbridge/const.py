@@ -14,23 +14,7 @@ CONF_THEKEYS_URL: Final = "thekeys_url"
 #: The form section that holds a cloud's server address (folded away).
 CONF_SERVER: Final = "server"
 
-# --- booking-source subentries --------------------------------------------------------
-SUBENTRY_SMOOBU: Final = "smoobu"
-SUBENTRY_HOTELRUNNER: Final = "hotelrunner"
-CONF_API_KEY: Final = "api_key"
-CONF_API_SECRET: Final = "api_secret"  # noqa: S105  # a config key
-CONF_SMOOBU_URL: Final = "smoobu_url"
-CONF_TOKEN: Final = "token"  # noqa: S105  # a config key
-CONF_HR_ID: Final = "hr_id"
-CONF_HOTELRUNNER_URL: Final = "hotelrunner_url"
-#: HotelRunner confirms deliveries for the property: read its queue of changes.
-CONF_DELIVERY_QUEUE: Final = "delivery_queue"
-#: Write each booking's PIN and access window to Smoobu custom placeholders, under these keys.
-CONF_PLACEHOLDERS: Final = "placeholders"
-CONF_PIN_KEY: Final = "pin_placeholder"
-CONF_ACCESS_KEY: Final = "access_placeholder"
-DEFAULT_PIN_KEY: Final = "lockbridge_pin"
-DEFAULT_ACCESS_KEY: Final = "lockbridge_access"
+# --- booking-source subentries (each source's own keys are in its module) ----------------
 #: unit id -> {name, keypad ("<lock id>/<keypad id>" or None), check_in, check_out}
 CONF_UNITS: Final = "units"
 CONF_KEYPAD: Final = "keypad"
@@ -52,8 +36,6 @@ CONF_HORIZON: Final = "horizon_days"
 CONF_GRACE: Final = "cleanup_grace_hours"
 CONF_USE_BOOKING_TIMES: Final = "use_booking_times"
 CONF_LOCKS_INTERVAL: Final = "locks_interval"
-CONF_SMOOBU_INTERVAL: Final = "smoobu_interval"
-CONF_HOTELRUNNER_INTERVAL: Final = "hotelrunner_interval"
 
 DEFAULT_CHECK_IN: Final = "15:00:00"
 DEFAULT_CHECK_OUT: Final = "12:00:00"
@@ -67,8 +49,6 @@ DEFAULTS: Final[dict[str, object]] = {
     CONF_GRACE: 24,
     CONF_USE_BOOKING_TIMES: False,
     CONF_LOCKS_INTERVAL: 5,
-    CONF_SMOOBU_INTERVAL: 5,
-    CONF_HOTELRUNNER_INTERVAL: 10,
 }
 
 #: A source that failed this many polls in a row raises "sync problem".

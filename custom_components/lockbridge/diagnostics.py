@@ -8,23 +8,20 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_API_KEY, CONF_API_SECRET, CONF_HR_ID, CONF_TOKEN
 from .engine.ownership import parse_tag
 from .models import keypad_value
 from .services import plan_response
-from .webhooks import CONF_CLOUDHOOK_URL, CONF_WEBHOOK_ID
+from .sources.push import CONF_CLOUDHOOK_URL, CONF_WEBHOOK_ID
+from .sources.registry import secret_keys
 
 if TYPE_CHECKING:
-    from . import LockBridgeConfigEntry
+    from .runtime import LockBridgeConfigEntry
 
 #: Credentials, ids that work as credentials, PINs and guests' contacts.
 TO_REDACT = {
     CONF_PASSWORD,
     CONF_USERNAME,
-    CONF_API_KEY,
-    CONF_API_SECRET,
-    CONF_TOKEN,
-    CONF_HR_ID,
+    *secret_keys(),  # every source's credentials (an hr_id too)
     CONF_WEBHOOK_ID,  # the webhook's only key
     CONF_CLOUDHOOK_URL,  # Home Assistant Cloud's address for it: a key just as good
     "pin",
@@ -53,11 +50,10 @@ async def async_get_config_entry_diagnostics(
             else None,
             "bookings": len(source.data.bookings) if source.data else None,
             "pushes": source.pushes.as_dict(),
-            # HotelRunner: reading its delivery queue (off when HotelRunner refused it).
-            "delivery_queue": getattr(source, "queue", None),
-            "confirmations": confirmations.as_dict()
-            if (confirmations := getattr(source, "confirmations", None))
-            else None,
+            # One shape for every source: a delivery queue's, None where there is none.
+            "delivery_queue": None,
+            "confirmations": None,
+            **source.diagnostics(),
             "rejected": [
                 {"booking_id": str(item.key), "reason": str(item.reason)}
                 for item in (source.data.rejected if source.data else ())

@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable
 from itertools import batched
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
@@ -18,14 +17,14 @@ from homeassistant.helpers.translation import async_get_translations
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import Lock
-from .const import DOMAIN, SUBENTRY_HOTELRUNNER
-from .coordinator import SourceCoordinator, SyncCoordinator
-from .engine.bookings import HOTELRUNNER
+from .const import DOMAIN
 from .models import Unit
-from .views import UnitView
+from .sources.base import SourceCoordinator
+from .sync.coordinator import SyncCoordinator
+from .sync.views import UnitView
 
 if TYPE_CHECKING:
-    from . import LockBridgeConfigEntry
+    from .runtime import LockBridgeConfigEntry
 
 
 def account_id(entry: LockBridgeConfigEntry) -> str:
@@ -49,14 +48,14 @@ def account_device(coordinator: SyncCoordinator) -> DeviceInfo:
 
 
 def source_device(
-    coordinator: SyncCoordinator, subentry: ConfigSubentry, via_device_id: str
+    coordinator: SyncCoordinator, source: SourceCoordinator, via_device_id: str
 ) -> DeviceInfo:
     """A booking source's device, in its subentry: its units go through it."""
-    hotelrunner = subentry.subentry_type == SUBENTRY_HOTELRUNNER
+    subentry = source.subentry
     return DeviceInfo(
         identifiers={(DOMAIN, str(subentry.unique_id))},
         name=subentry.title,
-        manufacturer="HotelRunner" if hotelrunner else "Smoobu",
+        manufacturer=source.manufacturer,
         model=coordinator.models.get("booking_source"),
         entry_type=DeviceEntryType.SERVICE,
         via_device_id=via_device_id,
@@ -95,7 +94,7 @@ def register_devices(hass: HomeAssistant, coordinator: SyncCoordinator) -> None:
     """The account device, then one device per source, before any entity names them.
 
     Since Home Assistant 2026.8 a device belongs to one subentry at most. Installs from
-    before had the account device in the HotelRunner subentry too, and the registry's
+    before had the account device in a source's subentry too, and the registry's
     migration kept it there only: it goes back to the entry itself.
     """
     registry = dr.async_get(hass)
@@ -113,7 +112,7 @@ def register_devices(hass: HomeAssistant, coordinator: SyncCoordinator) -> None:
         device = registry.async_get_or_create(
             config_entry_id=entry.entry_id,
             config_subentry_id=source.subentry.subentry_id,
-            **source_device(coordinator, source.subentry, account.id),
+            **source_device(coordinator, source, account.id),
         )
         source.device_id = device.id
 
@@ -179,9 +178,7 @@ class SourceEntity(LockBridgeEntity):
         super().__init__(coordinator, key)
         self.source = source
         self._attr_unique_id = f"{source.subentry.unique_id}_{key}"
-        self._attr_device_info = source_device(
-            coordinator, source.subentry, coordinator.account_device_id
-        )
+        self._attr_device_info = source_device(coordinator, source, coordinator.account_device_id)
 
     @property
     def available(self) -> bool:
@@ -218,20 +215,19 @@ class LockDeviceEntity(LockBridgeEntity):
 
 
 class UnitEntity(LockBridgeEntity):
-    """An entity of a unit device (a Smoobu apartment or HotelRunner room type)."""
+    """An entity of a unit device (an apartment, a room type)."""
 
     def __init__(self, coordinator: SyncCoordinator, unit: Unit, key: str) -> None:
         super().__init__(coordinator, key)
         self.unit = unit
         self._attr_unique_id = f"{unit.unique_id}_{key}"
+        source = coordinator.sources[unit.subentry_id]
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, unit.unique_id)},
             name=unit.name,
-            manufacturer="HotelRunner" if unit.key.source == HOTELRUNNER else "Smoobu",
-            model=coordinator.models.get(
-                "room_type" if unit.key.source == HOTELRUNNER else "apartment"
-            ),
-            via_device_id=coordinator.sources[unit.subentry_id].device_id,
+            manufacturer=source.manufacturer,
+            model=coordinator.models.get(source.unit_model),
+            via_device_id=source.device_id,
         )
 
     @property

@@ -11,11 +11,11 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import ApiError, Lock, LockState
 from .const import DOMAIN
-from .coordinator import SyncCoordinator
 from .entity import LockDeviceEntity, add_lock_entities
+from .sync.coordinator import SyncCoordinator
 
 if TYPE_CHECKING:
-    from . import LockBridgeConfigEntry
+    from .runtime import LockBridgeConfigEntry
 
 PARALLEL_UPDATES = 1
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import time, timedelta
 import hashlib
@@ -30,15 +30,11 @@ from .const import (
     DEFAULT_CHECK_IN,
     DEFAULT_CHECK_OUT,
     DEFAULTS,
-    SUBENTRY_HOTELRUNNER,
-    SUBENTRY_SMOOBU,
 )
-from .engine.bookings import HOTELRUNNER, SMOOBU, UnitKey
+from .engine.bookings import UnitKey
 from .engine.pins import is_digits
 from .engine.plan import KeypadRef, PinMethod, Settings, UnitConfig
 from .engine.window import TimePolicy
-
-SOURCE_OF_SUBENTRY = {SUBENTRY_SMOOBU: SMOOBU, SUBENTRY_HOTELRUNNER: HOTELRUNNER}
 
 
 def option(options: Mapping[str, Any], key: str) -> Any:
@@ -46,13 +42,13 @@ def option(options: Mapping[str, Any], key: str) -> Any:
     return options.get(key, DEFAULTS[key])
 
 
-def settings_from(options: Mapping[str, Any]) -> Settings:
-    """The engine's settings from the entry's options."""
+def settings_from(options: Mapping[str, Any], kinds: Iterable[str] = ()) -> Settings:
+    """The engine's settings from the entry's options, for sources of these kinds."""
     prefix = str(option(options, CONF_NAME_PREFIX)).strip()
     return Settings(
         pin_length=int(option(options, CONF_PIN_LENGTH)),
         pin_method=PinMethod(option(options, CONF_PIN_METHOD)),
-        prefixes={SMOOBU: prefix, HOTELRUNNER: prefix} if prefix else {},
+        prefixes=dict.fromkeys(kinds, prefix) if prefix else {},
         horizon=timedelta(days=int(option(options, CONF_HORIZON))),
         grace=timedelta(hours=int(option(options, CONF_GRACE))),
     )
@@ -77,7 +73,7 @@ def _time(value: object, default: str) -> time:
 
 
 def anonymous_id(secret: str) -> str:
-    """A stable id derived from a secret (HotelRunner's hr_id) that does not reveal it.
+    """A stable id derived from a secret (a property's id) that does not reveal it.
 
     hr_ids are short numbers, so a plain hash could be reversed by trying them all; a
     slow key derivation makes that impractical. Blocking (~0.1 s): run it in an executor.
@@ -87,7 +83,7 @@ def anonymous_id(secret: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Unit:
-    """A unit of a booking source: a Smoobu apartment or a HotelRunner room type."""
+    """A unit of a booking source: an apartment, a room type."""
 
     key: UnitKey
     name: str
@@ -116,7 +112,8 @@ class Unit:
 
 def units_of(subentry: ConfigSubentry) -> list[Unit]:
     """Every unit of a source subentry's unit map, managed or not."""
-    source = SOURCE_OF_SUBENTRY[subentry.subentry_type]
+    # A source subentry's type is also the kind in its bookings' keys.
+    source = subentry.subentry_type
     units = []
     raw_units = subentry.data.get(CONF_UNITS) or {}
     for unit_id, raw in raw_units.items():

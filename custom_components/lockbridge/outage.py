@@ -18,9 +18,9 @@ from homeassistant.util import dt as dt_util
 
 from .clock import ClockedCoordinator
 from .const import ARRIVAL_DUE_WITHIN, OUTAGE_REPAIR_AFTER
-from .coordinator import SyncCoordinator
 from .models import Unit
 from .repairs import CLOUD_UNREADABLE
+from .sync.coordinator import SyncCoordinator
 
 #: The Keys in the card's cloud list and in the repair's id (sources go by subentry id).
 THEKEYS = "thekeys"

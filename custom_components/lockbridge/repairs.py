@@ -20,10 +20,7 @@ else:
 
 # Issue ids are built from subentry ids, unit ids and booking keys: never from a secret.
 SOURCE_AUTH = "source_auth"
-SMOOBU_LEGACY_KEY = "smoobu_legacy_key"
-HOTELRUNNER_BUDGET = "hotelrunner_budget"
-HOTELRUNNER_QUEUE = "hotelrunner_queue"
-PLACEHOLDERS_FAILED = "smoobu_placeholders"
+# (A source's own issues are named in its module.)
 UNIT_WITHOUT_KEYPAD = "unit_without_keypad"
 KEYPAD_MISSING = "keypad_missing"
 CODE_FAILED = "code_failed"

@@ -19,7 +19,7 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .api import Lock
-from .coordinator import HotelRunnerCoordinator, SyncCoordinator
+from .api.budget import RequestBudget
 from .engine.occupancy import (
     Occupancy,
     UnitStay,
@@ -39,10 +39,12 @@ from .entity import (
     add_unit_entities,
 )
 from .models import Unit
-from .views import UnitView
+from .sources.base import SourceCoordinator
+from .sync.coordinator import SyncCoordinator
+from .sync.views import UnitView
 
 if TYPE_CHECKING:
-    from . import LockBridgeConfigEntry
+    from .runtime import LockBridgeConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -333,6 +335,11 @@ class LastSyncSensor(AccountEntity, SensorEntity):
     def __init__(self, coordinator: SyncCoordinator) -> None:
         super().__init__(coordinator, "last_sync")
 
+    async def async_added_to_hass(self) -> None:
+        """Written after every sync, a quiet one too (it tells no other entity)."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.coordinator.writes.on_heartbeat(self.write_if_changed))
+
     @property
     def native_value(self) -> datetime | None:
         """The last successful sync."""
@@ -356,26 +363,32 @@ class LastSyncSensor(AccountEntity, SensorEntity):
 
 
 class RequestsLeftSensor(SourceEntity, SensorEntity):
-    """HotelRunner requests still allowed in the rolling day."""
+    """A source's requests still allowed in the rolling day (sources with a daily budget)."""
 
     _attr_entity_category = EntityCategory.DIAGNOSTIC
     _attr_native_unit_of_measurement = "requests"
-    source: HotelRunnerCoordinator
 
-    def __init__(self, coordinator: SyncCoordinator, source: HotelRunnerCoordinator) -> None:
-        super().__init__(coordinator, source, "hotelrunner_requests_left")
+    def __init__(
+        self,
+        coordinator: SyncCoordinator,
+        source: SourceCoordinator,
+        budget: RequestBudget,
+        key: str,
+    ) -> None:
+        super().__init__(coordinator, source, key)
+        self.budget = budget
         self._attr_unique_id = f"{source.subentry.unique_id}_requests_left"  # as first released
 
     @property
     def native_value(self) -> int:
         """Of the daily allowance."""
-        return self.source.budget.remaining_today
+        return self.budget.remaining_today
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """The pace chosen to stay within it."""
         return {
-            "per_day": self.source.budget.per_day,
+            "per_day": self.budget.per_day,
             "poll_interval_minutes": round(self.source.update_interval.total_seconds() / 60, 1)
             if self.source.update_interval
             else None,
@@ -407,8 +420,8 @@ async def async_setup_entry(
         ]
     )
     for source in coordinator.sources.values():
-        if isinstance(source, HotelRunnerCoordinator):
+        if source.budget is not None and source.budget_key is not None:
             async_add_entities(
-                [RequestsLeftSensor(coordinator, source)],
+                [RequestsLeftSensor(coordinator, source, source.budget, source.budget_key)],
                 config_subentry_id=source.subentry.subentry_id,
             )

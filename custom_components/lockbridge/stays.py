@@ -10,12 +10,12 @@ from homeassistant.core import HomeAssistant
 
 from .api import AccessCode
 from .const import DOMAIN
-from .coordinator import SyncCoordinator
 from .engine.bookings import BookingKey
 from .engine.occupancy import UnitStay
+from .sync.coordinator import SyncCoordinator
 
 if TYPE_CHECKING:
-    from . import LockBridgeConfigEntry
+    from .runtime import LockBridgeConfigEntry
 
 _RUNNING = (ConfigEntryState.LOADED, ConfigEntryState.SETUP_IN_PROGRESS)
 

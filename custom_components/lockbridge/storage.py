@@ -17,7 +17,7 @@ from .engine.window import Override, in_range
 from .state_check import checked_parts
 
 VERSION = 1
-#: Seconds to gather changes (a budget changes on every HotelRunner request) into one write.
+#: Seconds to gather changes (a budget changes on every request it counts) into one write.
 SAVE_DELAY = 10
 #: Bookings whose messages are remembered, and code versions per booking.
 MAX_TOLD = 5000
@@ -56,7 +56,7 @@ def _past_contacts_dropped(saved: list[Any]) -> list[Any]:
 
 
 class StateStore:
-    """Per-booking overrides, HotelRunner budgets and the HotelRunner booking cache."""
+    """Per-booking overrides; per source its budget, bookings read, placeholders written."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         self._store: Store[dict[str, Any]] = Store(hass, VERSION, f"{DOMAIN}.{entry_id}.state")
@@ -65,10 +65,12 @@ class StateStore:
             "budgets": {},
             "bookings": {},
             "released": {},
-            # Smoobu placeholders written, per source: booking id -> key -> [id, digest].
+            # Placeholders written, per source: booking id -> key -> [id, digest].
             "placeholders": {},
             # Guest messages sent: booking key -> digests of the code versions told.
             "messages": {},
+            # When a source last read what it keeps in "bookings", and what it skipped.
+            "reads": {},
         }
         #: Changes with every override set, so that views built on them know to rebuild.
         self.overrides_revision = 0
@@ -128,12 +130,12 @@ class StateStore:
         self.schedule_save()
 
     def budget(self, subentry_id: str) -> dict[str, Any] | None:
-        """A HotelRunner source's saved request budget."""
+        """A source's saved request budget."""
         saved = self._data["budgets"].get(subentry_id)
         return saved if isinstance(saved, dict) else None
 
     def set_budget(self, subentry_id: str, state: dict[str, Any]) -> None:
-        """Keep a HotelRunner source's request budget."""
+        """Keep a source's request budget."""
         self._data["budgets"][subentry_id] = state
         self.schedule_save()
 
@@ -150,8 +152,28 @@ class StateStore:
             self._data["bookings"][subentry_id] = saved
             self.schedule_save()
 
+    def read_marks(self, subentry_id: str) -> dict[str, Any]:
+        """A source's saved read stamps (datetimes, unreadable ones left out) and notes."""
+        saved = self._data["reads"].get(subentry_id)
+        marks = saved if isinstance(saved, dict) else {}
+        return {
+            key: _moment(value) if key.endswith("_at") else value
+            for key, value in marks.items()
+            if not key.endswith("_at") or _moment(value) is not None
+        }
+
+    def set_read_marks(self, subentry_id: str, marks: Mapping[str, Any]) -> None:
+        """Keep a source's read stamps (datetimes) and notes (JSON values)."""
+        saved = {
+            key: value.isoformat() if isinstance(value, datetime) else value
+            for key, value in marks.items()
+        }
+        if self._data["reads"].get(subentry_id) != saved:
+            self._data["reads"][subentry_id] = saved
+            self.schedule_save()
+
     def placeholders(self, subentry_id: str) -> dict[int, dict[str, Written]]:
-        """The Smoobu placeholders a source wrote (digests of their values, not the PINs)."""
+        """The placeholders a source wrote (digests of their values, not the PINs)."""
         found: dict[int, dict[str, Written]] = {}
         saved = self._data["placeholders"].get(subentry_id)
         for booking_id, keys in (saved if isinstance(saved, dict) else {}).items():
@@ -197,7 +219,7 @@ class StateStore:
     def forget(self, subentry_ids: set[str]) -> None:
         """Drop what belongs to sources that no longer exist."""
         gone = False
-        for part in ("budgets", "bookings", "placeholders"):
+        for part in ("budgets", "bookings", "placeholders", "reads"):
             for subentry_id in set(self._data[part]) - subentry_ids:
                 del self._data[part][subentry_id]
                 gone = True

@@ -16,7 +16,6 @@ from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .engine.bookings import SMOOBU
 from .engine.occupancy import UnitStay
 from .models import Unit
 from .outage import cloud_status, clouds_of, outage_problems
@@ -25,7 +24,7 @@ from .stays import code_state, failed_bookings, loaded_entries, pin_of
 if TYPE_CHECKING:
     import probatio as vol
 
-    from . import LockBridgeConfigEntry
+    from .runtime import LockBridgeConfigEntry
 else:
     import voluptuous as vol
 
@@ -118,7 +117,7 @@ def _entry_answer(
                 ),
                 "lock": lock.name if lock else None,
                 "source": unit.key.source,
-                "can_message": unit.key.source == SMOOBU,
+                "can_message": coordinator.sources[unit.subentry_id].can_message,
                 "stays": rows,
             }
         )

@@ -19,19 +19,23 @@ import aiohttp
 from aiohttp import web
 
 from custom_components.lockbridge.const import (
-    CONF_API_KEY,
-    CONF_API_SECRET,
-    CONF_HOTELRUNNER_URL,
-    CONF_HR_ID,
     CONF_KEYPAD,
     CONF_SERVER,
-    CONF_SMOOBU_URL,
     CONF_THEKEYS_URL,
-    CONF_TOKEN,
     DOMAIN,
     NOT_MANAGED,
-    SUBENTRY_HOTELRUNNER,
-    SUBENTRY_SMOOBU,
+)
+from custom_components.lockbridge.sources.hotelrunner import (
+    CONF_HR_ID,
+    CONF_TOKEN,
+    CONF_URL as CONF_HOTELRUNNER_URL,
+)
+from custom_components.lockbridge.sources.hotelrunner_records import KIND as SUBENTRY_HOTELRUNNER
+from custom_components.lockbridge.sources.smoobu import (
+    CONF_API_KEY,
+    CONF_API_SECRET,
+    CONF_URL as CONF_SMOOBU_URL,
+    KIND as SUBENTRY_SMOOBU,
 )
 from tests.fakes.__main__ import make_root_app
 from tests.fakes.demo import DemoSet, build_simulators

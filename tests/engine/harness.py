@@ -20,7 +20,6 @@ from custom_components.lockbridge.engine.apply import (
     sync,
 )
 from custom_components.lockbridge.engine.bookings import (
-    SMOOBU,
     Booking,
     BookingKey,
     BookingStatus,
@@ -36,6 +35,7 @@ from custom_components.lockbridge.engine.plan import (
     build_desired,
 )
 from custom_components.lockbridge.engine.window import Override
+from custom_components.lockbridge.sources.smoobu import KIND as SMOOBU
 from tests.fakes.thekeys import SimCode, TheKeysSimulator
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -109,6 +109,7 @@ class Cycle:
                 ok,
                 tuple(item for item in items if item.key.source == source),
                 tuple(item for item in rejected if item.key.source == source),
+                legacy=source == SMOOBU,  # the replaced script served Smoobu
             )
             for source in sources
         }

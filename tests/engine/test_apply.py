@@ -19,14 +19,7 @@ from custom_components.lockbridge.engine.apply import (
     Journal,
     MemoryStorage,
 )
-from custom_components.lockbridge.engine.bookings import (
-    HOTELRUNNER,
-    SMOOBU,
-    Booking,
-    BookingKey,
-    BookingStatus,
-    UnitKey,
-)
+from custom_components.lockbridge.engine.bookings import Booking, BookingKey, BookingStatus, UnitKey
 from custom_components.lockbridge.engine.ownership import parse_tag, tag
 from custom_components.lockbridge.engine.plan import (
     ActionKind,
@@ -38,6 +31,8 @@ from custom_components.lockbridge.engine.plan import (
     UnitConfig,
 )
 from custom_components.lockbridge.engine.window import Override
+from custom_components.lockbridge.sources.hotelrunner_records import KIND as HOTELRUNNER
+from custom_components.lockbridge.sources.smoobu import KIND as SMOOBU
 from tests.conftest import TK_PASSWORD, TK_USERNAME, serve
 from tests.engine.harness import PARIS, Cycle, booking, thekeys_client
 from tests.engine.test_sync import (

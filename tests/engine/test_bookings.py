@@ -17,18 +17,19 @@ from custom_components.lockbridge.api.models import (
 )
 from custom_components.lockbridge.api.smoobu import SmoobuClient
 from custom_components.lockbridge.engine.bookings import (
-    HOTELRUNNER,
-    SMOOBU,
     BookingKey,
     BookingStatus,
     Rejection,
     RejectReason,
     UnitKey,
     from_dict,
-    from_hotelrunner,
-    from_smoobu,
     to_dict,
 )
+from custom_components.lockbridge.sources.hotelrunner_records import (
+    KIND as HOTELRUNNER,
+    from_hotelrunner,
+)
+from custom_components.lockbridge.sources.smoobu import KIND as SMOOBU, from_smoobu
 from tests.conftest import HR_ID, HR_TOKEN, SMOOBU_KEY, SMOOBU_SECRET
 from tests.fakes.hotelrunner import HotelRunnerSimulator
 from tests.fakes.smoobu import SmoobuSimulator

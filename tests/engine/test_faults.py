@@ -20,13 +20,7 @@ from hypothesis import HealthCheck, find, given, settings, strategies as st
 import pytest
 
 from custom_components.lockbridge.api.models import AccessCode
-from custom_components.lockbridge.engine.bookings import (
-    HOTELRUNNER,
-    SMOOBU,
-    Booking,
-    BookingKey,
-    UnitKey,
-)
+from custom_components.lockbridge.engine.bookings import Booking, BookingKey, UnitKey
 from custom_components.lockbridge.engine.ownership import parse_tag
 from custom_components.lockbridge.engine.plan import (
     ActionKind,
@@ -39,6 +33,8 @@ from custom_components.lockbridge.engine.plan import (
     in_use,
     plan,
 )
+from custom_components.lockbridge.sources.hotelrunner_records import KIND as HOTELRUNNER
+from custom_components.lockbridge.sources.smoobu import KIND as SMOOBU
 from tests.engine.harness import booking
 from tests.engine.test_properties import stored
 
@@ -117,12 +113,14 @@ def desired_of(
         if fault.source == source_id and fault.kind == "removed":
             continue
         if fault.source == source_id and fault.kind == "outage":
-            snapshots[source_id] = SourceSnapshot(False, last_seen.get(source_id, ()), kind=kind)
+            snapshots[source_id] = SourceSnapshot(
+                False, last_seen.get(source_id, ()), kind=kind, legacy=kind == SMOOBU
+            )
             continue
         if fault.source == source_id and fault.kind == "cache_lost":
             chance = random.Random(fault.seed)
             listed = tuple(item for item in listed if chance.random() < 0.5)
-        snapshots[source_id] = SourceSnapshot(True, listed, kind=kind)
+        snapshots[source_id] = SourceSnapshot(True, listed, kind=kind, legacy=kind == SMOOBU)
     units = {unit: UnitConfig(keypad) for unit, keypad in unit_map.items() if keypad is not None}
     return build_desired(snapshots, units, zones={}, default_zone=PARIS)
 

@@ -9,7 +9,7 @@ from hypothesis import given, strategies as st
 import pytest
 
 from custom_components.lockbridge.api.models import AccessCode
-from custom_components.lockbridge.engine.bookings import HOTELRUNNER, SMOOBU, BookingKey
+from custom_components.lockbridge.engine.bookings import BookingKey
 from custom_components.lockbridge.engine.ownership import (
     NAME_MAX,
     code_name,
@@ -20,6 +20,8 @@ from custom_components.lockbridge.engine.ownership import (
     tag,
     truncate,
 )
+from custom_components.lockbridge.sources.hotelrunner_records import KIND as HOTELRUNNER
+from custom_components.lockbridge.sources.smoobu import KIND as SMOOBU
 from tests.engine.harness import booking
 
 

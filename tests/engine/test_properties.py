@@ -17,13 +17,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from custom_components.lockbridge.api.models import AccessCode, CodeFields
-from custom_components.lockbridge.engine.bookings import (
-    SMOOBU,
-    Booking,
-    BookingKey,
-    BookingStatus,
-    UnitKey,
-)
+from custom_components.lockbridge.engine.bookings import Booking, BookingKey, BookingStatus, UnitKey
 from custom_components.lockbridge.engine.ownership import (
     is_legacy_name_match,
     legacy_booking,
@@ -52,6 +46,7 @@ from custom_components.lockbridge.engine.window import (
     Validity,
     stay_window,
 )
+from custom_components.lockbridge.sources.smoobu import KIND as SMOOBU
 from tests.engine.harness import booking
 
 ZONE_NAMES = ("Europe/Paris", "America/New_York", "Australia/Lord_Howe", "UTC")
@@ -143,7 +138,7 @@ class World:
 
     def desired(self) -> Desired:
         return build_desired(
-            {SMOOBU: SourceSnapshot(True, self.bookings)},
+            {SMOOBU: SourceSnapshot(True, self.bookings, legacy=True)},
             self.units,
             zones=self.zones,
             default_zone=self.default_zone,
@@ -671,7 +666,7 @@ def test_a_unit_move_keeps_the_pin_over_a_code_found_by_name() -> None:
 
     def desired(unit: str) -> Desired:
         stay = booking(7, unit, arrival, departure, "John Doe")
-        snapshot = SourceSnapshot(True, (stay,))
+        snapshot = SourceSnapshot(True, (stay,), legacy=True)
         return build_desired({SMOOBU: snapshot}, units, zones={}, default_zone=zone)
 
     created = plan(desired("100"), {1: [by_name]}, now, randbelow=random.Random(0).randrange)
@@ -696,7 +691,7 @@ def test_a_move_beyond_the_horizon_converges() -> None:
     now = datetime(2026, 6, 10, 10, 0, tzinfo=zone)
     units = {UnitKey(SMOOBU, "100"): UnitConfig(KeypadRef(1, "Kp1"))}
     stay = booking(7, "100", date(2026, 9, 20), date(2026, 9, 22), "John Doe")  # past 90 days
-    snapshot = SourceSnapshot(True, (stay,))
+    snapshot = SourceSnapshot(True, (stay,), legacy=True)
     desired = build_desired({SMOOBU: snapshot}, units, zones={}, default_zone=zone)
     by_name = AccessCode(
         id=1,

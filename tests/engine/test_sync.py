@@ -13,8 +13,6 @@ import pytest
 from custom_components.lockbridge.api.models import AccessCode
 from custom_components.lockbridge.engine.apply import SyncResult
 from custom_components.lockbridge.engine.bookings import (
-    HOTELRUNNER,
-    SMOOBU,
     Booking,
     BookingKey,
     BookingStatus,
@@ -37,6 +35,8 @@ from custom_components.lockbridge.engine.plan import (
     plan,
 )
 from custom_components.lockbridge.engine.window import TimePolicy
+from custom_components.lockbridge.sources.hotelrunner_records import KIND as HOTELRUNNER
+from custom_components.lockbridge.sources.smoobu import KIND as SMOOBU
 from tests.engine.harness import PARIS, Cycle, at, booking, thekeys_client
 from tests.fakes.thekeys import SimCode, TheKeysSimulator
 
@@ -473,7 +473,11 @@ def listed(key: BookingKey, *, end: date | None, pin: str = "5173", code_id: int
 
 def desired_of(*bookings: Booking, ok: bool = True) -> Desired:
     normalised = Normalised(tuple(bookings))
-    snapshot = SourceSnapshot.answered(normalised) if ok else SourceSnapshot(False, tuple(bookings))
+    snapshot = (
+        SourceSnapshot.answered(normalised, legacy=True)
+        if ok
+        else SourceSnapshot(False, tuple(bookings), legacy=True)
+    )
     return build_desired({SMOOBU: snapshot}, UNITS, zones={}, default_zone=PARIS)
 
 

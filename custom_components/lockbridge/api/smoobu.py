@@ -1,67 +1,46 @@
 """Async client for the Smoobu REST API: account, apartments, bookings, placeholders, messages.
 
-Requests are HMAC-signed when a secret is configured (mandatory at Smoobu since
-2026-09-25, smoobu-api.md §2b); without one the legacy `Api-Key` header is used.
-Writes are sent once and never retried here: a message to a guest cannot be unsent.
+Requests are signed and sent by ``_smoobu_http`` (HMAC when a secret is configured, else the
+legacy `Api-Key` header); answers are read by ``_smoobu_parse``. Writes are sent once and
+never retried here: a message to a guest cannot be unsent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-from collections.abc import Callable, Container, Mapping
-from datetime import UTC, date, datetime
-import hashlib
-import hmac
-import json
+from collections.abc import Callable
+from datetime import date
 import logging
 import sys
 import time
-from typing import Any
-from urllib.parse import quote
-import uuid
 
 import aiohttp
-from yarl import URL
 
-from ._http import (
-    Response,
-    Scrubber,
-    check_page_count,
-    parse_retry_after,
-    raise_for_error_status,
-    send,
-)
-from ._parse import (
-    as_bool,
-    as_dict,
-    as_int,
-    as_opt_str,
-    as_str,
-    is_later,
-    parse_date,
-    parse_datetime,
-    parse_time,
+from ._http import check_page_count
+from ._parse import as_dict, as_int, as_str, is_later
+from ._smoobu_http import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, SmoobuSession, canonical_query, sign
+from ._smoobu_parse import (
+    MAX_PLACEHOLDER_VALUE,
+    PLACEHOLDER_BOOKING,
+    created_id,
+    parse_message,
+    parse_placeholder,
+    parse_reservation,
+    placeholder_key,
 )
 from .errors import (
     InvalidResponseError,
     ListingIncompleteError,
     PlaceholderExistsError,
-    RateLimitedError,
     RequestRejectedError,
 )
-from .models import (
-    SmoobuApartment,
-    SmoobuMessage,
-    SmoobuPlaceholder,
-    SmoobuReservation,
-    SmoobuUser,
-)
+from .models import SmoobuApartment, SmoobuMessage, SmoobuPlaceholder, SmoobuReservation, SmoobuUser
+
+# Imported from here by the integration and the tests.
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "SmoobuClient", "canonical_query", "sign"]
 
 _LOGGER = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://login.smoobu.com"
-DEFAULT_TIMEOUT = 30.0
 PAGE_SIZE = 100  # the documented maximum
 #: Pages read at once (Smoobu allows about 1,000 requests a minute; reference §11).
 PAGES_IN_FLIGHT = 8
@@ -72,42 +51,9 @@ PAGES_IN_FLIGHT = 8
 DEFAULT_MAX_PAGES = 1000
 DEFAULT_MAX_BOOKINGS = 100_000
 DEFAULT_READ_DEADLINE = 180.0
-EMPTY_BODY_SHA256 = hashlib.sha256(b"").hexdigest()
-#: Custom placeholder targets (push-and-messaging.md).
-PLACEHOLDER_BOOKING = 1
-PLACEHOLDER_APARTMENT = 2
-#: Longest placeholder value kept, and longest key read: templates hold PINs and short texts;
-#: anything longer is not ours, and must not grow without bound in memory or in the UI.
-MAX_PLACEHOLDER_VALUE = 2000
-MAX_PLACEHOLDER_KEY = 100
-#: Longest message subject/body kept when reading a thread.
-MAX_MESSAGE_TEXT = 20_000
 
 
-def canonical_query(params: Mapping[str, str]) -> str:
-    """RFC 3986-encoded query sorted by key then value; sent on the wire exactly as signed."""
-    pairs = sorted((quote(key, safe=""), quote(value, safe="")) for key, value in params.items())
-    return "&".join(f"{key}={value}" for key, value in pairs)
-
-
-def sign(
-    secret: str,
-    api_key: str,
-    method: str,
-    path: str,
-    query: str,
-    timestamp: str,
-    nonce: str,
-    body: bytes = b"",
-) -> str:
-    """Base64 HMAC-SHA256 over Smoobu's 7-line canonical string; line 6 hashes the body bytes."""
-    body_hash = hashlib.sha256(body).hexdigest() if body else EMPTY_BODY_SHA256
-    canonical = "\n".join([method.upper(), path, query, timestamp, nonce, body_hash, api_key])
-    digest = hmac.new(secret.encode(), canonical.encode(), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
-
-
-class SmoobuClient:
+class SmoobuClient(SmoobuSession):
     """One Smoobu API key (and optional secret)."""
 
     def __init__(
@@ -123,22 +69,13 @@ class SmoobuClient:
         read_deadline: float | None = None,
         clock: Callable[[], float] = lambda: time.time(),  # looked up per call (freezegun)
     ) -> None:
-        self._session = session
-        self._api_key = api_key
-        self._api_secret = api_secret or None
-        self._base = base_url.rstrip("/")
-        self._timeout = timeout
+        super().__init__(
+            session, api_key, api_secret, base_url=base_url, timeout=timeout, clock=clock
+        )
         # The bounds' defaults are looked up here, not at import, so that a test can lower them.
         self._max_pages = max_pages or DEFAULT_MAX_PAGES
         self._max_bookings = max_bookings or DEFAULT_MAX_BOOKINGS
         self._read_deadline = read_deadline or DEFAULT_READ_DEADLINE
-        self._clock = clock
-        self._scrub = Scrubber(api_key, api_secret)
-
-    @property
-    def signed(self) -> bool:
-        """True when requests are HMAC-signed; False on the deprecated Api-Key header."""
-        return self._api_secret is not None
 
     async def get_me(self) -> SmoobuUser:
         """The account behind the key (a cheap credentials check)."""
@@ -169,7 +106,7 @@ class SmoobuClient:
     async def get_reservation(self, booking_id: int) -> SmoobuReservation:
         """One booking by id."""
         what = f"Smoobu booking {booking_id}"
-        reservation = _parse_reservation(
+        reservation = parse_reservation(
             await self._get(f"/api/reservations/{booking_id}", {}, what)
         )
         if reservation is None:
@@ -243,7 +180,7 @@ class SmoobuClient:
             if not isinstance(bookings, list):
                 raise InvalidResponseError(f"{what}: unexpected answer shape")
             for raw in bookings:
-                reservation = _parse_reservation(raw)
+                reservation = parse_reservation(raw)
                 if reservation is None:
                     skipped += 1
                     continue
@@ -294,7 +231,7 @@ class SmoobuClient:
         found = []
         skipped = 0
         for raw in items:
-            placeholder = _parse_placeholder(raw)
+            placeholder = parse_placeholder(raw)
             if placeholder is None:
                 skipped += 1
             elif (
@@ -314,7 +251,7 @@ class SmoobuClient:
         the booking has that key already, ValueError for a key that cannot be read back
         (empty, padded, in brackets or over MAX_PLACEHOLDER_KEY characters).
         """
-        if _placeholder_key(key) != key:
+        if placeholder_key(key) != key:
             # A key we could not read back would defeat the duplicate check below.
             raise ValueError(f"invalid placeholder key {key!r}")
         what = f"Smoobu placeholder for booking {booking_id}"
@@ -329,7 +266,7 @@ class SmoobuClient:
         except RequestRejectedError as err:
             rejection = err
         else:
-            return _created_id(body)
+            return created_id(body)
         # Smoobu answers 400 to a duplicate key, but its wording is unknown: a listing tells
         # whether that was the reason (a read, not a second try of the write).
         existing = await self.get_custom_placeholders(booking_id=booking_id, key=key)
@@ -374,7 +311,7 @@ class SmoobuClient:
         values: dict[str, str] = {}
         for raw in items:
             item = as_dict(raw)
-            name = _placeholder_key(item.get("key"))
+            name = placeholder_key(item.get("key"))
             if name is not None:
                 values[name] = as_str(item.get("value"))[:MAX_PLACEHOLDER_VALUE]
         return values
@@ -404,7 +341,7 @@ class SmoobuClient:
             items = body.get("messages")
             if not isinstance(items, list):
                 raise InvalidResponseError(f"{what}: unexpected answer shape")
-            messages += [_parse_message(raw) for raw in items if isinstance(raw, dict)]
+            messages += [parse_message(raw) for raw in items if isinstance(raw, dict)]
             # The page size is undocumented, so a missing count is read as a single page.
             count = as_int(body.get("page_count", body.get("pageCount"))) or 1
             if count > self._max_pages:
@@ -413,211 +350,6 @@ class SmoobuClient:
             page += 1
         return tuple(messages)
 
-    # ---- plumbing ----
-
-    async def _get(self, path: str, params: Mapping[str, str], what: str) -> Any:
-        return (await self._request("GET", path, params, what)).json(what)
-
-    async def _write(
-        self,
-        method: str,
-        path: str,
-        what: str,
-        json_body: Mapping[str, Any] | None,
-        hide: str = "",
-    ) -> Any:
-        """Send a write once; its JSON answer, or None for an empty or non-JSON one.
-
-        Smoobu answers writes with an empty body or JSON (uncertain which, when): both mean
-        success. A non-JSON success is not an error either: raising a transient error would
-        invite sending a guest message twice.
-        """
-        resp = await self._request(method, path, {}, what, json_body, hide=hide)
-        if not resp.text.strip():
-            return None
-        try:
-            return resp.json(what)
-        except InvalidResponseError:
-            _LOGGER.debug("%s: the answer is not JSON; taken as done", what)
-            return None
-
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, str],
-        what: str,
-        json_body: Mapping[str, Any] | None = None,
-        *,
-        hide: str = "",
-    ) -> Response:
-        """Sign and send one request (never retried); the answer once its status is a success.
-
-        The body is serialised once and the very bytes hashed into the signature are sent.
-        `hide` is masked in error details (a value the cloud may echo, e.g. a door PIN).
-        """
-        query = canonical_query(params)
-        url = URL(f"{self._base}{path}{'?' + query if query else ''}", encoded=True)
-        headers = {"Accept": "application/json"}
-        data: bytes | None = None
-        if json_body is not None:
-            data = json.dumps(json_body, separators=(",", ":")).encode()
-            headers["Content-Type"] = "application/json"
-        if self._api_secret is None:
-            headers["Api-Key"] = self._api_key
-        else:
-            timestamp = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            nonce = str(uuid.uuid4())
-            headers |= {
-                "X-API-Key": self._api_key,
-                "X-Timestamp": timestamp,
-                "X-Nonce": nonce,
-                "X-Signature": sign(
-                    self._api_secret,
-                    self._api_key,
-                    method,
-                    url.raw_path,
-                    query,
-                    timestamp,
-                    nonce,
-                    data or b"",
-                ),
-            }
-        # send() makes one attempt; aiohttp itself resends only idempotent methods (PUT and
-        # DELETE, once, on a keep-alive connection the server closed), never a POST.
-        resp = await send(
-            self._session, method, url, what=what, timeout=self._timeout, headers=headers, data=data
-        )
-        # Writes may well be answered 201 or 204 (unconfirmed); reads keep their strict 200.
-        self._raise_for_status(resp, what, hide, (200,) if method == "GET" else range(200, 300))
-        return resp
-
-    def _raise_for_status(
-        self, resp: Response, what: str, hide: str = "", ok: Container[int] = (200,)
-    ) -> None:
-        if resp.status in ok:
-            return
-        if resp.status == 429:
-            now = self._clock()
-            waits = [
-                wait
-                for header in ("X-RateLimit-Retry-After", "Retry-After")
-                if (wait := parse_retry_after(resp.headers.get(header), now)) is not None
-            ]
-            raise RateLimitedError(f"{what}: rate limited (HTTP 429)", max(waits, default=None))
-        raise_for_error_status(resp, what, lambda: self._detail(resp, hide))
-
-    def _detail(self, resp: Response, hide: str = "") -> str:
-        """The problem-JSON `detail`/`title` (and validation messages) of an error answer."""
-        try:
-            body = as_dict(resp.json(""))
-        except InvalidResponseError:
-            return self._scrub(resp.text, hide) or "no details"
-        parts = [as_str(body.get("detail")) or as_str(body.get("title"))]
-        for field, errors in as_dict(body.get("validation_messages")).items():
-            messages = errors.values() if isinstance(errors, dict) else [errors]
-            parts.append(f"{field}: {', '.join(as_str(m) for m in messages)}")
-        return self._scrub("; ".join(part for part in parts if part), hide) or "no details"
-
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
-
-
-def _parse_reservation(raw: Any) -> SmoobuReservation | None:
-    """A booking record, or None without an id. Other fields are judged by the engine."""
-    item = as_dict(raw)
-    booking_id = as_int(item.get("id"))
-    if booking_id is None:
-        return None
-    apartment = as_dict(item.get("apartment"))
-    channel = as_dict(item.get("channel"))
-    return SmoobuReservation(
-        id=booking_id,
-        type=as_str(item.get("type")) or "reservation",
-        apartment_id=as_int(apartment.get("id")),
-        apartment_name=as_str(apartment.get("name")),
-        arrival=parse_date(item.get("arrival")),
-        departure=parse_date(item.get("departure")),
-        check_in=parse_time(item.get("check-in")),
-        check_out=parse_time(item.get("check-out")),
-        guest_name=as_str(item.get("guest-name")),
-        firstname=as_str(item.get("firstname")),
-        lastname=as_str(item.get("lastname")),
-        email=as_opt_str(item.get("email")),
-        phone=as_opt_str(item.get("phone")),
-        language=as_opt_str(item.get("language")),
-        adults=as_int(item.get("adults")),
-        children=as_int(item.get("children")),
-        channel_id=as_int(channel.get("id")),
-        channel_name=as_str(channel.get("name")),
-        reference_id=as_opt_str(item.get("reference-id")),
-        created_at=parse_datetime(item.get("created-at")),
-        # camelCase in most clients; some read the kebab-case form as a fallback.
-        modified_at=parse_datetime(item.get("modifiedAt", item.get("modified-at"))),
-        is_blocked=as_bool(item.get("is-blocked-booking")),
-    )
-
-
-def _placeholder_key(value: Any) -> str | None:
-    """A placeholder's key, or None when empty or too long to be one.
-
-    Brackets, as templates write them, are dropped in case the cloud lists keys that way (U).
-    """
-    key = as_str(value)
-    if key.startswith("[") and key.endswith("]"):
-        key = key[1:-1].strip()
-    return key if 0 < len(key) <= MAX_PLACEHOLDER_KEY else None
-
-
-def _placeholder_type(value: Any) -> int:
-    """1 booking, 2 apartment; one client reads names instead of numbers (§9). 0: unknown."""
-    named = {"booking": PLACEHOLDER_BOOKING, "apartment": PLACEHOLDER_APARTMENT}
-    if isinstance(value, str) and value.strip().lower() in named:
-        return named[value.strip().lower()]
-    number = as_int(value)
-    return number if number is not None and number >= 0 else 0
-
-
-def _parse_placeholder(raw: Any) -> SmoobuPlaceholder | None:
-    """A custom placeholder record, or None without an id or a key."""
-    item = as_dict(raw)
-    placeholder_id = as_int(item.get("id"))
-    key = _placeholder_key(item.get("key"))
-    if placeholder_id is None or key is None:
-        return None
-    return SmoobuPlaceholder(
-        id=placeholder_id,
-        key=key,
-        value=as_str(item.get("defaultValue", item.get("value")))[:MAX_PLACEHOLDER_VALUE],
-        type=_placeholder_type(item.get("type")),
-        foreign_id=as_int(item.get("foreignId")),
-    )
-
-
-def _created_id(body: Any) -> int | None:
-    """The new id in a create's answer: at the top or wrapped in an object (shape U)."""
-    item = as_dict(body)
-    for candidate in (item, as_dict(item.get("customPlaceholder")), as_dict(item.get("data"))):
-        if (created := as_int(candidate.get("id"))) is not None:
-            return created
-    return None
-
-
-def _parse_message(item: dict[str, Any]) -> SmoobuMessage:
-    """A message of a thread; the body's key name is unverified (smoobu-api.md §8)."""
-    text = next(
-        (
-            value
-            for name in ("message", "messageBody", "htmlMessage")
-            if (value := as_str(item.get(name)))
-        ),
-        "",
-    )
-    return SmoobuMessage(
-        id=as_int(item.get("id")),
-        subject=as_str(item.get("subject"))[:MAX_MESSAGE_TEXT],
-        body=text[:MAX_MESSAGE_TEXT],
-        type=as_int(item.get("type")),
-        created_at=parse_datetime(item.get("createdAt", item.get("created-at"))),
-    )

@@ -14,9 +14,11 @@ from typing import Any, Protocol
 
 from ..api.errors import ApiError, NotFoundError, RateLimitedError
 from ..api.models import AccessCode, CodeFields
+from .actions import FINAL_REASONS, Action, ActionKind, Plan
 from .bookings import BookingKey, UnitKey
+from .desired import Desired, KeypadRef
 from .pins import is_digits
-from .plan import FINAL_REASONS, Action, ActionKind, Desired, KeypadRef, Plan, plan
+from .plan import plan
 
 _LOGGER = logging.getLogger(__name__)
 

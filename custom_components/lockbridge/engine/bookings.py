@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any, NamedTuple, TypedDict, Unpack
 import unicodedata
 
-from ..api.models import HotelRunnerReservation, SmoobuReservation
 from .window import MAX_STAY, in_range
-
-SMOOBU = "smoobu"
-HOTELRUNNER = "hotelrunner"
 
 
 class BookingStatus(StrEnum):
@@ -120,7 +116,7 @@ class _Details(TypedDict, total=False):
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def _clean(text: str) -> str:
+def clean_text(text: str) -> str:
     """A name fit for a keypad code: no control characters, one space between words.
 
     Joiners and variation selectors stay (str.isprintable() says no to them): they hold an
@@ -136,11 +132,12 @@ def _clean(text: str) -> str:
 
 
 #: The same cleaning for names typed by the host (the create_code action).
-clean_name = _clean
+clean_name = clean_text
 
 
-def _full_name(guest_name: str, first: str, last: str) -> str:
-    return _clean(guest_name) or _clean(f"{first} {last}")
+def full_name(guest_name: str, first: str, last: str) -> str:
+    """The guest's name as given, else from its parts."""
+    return clean_text(guest_name) or clean_text(f"{first} {last}")
 
 
 def _is_newer(candidate: Booking, current: Booking) -> bool:
@@ -149,7 +146,7 @@ def _is_newer(candidate: Booking, current: Booking) -> bool:
     return candidate.modified >= current.modified
 
 
-class _Collector:
+class Collector:
     """Validates records into bookings; keeps the newest copy of a key seen twice."""
 
     def __init__(self, known_units: Collection[str | int] | None) -> None:
@@ -202,99 +199,13 @@ class _Collector:
         self._rejected.pop(key, None)
 
     def reject(self, key: BookingKey, reason: RejectReason) -> None:
-        # A good copy of the same booking (another page, another line) wins.
+        """Skip a record (a good copy of the same booking, another page or line, wins)."""
         if key not in self._bookings:
             self._rejected[key] = Rejection(key, reason)
 
     def result(self) -> Normalised:
+        """The bookings and rejections collected."""
         return Normalised(tuple(self._bookings.values()), tuple(self._rejected.values()))
-
-
-def from_smoobu(
-    reservations: Iterable[SmoobuReservation], known_units: Collection[str | int] | None = None
-) -> Normalised:
-    """Smoobu bookings, cancellations and blocked periods.
-
-    `known_units` are the account's apartment ids; a booking elsewhere is rejected.
-    """
-    out = _Collector(known_units)
-    for item in reservations:
-        key = BookingKey(SMOOBU, str(item.id))
-        if item.is_blocked:
-            status = BookingStatus.BLOCKED
-        elif item.is_cancelled:
-            status = BookingStatus.CANCELLED
-        else:
-            # "reservation" and "modification of booking" are both live stays.
-            status = BookingStatus.CONFIRMED
-        out.add(
-            key,
-            None if item.apartment_id is None else str(item.apartment_id),
-            item.arrival,
-            item.departure,
-            status,
-            _full_name(item.guest_name, item.firstname, item.lastname),
-            first_name=_clean(item.firstname),
-            last_name=_clean(item.lastname),
-            phone=item.phone,
-            email=item.email,
-            language=item.language,
-            adults=item.adults,
-            children=item.children,
-            check_in=item.check_in,
-            check_out=item.check_out,
-            channel=item.channel_name,
-            modified=item.modified_at,
-        )
-    return out.result()
-
-
-def _hotelrunner_status(*states: str) -> BookingStatus:
-    # States are reserved (initial) -> confirmed or canceled (American spelling); a stay
-    # is live in the first two. Either the reservation or its line can be cancelled.
-    cancelled = {"canceled", "cancelled"}
-    return (
-        BookingStatus.CANCELLED
-        if any(state.lower() in cancelled for state in states)
-        else BookingStatus.CONFIRMED
-    )
-
-
-def from_hotelrunner(
-    reservations: Iterable[HotelRunnerReservation], known_units: Collection[str | int] | None = None
-) -> Normalised:
-    """One stay per `rooms[]` line, keyed `<hr_number>/<inv_code>`.
-
-    A second line of the same room type gets `#2`, and so on, in the order listed.
-    `known_units` are the property's room types (`inv_code`).
-    """
-    out = _Collector(known_units)
-    for item in reservations:
-        if not item.rooms:
-            out.reject(BookingKey(HOTELRUNNER, item.hr_number), RejectReason.NO_ROOMS)
-            continue
-        guest = _full_name(item.guest_name, item.firstname, item.lastname)
-        lines_seen: dict[str, int] = {}
-        for line in item.rooms:
-            count = lines_seen[line.inv_code] = lines_seen.get(line.inv_code, 0) + 1
-            suffix = f"#{count}" if count > 1 else ""
-            key = BookingKey(HOTELRUNNER, f"{item.hr_number}/{line.inv_code}{suffix}")
-            out.add(
-                key,
-                line.inv_code,
-                line.checkin or item.checkin,
-                line.checkout or item.checkout,
-                _hotelrunner_status(item.state, line.state),
-                guest,
-                first_name=_clean(item.firstname),
-                last_name=_clean(item.lastname),
-                phone=item.phone,
-                email=item.email,
-                adults=line.adults,
-                channel=item.channel_display or item.channel,
-                modified=item.updated_at or item.completed_at,
-            )
-    return out.result()
 
 
 def to_dict(booking: Booking) -> dict[str, Any]:

@@ -5,6 +5,10 @@ owner names this Home Assistant installation and The Keys account, the source id
 source instance. Codes with another owner are foreign. The first tags,
 `lockbridge:<source>:<booking id>`, named neither: a code with one is taken as ours only for a
 booking our sources know, and is re-tagged.
+
+The replaced cron script tagged its codes `<Kind>#<booking id>` (the source's kind,
+capitalised) and named them `<kind> <guest>`. Which sources it served is the source's own
+fact (`SourceSnapshot.legacy`): these helpers only parse, the planner decides.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import re
 import unicodedata
 
 from ..api.models import AccessCode
-from .bookings import SMOOBU, Booking, BookingKey
+from .bookings import Booking, BookingKey
 
 TAG_PREFIX = "lockbridge"
 #: Unknown cloud limit (the web app shows about 60 characters); shorter is safe.
@@ -30,13 +34,11 @@ NO_OWNER = "0" * SHORT_ID_LENGTH
 _TAG = re.compile(
     rf"(?<![\w:]){TAG_PREFIX}:([0-9a-f]{{{SHORT_ID_LENGTH}}}):([a-z0-9_]+)(?:\.([a-z0-9_]+))?:(\S+)"
 )
-#: The first tags, and the replaced cron script's `Smoobu#<booking id>`, are taken only in
+#: The first tags, and the replaced cron script's `<Kind>#<booking id>`, are taken only in
 #: the exact form they were written, the whole description: a host's note that merely
-#: mentions one ("call Smoobu#123 guest") is the host's code, never adopted or deleted.
+#: mentions one ("call Kind#123 guest") is the host's code, never adopted or deleted.
 _OLD_TAG = re.compile(rf"{TAG_PREFIX}:([a-z0-9_]+):(\S+)")
-_LEGACY_TAG = re.compile(r"Smoobu#([0-9]+)")
-#: Code name prefix of the replaced script.
-LEGACY_PREFIX = "smoobu"
+_LEGACY_TAG = re.compile(r"([A-Z][a-z]+)#([0-9]+)")
 
 _ZWJ = "\u200d"
 _REGIONAL_INDICATORS = "".join(map(chr, range(0x1F1E6, 0x1F200)))
@@ -87,9 +89,13 @@ def owned_key(description: str, owner: str) -> BookingKey | None:
 
 
 def legacy_booking(description: str) -> BookingKey | None:
-    """The Smoobu booking of a code made by the replaced script (`Smoobu#<id>`)."""
+    """The booking a code made by the replaced script names (`<Kind>#<id>`), of any kind.
+
+    Whether that kind's source had the script at all is the caller's question
+    (`SourceSnapshot.legacy`): a `Room#12` note on a kind without it is the host's own.
+    """
     found = _LEGACY_TAG.fullmatch(description.strip())
-    return BookingKey(SMOOBU, found[1]) if found else None
+    return BookingKey(found[1].lower(), found[2]) if found else None
 
 
 def _extends(char: str) -> bool:
@@ -125,14 +131,13 @@ def code_name(prefix: str, guest: str) -> str:
 
 
 def is_legacy_name_match(code: AccessCode, booking: Booking) -> bool:
-    """An untagged code named `smoobu <guest>` that starts on the booking's arrival.
+    """An untagged code named `<kind> <guest>` that starts on the booking's arrival.
 
-    This is how the replaced script found its codes when the description lacked its tag.
+    This is how the replaced script found its codes when the description lacked its tag
+    (only for a source it served: the caller checks `SourceSnapshot.legacy`).
     """
-    return (
-        booking.key.source == SMOOBU
-        and code.start_date == booking.arrival
-        and _folded(code.name) == _folded(f"{LEGACY_PREFIX} {booking.guest_name}")
+    return code.start_date == booking.arrival and _folded(code.name) == _folded(
+        f"{booking.key.source} {booking.guest_name}"
     )
 
 

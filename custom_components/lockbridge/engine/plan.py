@@ -5,354 +5,80 @@ Pure: no I/O. Rules (DESIGN.md, "From booking to code"):
   has not ended and starts within the horizon; the code follows the stay's window and name;
 - a booking keeps its PIN for life (dates, restarts, unit moves when the PIN is free);
 - codes without our tag, or with another installation's, are foreign and never targeted;
-  the old script's codes are adopted;
+  the old script's codes are adopted, for the sources it served (`SourceSnapshot.legacy`);
 - a code is deleted only on positive evidence about its own booking: its source answered
   this cycle and says cancelled or blocked, or the code's stay is over (plus the grace).
   Never because a booking is missing from an answer that may be incomplete (a cache lost, a
-  source removed, HotelRunner's 30-day listing). A unit-map change never takes the code of a
-  stay in progress or starting within PROTECTED, unless the host released it.
+  source removed, a listing of the next 30 days only). A unit-map change never takes the
+  code of a stay in progress or starting within PROTECTED, unless the host released it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from enum import StrEnum
 import secrets
 from zoneinfo import ZoneInfo
 
 from ..api.models import AccessCode, CodeFields
-from .bookings import Booking, BookingKey, BookingStatus, Normalised, Rejection, UnitKey
-from .ownership import (
-    MANUAL,
-    NO_OWNER,
-    code_name,
-    is_legacy_name_match,
-    legacy_booking,
-    parse_ownership,
-    tag,
+from .actions import FINAL_REASONS, Action, ActionKind, Guard, Plan, Unchanged
+from .bookings import BookingKey, UnitKey
+from .desired import (
+    DEFAULT_GRACE,
+    DEFAULT_HORIZON,
+    Desired,
+    KeypadRef,
+    PinMethod,
+    Reason,
+    Removal,
+    Settings,
+    SourceSnapshot,
+    Stay,
+    UnitConfig,
+    build_desired,
+    lock_zones,
 )
+from .ownership import MANUAL, is_legacy_name_match, legacy_booking, parse_ownership
 from .pins import PinSpaceExhaustedError, is_digits, phone_pin, random_pin
-from .window import Override, TimePolicy, Validity, in_range, stay_window, validity
+from .window import in_range
 
-DEFAULT_HORIZON = timedelta(days=90)
-DEFAULT_GRACE = timedelta(days=1)
+# The inputs and the outputs live in `desired` and `actions`; imported from here too.
+__all__ = [
+    "DEFAULT_GRACE",
+    "DEFAULT_HORIZON",
+    "FINAL_REASONS",
+    "PROTECTED",
+    "Action",
+    "ActionKind",
+    "Desired",
+    "Guard",
+    "KeypadRef",
+    "PinMethod",
+    "Plan",
+    "Reason",
+    "Removal",
+    "Settings",
+    "SourceSnapshot",
+    "Stay",
+    "Unchanged",
+    "UnitConfig",
+    "build_desired",
+    "code_end",
+    "in_use",
+    "lock_zones",
+    "plan",
+]
+
 #: A code live now or starting this soon is a guest's way in: no unit-map change takes it.
 PROTECTED = timedelta(hours=24)
-
-
-class ActionKind(StrEnum):
-    """What an action does to the keypad."""
-
-    CREATE = "create"
-    UPDATE = "update"
-    #: Re-tag a code of the replaced script, keeping its PIN (an update on the wire).
-    ADOPT = "adopt"
-    DELETE = "delete"
-
-
-class Reason(StrEnum):
-    """Why an action is planned (also the translation key of the reason)."""
-
-    NEW_BOOKING = "new_booking"
-    WINDOW_CHANGED = "window_changed"
-    NAME_CHANGED = "name_changed"
-    DETAILS_CHANGED = "details_changed"
-    UNIT_MOVED = "unit_moved"
-    OLD_SCRIPT_CODE = "old_script_code"
-    CANCELLED = "cancelled"
-    BLOCKED = "blocked"
-    UNIT_NOT_MANAGED = "unit_not_managed"
-    ENDED = "ended"
-    DUPLICATE = "duplicate"
-
-
-#: Deletions after which the booking needs no PIN any more.
-FINAL_REASONS = frozenset(
-    {
-        Reason.CANCELLED,
-        Reason.BLOCKED,
-        Reason.UNIT_NOT_MANAGED,
-        Reason.ENDED,
-    }
-)
-
-
-class Guard(StrEnum):
-    """Why a source's codes are not deleted this cycle."""
-
-    SOURCE_FAILED = "source_failed"
-    SOURCE_EMPTY = "source_empty"
-
-
-class PinMethod(StrEnum):
-    """How a new code's PIN is chosen."""
-
-    RANDOM = "random"
-    PHONE = "phone"
-
-
-@dataclass(frozen=True, slots=True)
-class KeypadRef:
-    """A keypad of a lock, as the unit map names it."""
-
-    lock_id: int
-    keypad_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class UnitConfig:
-    """A managed unit: its keypad and how its stays become windows."""
-
-    keypad: KeypadRef
-    policy: TimePolicy = field(default_factory=TimePolicy)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Settings:
-    """Account-wide options."""
-
-    pin_length: int = 4
-    pin_method: PinMethod = PinMethod.RANDOM
-    #: Source -> code name prefix; the default is the source's name, as the old script did.
-    prefixes: Mapping[str, str] = field(default_factory=dict)
-    horizon: timedelta = DEFAULT_HORIZON
-    grace: timedelta = DEFAULT_GRACE
-
-    def prefix(self, source: str) -> str:
-        """The code name prefix for a source."""
-        return self.prefixes.get(source, source)
-
-
-@dataclass(frozen=True, slots=True)
-class SourceSnapshot:
-    """A source's bookings this cycle; `ok` is False when they are last cycle's, kept."""
-
-    ok: bool
-    bookings: tuple[Booking, ...] = ()
-    rejected: tuple[Rejection, ...] = ()
-    #: The source's kind (smoobu, hotelrunner); by default its id (one source of a kind).
-    kind: str = ""
-
-    @classmethod
-    def answered(cls, normalised: Normalised) -> SourceSnapshot:
-        """A complete answer received this cycle."""
-        return cls(True, normalised.bookings, normalised.rejected)
-
-    @property
-    def empty(self) -> bool:
-        """Nothing at all came back, not even cancellations or broken records."""
-        return not self.bookings and not self.rejected
-
-
-@dataclass(frozen=True, slots=True)
-class Stay:
-    """The code a confirmed booking on a managed unit should have."""
-
-    booking: Booking
-    keypad: KeypadRef
-    name: str
-    start: datetime
-    end: datetime
-    validity: Validity
-    #: The ownership tag its code carries.
-    description: str
-
-    @property
-    def key(self) -> BookingKey:
-        """The booking's key."""
-        return self.booking.key
-
-    def code_fields(self, pin: str, *, notify: bool = False) -> CodeFields:
-        """The full field set of this stay's code."""
-        return CodeFields(
-            name=self.name,
-            pin=pin,
-            start_date=self.validity.start_date,
-            start_time=self.validity.start_time,
-            end_date=self.validity.end_date,
-            end_time=self.validity.end_time,
-            description=self.description,
-            active=True,
-            notify=notify,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Removal:
-    """A booking whose codes must go, and why."""
-
-    reason: Reason
-    booking: Booking
-
-
-@dataclass(frozen=True, slots=True)
-class Desired:
-    """Everything the bookings say the keypads should hold."""
-
-    stays: Mapping[BookingKey, Stay]
-    #: Bookings whose codes must go: cancelled, blocked, or on a unit no longer managed.
-    removed: Mapping[BookingKey, Removal]
-    #: Broken records: their codes are left as they are until the record is readable.
-    held: frozenset[BookingKey]
-    sources: Mapping[str, SourceSnapshot]
-    zones: Mapping[int, ZoneInfo]
-    default_zone: ZoneInfo
-    settings: Settings
-    #: This installation and account, as their codes' tags name them.
-    owner: str = NO_OWNER
-    #: Bookings whose codes the host let go now, though a unit-map change would keep them.
-    released: frozenset[BookingKey] = frozenset()
-
-    def zone(self, lock_id: int) -> ZoneInfo:
-        """A lock's time zone, falling back to Home Assistant's."""
-        return self.zones.get(lock_id, self.default_zone)
-
-
-def lock_zones(locks: Mapping[int, str | None]) -> dict[int, ZoneInfo]:
-    """Lock id -> time zone, for the locks whose zone name is known and valid."""
-    zones: dict[int, ZoneInfo] = {}
-    for lock_id, name in locks.items():
-        try:
-            zones[lock_id] = ZoneInfo(name or "")
-        except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
-            continue
-    return zones
-
-
-def build_desired(
-    sources: Mapping[str, SourceSnapshot],
-    units: Mapping[UnitKey, UnitConfig],
-    *,
-    zones: Mapping[int, ZoneInfo],
-    default_zone: ZoneInfo,
-    settings: Settings | None = None,
-    overrides: Mapping[BookingKey, Override] | None = None,
-    owner: str = NO_OWNER,
-    released: frozenset[BookingKey] = frozenset(),
-) -> Desired:
-    """Turn the sources' bookings into the codes the keypads should hold.
-
-    `sources` are keyed by source id: each source instance's codes are tagged with it.
-    """
-    settings = settings or Settings()
-    overrides = overrides or {}
-    stays: dict[BookingKey, Stay] = {}
-    removed: dict[BookingKey, Removal] = {}
-    held: set[BookingKey] = set()
-    for source_id, snapshot in sources.items():
-        held.update(item.key for item in snapshot.rejected)
-        for booking in snapshot.bookings:
-            unit = units.get(booking.unit)
-            if booking.status is BookingStatus.CANCELLED:
-                removed[booking.key] = Removal(Reason.CANCELLED, booking)
-            elif booking.status is BookingStatus.BLOCKED:
-                removed[booking.key] = Removal(Reason.BLOCKED, booking)
-            elif unit is None:
-                removed[booking.key] = Removal(Reason.UNIT_NOT_MANAGED, booking)
-            else:
-                zone = zones.get(unit.keypad.lock_id, default_zone)
-                start, end = stay_window(
-                    booking.arrival,
-                    booking.departure,
-                    zone,
-                    unit.policy,
-                    booking_check_in=booking.check_in,
-                    booking_check_out=booking.check_out,
-                    override=overrides.get(booking.key),
-                )
-                stays[booking.key] = Stay(
-                    booking=booking,
-                    keypad=unit.keypad,
-                    name=code_name(settings.prefix(booking.key.source), booking.guest_name),
-                    start=start,
-                    end=end,
-                    validity=validity(start, end, zone),
-                    description=tag(booking.key, owner, source_id),
-                )
-    return Desired(
-        stays=stays,
-        removed=removed,
-        held=frozenset(held),
-        sources=sources,
-        zones=zones,
-        default_zone=default_zone,
-        settings=settings,
-        owner=owner,
-        released=released,
-    )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Action:
-    """One change to one keypad."""
-
-    kind: ActionKind
-    reason: Reason
-    key: BookingKey
-    keypad: KeypadRef
-    #: The unit of the stay, when the booking is known.
-    unit: UnitKey | None
-    #: The code acted on (update, adopt, delete).
-    code: AccessCode | None = None
-    #: Every field to send (create, update, adopt).
-    fields: CodeFields | None = None
-    stay: Stay | None = None
-
-    def updated_code(self) -> AccessCode:
-        """The code to re-submit for an update or adoption."""
-        if self.code is None or self.fields is None:
-            raise ValueError("only updates and adoptions re-submit a code")
-        values = {item.name: getattr(self.fields, item.name) for item in fields(CodeFields)}
-        return AccessCode(
-            id=self.code.id, lock_id=self.code.lock_id, keypad_id=self.code.keypad_id, **values
-        )
-
-    def __str__(self) -> str:
-        code = f" code {self.code.id}" if self.code else ""
-        return (
-            f"{self.kind} {self.key} on lock {self.keypad.lock_id} keypad "
-            f"{self.keypad.keypad_id}{code} ({self.reason})"
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Unchanged:
-    """A stay whose code is already right."""
-
-    key: BookingKey
-    keypad: KeypadRef
-    unit: UnitKey
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """The actions of one cycle, and what the cycle learnt."""
-
-    actions: tuple[Action, ...]
-    unchanged: tuple[Unchanged, ...]
-    #: The PIN memory to keep: every live booking's PIN, including those about to be sent.
-    pins: Mapping[BookingKey, str]
-    #: Sources whose codes were protected from deletion this cycle, and why.
-    guarded: Mapping[str, Guard]
-    #: Locks whose codes could not be read: nothing was planned on them.
-    unreadable_locks: frozenset[int]
-    #: Stays that got no code because their keypad has no acceptable PIN left.
-    no_free_pin: Mapping[BookingKey, KeypadRef] = field(default_factory=dict)
-    #: Bookings whose PIN a code of ours listed this cycle carries, and keeps after the plan:
-    #: the keypad remembers those PINs, the journal's file need not.
-    on_keypads: frozenset[BookingKey] = frozenset()
-
-    def __bool__(self) -> bool:
-        return bool(self.actions)
 
 
 @dataclass(slots=True)
 class _Owned:
     code: AccessCode
-    #: Made by the replaced script (`Smoobu#<id>`), not by us.
+    #: Made by the replaced script (`<Kind>#<id>`, or found by its name), not by us.
     legacy: bool
     #: The source instance its tag names; None for the script's codes and the first tags.
     source_id: str | None = None
@@ -403,6 +129,12 @@ class _Planner:
         self.unreadable: set[int] = set()
         self.no_free_pin: dict[BookingKey, KeypadRef] = {}
         self.listed: dict[BookingKey, list[AccessCode]] = defaultdict(list)
+        #: The kinds of the sources the replaced script served: only theirs are adopted.
+        self.legacy_kinds = {
+            snapshot.kind or source_id
+            for source_id, snapshot in desired.sources.items()
+            if snapshot.legacy
+        }
         for codes in actual.values():
             for code in sorted(codes, key=lambda item: item.id):
                 self._classify(code)
@@ -420,11 +152,16 @@ class _Planner:
                 self.listed[found.key].append(code)
             # Else another installation's (or an old tag for a booking we do not know):
             # foreign, never touched, and not a candidate for adoption by name either.
-        elif (key := legacy_booking(code.description)) is not None:
+        elif (key := self._legacy_key(code.description)) is not None:
             self.owned[key].append(_Owned(code, legacy=True))
             self.listed[key].append(code)
         else:
             self.untagged[keypad].append(code)
+
+    def _legacy_key(self, description: str) -> BookingKey | None:
+        """The booking of a code the replaced script made, for a source it served."""
+        key = legacy_booking(description)
+        return key if key is not None and key.source in self.legacy_kinds else None
 
     def _known(self, key: BookingKey) -> bool:
         desired = self.desired
@@ -509,6 +246,8 @@ class _Planner:
     def _adoptable(self, stay: Stay) -> AccessCode | None:
         # A name match only stands for a booking we never gave a PIN (or planned to adopt
         # with this very PIN): otherwise that PIN is the guest's and the look-alike is not.
+        if stay.key.source not in self.legacy_kinds:
+            return None
         remembered = self.memory.get(stay.key)
         candidates = self.untagged[stay.keypad]
         for code in candidates:

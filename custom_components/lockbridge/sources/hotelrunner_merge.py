@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from .engine.bookings import Booking, BookingKey
+from ..engine.bookings import Booking, BookingKey
 
 #: A stamp later than this past our clock is a wrong clock, not news: it is taken as the time
 #: it was received, so that it cannot hide the real changes after it. Ten minutes leaves room

@@ -9,16 +9,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .api import AccessCode, Lock
-from .engine.bookings import Booking, BookingKey, BookingStatus, UnitKey
-from .engine.occupancy import UnitStay
-from .engine.ownership import owned_key
-from .engine.plan import lock_zones
-from .engine.window import Override, stay_times
-from .models import Unit
+from ..api import AccessCode, Lock
+from ..engine.bookings import Booking, BookingKey, BookingStatus, UnitKey
+from ..engine.occupancy import UnitStay
+from ..engine.ownership import owned_key
+from ..engine.plan import lock_zones
+from ..engine.window import Override, stay_times
+from ..models import Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,9 @@ class Views:
     bookings_of_codes: Mapping[int, BookingKey]
     #: Bookings whose code change failed in the last sync (retried at the next).
     failed: frozenset[BookingKey] = frozenset()
+    #: Every stay's start, end, check-in and check-out, sorted: the moments an entity's
+    #: state may change with nothing else changing.
+    moments: tuple[datetime, ...] = ()
 
 
 def build_views(
@@ -101,4 +105,12 @@ def build_views(
             if (key := owned_key(code.description, owner)) is not None:
                 keys[code.id] = key
                 ours.setdefault(key, code)
-    return Views(views, by_id, zones, ours, keys, frozenset(failed))
+    moments = sorted(
+        {
+            moment
+            for view in views.values()
+            for stay in view.stays
+            for moment in (stay.start, stay.end, stay.check_in, stay.check_out)
+        }
+    )
+    return Views(views, by_id, zones, ours, keys, frozenset(failed), tuple(moments))

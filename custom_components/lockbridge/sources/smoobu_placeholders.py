@@ -13,22 +13,14 @@ from __future__ import annotations
 import asyncio
 from contextlib import suppress
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from homeassistant.core import HomeAssistant, callback
 
-from .api import ApiError, NotFoundError, PlaceholderExistsError, SmoobuClient
-from .const import (
-    CONF_ACCESS_KEY,
-    CONF_PIN_KEY,
-    CONF_PLACEHOLDERS,
-    DEFAULT_ACCESS_KEY,
-    DEFAULT_PIN_KEY,
-    DOMAIN,
-    LOGGER,
-)
-from .engine.bookings import Booking, BookingStatus
-from .engine.messages import (
+from ..api import ApiError, NotFoundError, PlaceholderExistsError, SmoobuClient
+from ..const import DOMAIN, LOGGER
+from ..engine.bookings import Booking, BookingStatus
+from ..engine.messages import (
     PlaceholderClear,
     PlaceholderWrite,
     Written,
@@ -36,12 +28,21 @@ from .engine.messages import (
     placeholder_changes,
     window_text,
 )
-from .repairs import PLACEHOLDERS_FAILED
+from .base import SourceCoordinator
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
 
-    from .coordinator import SmoobuCoordinator, SyncCoordinator
+    from ..sync.coordinator import SyncCoordinator
+
+#: Write each booking's PIN and access window to Smoobu custom placeholders, under these keys.
+CONF_PLACEHOLDERS: Final = "placeholders"
+CONF_PIN_KEY: Final = "pin_placeholder"
+CONF_ACCESS_KEY: Final = "access_placeholder"
+DEFAULT_PIN_KEY: Final = "lockbridge_pin"
+DEFAULT_ACCESS_KEY: Final = "lockbridge_access"
+#: The repair raised while writes fail.
+PLACEHOLDERS_ISSUE: Final = "smoobu_placeholders"
 
 #: Placeholder writes per run; the rest follow after the next sync (Smoobu allows ~1,000/min).
 WRITES_PER_RUN = 100
@@ -54,10 +55,12 @@ class PlaceholderWriter:
         self,
         hass: HomeAssistant,
         entry: ConfigEntry,
-        source: SmoobuCoordinator,
+        source: SourceCoordinator,
+        client: SmoobuClient,
         sync: SyncCoordinator,
     ) -> None:
         self._hass = hass
+        self._client = client
         self._entry = entry
         self._source = source
         self._sync = sync
@@ -72,7 +75,7 @@ class PlaceholderWriter:
     @property
     def client(self) -> SmoobuClient:
         """The source's own client."""
-        return self._source.client
+        return self._client
 
     @callback
     def schedule(self) -> None:
@@ -156,14 +159,14 @@ class PlaceholderWriter:
         issues = self._sync.issues
         if failed:
             issues.raise_issue(
-                PLACEHOLDERS_FAILED,
+                PLACEHOLDERS_ISSUE,
                 self._subentry_id,
                 placeholders={"source": self._source.subentry.title, "count": str(failed)},
             )
         elif changes[WRITES_PER_RUN:]:
             self.schedule()  # the rest, in the next round
         else:
-            issues.clear(PLACEHOLDERS_FAILED, self._subentry_id)
+            issues.clear(PLACEHOLDERS_ISSUE, self._subentry_id)
 
     async def _write(self, change: PlaceholderWrite) -> None:
         if change.placeholder_id is None:
@@ -189,16 +192,3 @@ class PlaceholderWriter:
             for item in await self.client.get_custom_placeholders()
             if item.foreign_id is not None and item.type == 1
         }
-
-
-def placeholder_writers(
-    hass: HomeAssistant, entry: ConfigEntry, sync: SyncCoordinator
-) -> list[PlaceholderWriter]:
-    """One writer per Smoobu source that asked for placeholders."""
-    from .coordinator import SmoobuCoordinator  # noqa: PLC0415 - it imports the repairs too
-
-    return [
-        PlaceholderWriter(hass, entry, source, sync)
-        for source in sync.sources.values()
-        if isinstance(source, SmoobuCoordinator) and source.subentry.data.get(CONF_PLACEHOLDERS)
-    ]

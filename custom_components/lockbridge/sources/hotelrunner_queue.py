@@ -14,8 +14,8 @@ from enum import Enum
 from itertools import islice
 from typing import Any
 
-from .api import ApiError, HotelRunnerClient, RateLimitedError, RequestRejectedError
-from .const import FAILURES_BEFORE_PROBLEM
+from ..api import ApiError, HotelRunnerClient, RateLimitedError, RequestRejectedError
+from ..const import FAILURES_BEFORE_PROBLEM
 
 #: Delivery confirmations sent per poll; the rest wait for the next poll.
 CONFIRMATIONS_PER_POLL = 10

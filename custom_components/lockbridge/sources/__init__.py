@@ -1,0 +1,1 @@
+"""Booking sources: one module per cloud behind `base.py`, found through `registry.py`."""

@@ -1,0 +1,32 @@
+"""What a sync leaves behind: the account, its codes, the plan and what was applied."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..api import AccessCode, Account
+from ..engine.apply import ApplyResult
+from ..engine.plan import Plan
+from .views import Views
+
+
+@dataclass(frozen=True, slots=True)
+class SyncData:
+    """The account after a sync: locks, the codes on them, and what the sync did."""
+
+    account: Account
+    codes: Mapping[int, tuple[AccessCode, ...]]
+    unreadable: frozenset[int]
+    plan: Plan
+    applied: ApplyResult | None
+    #: Left out of comparisons, as is what it built: a quiet cycle tells no entity.
+    synced: datetime = field(compare=False)
+    #: Locks with an action that failed this cycle.
+    failing_locks: frozenset[int] = field(default_factory=frozenset)
+    #: What the entities show, built by the sync off the event loop, and on which overrides.
+    views: Views | None = field(default=None, compare=False)
+    views_revision: int = field(default=0, compare=False)
+    #: Counts the cycles that changed something (a quiet one keeps the last one's).
+    generation: int = 0

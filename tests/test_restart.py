@@ -1,0 +1,91 @@
+"""A restart picks up where it left off: Smoobu's bookings kept, only its changes read again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+import pytest
+
+from custom_components.lockbridge.const import DOMAIN
+from tests.demo_stack import Demo, set_up
+from tests.test_polling import booking_of
+
+
+@pytest.fixture(autouse=True)
+def custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load LockBridge from custom_components."""
+
+
+def listings(demo: Demo) -> list[dict[str, str]]:
+    """The queries of Smoobu's booking listings, page by page."""
+    return [r.query for r in demo.smoobu.requests if r.path.endswith("/reservations")]
+
+
+def codes(demo: Demo) -> set[tuple[str, str]]:
+    return {(c.code, c.description) for c in demo.thekeys.codes()}
+
+
+async def test_a_restart_reads_only_the_changes(hass: HomeAssistant, demo: Demo) -> None:
+    entry = await set_up(hass, demo.entry(hotelrunner=False))
+    before = codes(demo)
+    amelie = booking_of(demo, "Amélie Laurent")
+    assert any(f":{amelie}" in description for _, description in before)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    demo.smoobu.cancel_booking(amelie)  # cancelled while Home Assistant was down
+    demo.smoobu.clear_log()
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    # One page of what changed since the last poll, not every booking again...
+    [query] = listings(demo)
+    assert "modifiedFrom" in query
+    assert "departureFrom" not in query
+    # ...and the cancellation it brings removes that stay's code; the others stay as they were.
+    after = codes(demo)
+    assert {item for item in before if f":{amelie}" not in item[1]} == after
+
+
+async def test_after_hours_away_everything_is_read_again(
+    hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
+) -> None:
+    entry = await set_up(hass, demo.entry(hotelrunner=False))
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    demo.smoobu.clear_log()
+    freezer.tick(timedelta(hours=3))
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert all("departureFrom" in query for query in listings(demo))
+
+
+@pytest.mark.parametrize(
+    "marks",
+    [
+        {"full_at": "2099-01-01T00:00:00+00:00", "polled_at": "2099-01-01T00:00:00+00:00"},
+        {"full_at": "yesterday", "polled_at": None},
+        {"full_at": "2026-11-23T09:00:00+00:00"},
+        "garbage",
+    ],
+)
+async def test_a_bad_saved_read_means_a_whole_read(
+    hass: HomeAssistant, demo: Demo, hass_storage: dict[str, Any], marks: Any
+) -> None:
+    entry = await set_up(hass, demo.entry(hotelrunner=False))
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    saved = hass_storage[f"{DOMAIN}.{entry.entry_id}.state"]["data"]
+    [subentry_id] = saved["reads"]
+    saved["reads"][subentry_id] = marks  # a clock that went back, a corrupt file
+    before = codes(demo)
+    demo.smoobu.clear_log()
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert listings(demo)
+    assert all("departureFrom" in query for query in listings(demo))
+    assert codes(demo) == before
