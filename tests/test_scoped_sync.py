@@ -7,9 +7,9 @@ from datetime import date, timedelta
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
-import pytest
 
 from custom_components.lockbridge.const import DOMAIN
 from custom_components.lockbridge.sources.smoobu import CONF_INTERVAL as CONF_SMOOBU_INTERVAL
