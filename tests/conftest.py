@@ -8,13 +8,14 @@ import json
 import logging
 import random
 import traceback
-from unittest.mock import patch
+from unittest.mock import PropertyMock, patch
 import warnings
 
 import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.helpers.entity import Entity
 import pytest
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
@@ -48,6 +49,15 @@ SECRETS = [TK_PASSWORD, SMOOBU_KEY, SMOOBU_SECRET, HR_TOKEN, HR_ID, *GUEST_CONTA
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Home Assistant's snapshot format: syrupy's own fixture would win over the harness's."""
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+def every_entity_enabled() -> Iterator[None]:
+    """The entities disabled by default are made enabled, as a host who turned them on has them."""
+    with patch.object(
+        Entity, "entity_registry_enabled_default", new_callable=PropertyMock, return_value=True
+    ):
+        yield
 
 
 def server(url_key: str, url: str) -> dict[str, dict[str, str]]:

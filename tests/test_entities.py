@@ -126,6 +126,7 @@ async def test_entities_snapshot(
     assert entities_of(hass, entry) == snapshot
 
 
+@pytest.mark.usefixtures("every_entity_enabled")
 async def test_a_day_moves_guests_occupancy_and_codes(
     hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -174,6 +175,7 @@ async def test_a_day_moves_guests_occupancy_and_codes(
     assert {"smoobu Zoë Müller", "Cleaner"} <= names
 
 
+@pytest.mark.usefixtures("every_entity_enabled")
 async def test_the_next_guests_pin_is_at_hand_while_the_unit_is_still_occupied(
     hass: HomeAssistant, demo: Demo
 ) -> None:
@@ -194,6 +196,7 @@ async def test_the_next_guests_pin_is_at_hand_while_the_unit_is_still_occupied(
     assert upcoming.attributes["valid_from"].startswith(f"{DAY.isoformat()}T15:00")
 
 
+@pytest.mark.usefixtures("every_entity_enabled")
 async def test_buffers_widen_the_code_not_the_guests_check_in(
     hass: HomeAssistant, demo: Demo
 ) -> None:
@@ -432,6 +435,7 @@ async def test_removing_a_source_removes_its_devices_and_leaves_the_account(
     assert_account_entities_shown(hass, entry)
 
 
+@pytest.mark.usefixtures("every_entity_enabled")
 @pytest.mark.parametrize(("language", "other"), [("fr", "en"), ("en", "fr")])
 async def test_a_home_reads_names_models_and_states_in_its_own_language_only(
     hass: HomeAssistant, demo: Demo, language: str, other: str

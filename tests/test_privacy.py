@@ -147,6 +147,7 @@ async def no_wait(_: float) -> None:
     """Retry backoff without waiting (the clock is frozen)."""
 
 
+@pytest.mark.usefixtures("every_entity_enabled")
 async def test_codes_not_yet_on_the_keypads_show_no_pin_either(
     hass: HomeAssistant,
     demo: Demo,

@@ -8,6 +8,7 @@ from typing import Any
 from homeassistant.components.recorder.history import get_significant_states
 from homeassistant.core import HomeAssistant, State
 from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
@@ -22,6 +23,7 @@ SENSORS = [
 ]
 
 
+@pytest.mark.usefixtures("every_entity_enabled")
 async def test_no_pin_or_contact_reaches_the_recorder(
     recorder_mock: Any, enable_custom_integrations: None, hass: HomeAssistant, demo: Demo
 ) -> None:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import json
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.lockbridge.const import DOMAIN
+from tests.conftest import assert_no_secret
 from tests.demo_stack import Demo, set_up
 from tests.test_polling import booking_of
 
@@ -89,3 +95,63 @@ async def test_a_bad_saved_read_means_a_whole_read(
     assert listings(demo)
     assert all("departureFrom" in query for query in listings(demo))
     assert codes(demo) == before
+
+
+async def test_a_restart_goes_on_with_the_token_it_had(
+    hass: HomeAssistant,
+    demo: Demo,
+    hass_storage: dict[str, Any],
+    hass_client: ClientSessionGenerator,
+) -> None:
+    entry = await set_up(hass, demo.entry(hotelrunner=False))
+    logins, before = demo.thekeys.logins, codes(demo)
+    assert logins == 1
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert demo.thekeys.logins == logins  # no new login: the kept token was taken
+    assert codes(demo) == before
+    # The token is a secret: it never reaches diagnostics.
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert_no_secret(json.dumps(diagnostics), demo.thekeys.issued_tokens)
+
+
+async def test_a_kept_token_the_cloud_refuses_means_one_login(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    entry = await set_up(hass, demo.entry(hotelrunner=False))
+    before = codes(demo)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    demo.thekeys.expire_tokens()  # revoked while Home Assistant was down
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert demo.thekeys.logins == 2
+    assert codes(demo) == before
+
+
+@pytest.mark.parametrize(
+    "session",
+    [
+        {"login": "another account", "token": None, "expires_at": "2099-01-01T00:00:00+00:00"},
+        {"token": None, "expires_at": "2000-01-01T00:00:00+00:00"},  # expired
+        {"token": None, "expires_at": "tomorrow"},
+        {"token": 42},
+    ],
+)
+async def test_a_kept_token_of_another_login_or_out_of_date_is_not_used(
+    hass: HomeAssistant, demo: Demo, hass_storage: dict[str, Any], session: dict[str, Any]
+) -> None:
+    entry = await set_up(hass, demo.entry(hotelrunner=False))
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    saved = hass_storage[f"{DOMAIN}.{entry.entry_id}.state"]["data"]["session"]
+    kept = {**saved, **{k: v if v is not None else saved["token"] for k, v in session.items()}}
+    hass_storage[f"{DOMAIN}.{entry.entry_id}.state"]["data"]["session"] = kept
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert demo.thekeys.logins == 2

@@ -81,6 +81,7 @@ def unit(keypad: str, check_in: str = "15:00:00", check_out: str = "11:00:00") -
     return {"keypad": keypad, "check_in": check_in, "check_out": check_out}
 
 
+@pytest.mark.usefixtures("every_entity_enabled")
 async def test_add_smoobu_with_errors_recovered_then_unit_map(
     hass: HomeAssistant, demo: Demo, unused_tcp_port: int
 ) -> None:

@@ -11,7 +11,7 @@ from unittest.mock import patch
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
@@ -124,6 +124,7 @@ async def test_budget_survives_a_restart(
     assert "hotelrunner_budget" not in issues(hass)
 
 
+@pytest.mark.usefixtures("every_entity_enabled")
 async def test_repairs_are_raised_and_cleared(
     hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -288,6 +289,7 @@ async def test_no_free_pin_is_a_sync_problem(hass: HomeAssistant, demo: Demo) ->
     assert ours(demo) == set()
 
 
+@pytest.mark.usefixtures("every_entity_enabled")
 async def test_active_codes_of_a_lock_that_cannot_be_listed_are_unknown_not_zero(
     hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -395,3 +397,41 @@ async def test_a_source_update_while_the_keys_is_down_tries_once_not_in_a_loop(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert 10_000 - demo.thekeys.faults.fail_next <= 10
     assert not coordinator.last_update_success
+
+
+async def test_a_unit_and_its_lock_have_seven_enabled_entities_and_the_lock_says_the_rest(
+    hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
+) -> None:
+    """Home Assistant refuses an entry over 10,000 enabled entities: 1,000 locks must fit."""
+    entry = await set_up(hass, demo.entry(hotelrunner=False))
+    ours = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    enabled = {e.entity_id for e in ours if e.disabled_by is None}
+    for unit in ("garden_studio", "old_town_flat", "seaside_loft"):
+        of_unit = {e for e in enabled if e.split(".")[1].startswith(unit)}
+        assert len(of_unit) == 7, of_unit
+    assert {e for e in enabled if e.split(".")[1].startswith("garden_studio")} == {
+        "lock.garden_studio_garden_door",
+        "sensor.garden_studio_garden_door_battery",
+        "sensor.garden_studio_current_guest",
+        "sensor.garden_studio_next_guest",
+        "sensor.garden_studio_occupancy",
+        "sensor.garden_studio_access_code",
+        "calendar.garden_studio",
+    }
+    lock = "lock.garden_studio_garden_door"
+    assert the_state(hass, lock).attributes["active_codes"] == 3
+    assert the_state(hass, lock).attributes["in_sync"] is True
+    assert {e.entity_id for e in ours if e.disabled_by} >= {
+        "sensor.garden_studio_garden_door_active_codes",
+        "binary_sensor.garden_studio_garden_door_in_sync",
+        "sensor.garden_studio_next_check_in",
+        "sensor.garden_studio_next_check_out",
+        "sensor.garden_studio_upcoming_access_code",
+    }
+
+    # A lock whose codes cannot be listed: no count (0 would be a lie), not in sync.
+    demo.thekeys.faults.fail_next, demo.thekeys.faults.fail_path = 10_000, "/serrure/3702"
+    await tick(hass, freezer, 5.1)
+    assert the_state(hass, lock).attributes["active_codes"] is None
+    assert the_state(hass, lock).attributes["in_sync"] is False
+    assert the_state(hass, "lock.old_town_flat_landing_door").attributes["active_codes"] == 1

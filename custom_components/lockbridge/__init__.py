@@ -10,9 +10,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.instance_id import async_get as async_get_instance_id
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.util import dt as dt_util
 
 from .card import async_register_card
-from .clients import thekeys_client
+from .clients import login_digest, thekeys_client
 from .const import DOMAIN
 from .engine.apply import Journal
 from .engine.ownership import short_id
@@ -56,6 +57,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -
     journal = Journal(journal_store(hass, entry.entry_id))
     await journal.load()
     client = thekeys_client(hass, entry.data)
+    if (kept := state.token(login_digest(entry.data))) is not None:
+        client.use_token(kept[0], (kept[1] - dt_util.utcnow()).total_seconds())
     # Codes name the installation and account that made them: another Home Assistant on the
     # same account, or another account, keeps its own.
     owner = short_id(await async_get_instance_id(hass), account_id(entry))

@@ -11,6 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Lock
 from .entity import AccountEntity, LockDeviceEntity, add_lock_entities
+from .keypad import in_sync
 from .sync.coordinator import SyncCoordinator
 
 if TYPE_CHECKING:
@@ -23,6 +24,8 @@ class InSyncSensor(LockDeviceEntity, BinarySensorEntity):
     """On when the lock was read and every change it needed went through."""
 
     _attr_entity_category = EntityCategory.DIAGNOSTIC
+    # The lock entity's `in_sync` attribute says the same: this one is for a history graph.
+    _attr_entity_registry_enabled_default = False
 
     def __init__(self, coordinator: SyncCoordinator, lock: Lock) -> None:
         super().__init__(coordinator, lock, "in_sync")
@@ -30,8 +33,7 @@ class InSyncSensor(LockDeviceEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool:
         """Off while a change failed or the codes could not be listed."""
-        data = self.coordinator.data
-        return self.lock_id not in data.unreadable and self.lock_id not in data.failing_locks
+        return in_sync(self.coordinator, self.lock_id)
 
 
 class SyncProblemSensor(AccountEntity, BinarySensorEntity):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+import hashlib
 from typing import Any
 
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
@@ -12,6 +13,12 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from .api import TheKeysClient
 from .api.thekeys import DEFAULT_BASE_URL as THEKEYS_URL
 from .const import CONF_THEKEYS_URL
+
+
+def login_digest(data: Mapping[str, Any]) -> str:
+    """Which login a kept token belongs to: the user and server, hashed (not kept in clear)."""
+    text = f"{data[CONF_USERNAME]}\n{data.get(CONF_THEKEYS_URL) or THEKEYS_URL}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def thekeys_client(hass: HomeAssistant, data: Mapping[str, Any]) -> TheKeysClient:

@@ -123,7 +123,7 @@ async def async_get_config_entry_diagnostics(
             {
                 key: value
                 for key, value in entry.runtime_data.state.as_dict().items()
-                if key != "bookings"
+                if key not in ("bookings", "session")  # guests' data; The Keys token
             },
             TO_REDACT,
         ),

@@ -12,6 +12,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api import ApiError, Lock, LockState
 from .const import DOMAIN
 from .entity import LockDeviceEntity, add_lock_entities
+from .keypad import active_code_count, in_sync
 from .sync.coordinator import SyncCoordinator
 
 if TYPE_CHECKING:
@@ -27,6 +28,15 @@ class TheKeysLock(LockDeviceEntity, HALockEntity):
 
     def __init__(self, coordinator: SyncCoordinator, lock: Lock) -> None:
         super().__init__(coordinator, lock, "lock")
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """What the lock's disabled-by-default sensors say, for a dashboard of every lock."""
+        lock = self.current_lock
+        return {
+            "active_codes": active_code_count(self.coordinator, lock) if lock else None,
+            "in_sync": in_sync(self.coordinator, self.lock_id),
+        }
 
     @property
     def is_locked(self) -> bool | None:

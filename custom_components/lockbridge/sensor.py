@@ -38,6 +38,7 @@ from .entity import (
     add_lock_entities,
     add_unit_entities,
 )
+from .keypad import active_code_lines
 from .models import Unit
 from .sources.base import SourceCoordinator
 from .sync.coordinator import SyncCoordinator
@@ -120,6 +121,9 @@ def _stale(view: UnitView) -> dict[str, Any]:
     return {"stale": view.stale}
 
 
+# Home Assistant refuses an entry more than 10,000 enabled entities: a unit and its lock have 7
+# enabled (1,000 locks fit with room). The times are attributes of the guest sensors too; the
+# rest are a click away (disabled by default).
 UNIT_SENSORS = (
     UnitSensorDescription(
         key="current_guest",
@@ -141,6 +145,7 @@ UNIT_SENSORS = (
     ),
     UnitSensorDescription(
         key="next_check_in",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=lambda _, view, now: stay.check_in
         if (stay := next_stay(view.stays, now))
@@ -148,6 +153,7 @@ UNIT_SENSORS = (
     ),
     UnitSensorDescription(
         key="next_check_out",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=lambda _, view, now: _next_check_out(view, now),
     ),
@@ -169,6 +175,7 @@ UNIT_SENSORS = (
     # sends before check-in.
     UnitSensorDescription(
         key="upcoming_access_code",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.ENUM,
         options=CODE_STATES,
         value_fn=lambda c, view, now: _code_state(c, next_stay(view.stays, now), now),
@@ -229,27 +236,15 @@ class BatterySensor(LockDeviceEntity, SensorEntity):
 class ActiveCodesSensor(LockDeviceEntity, SensorEntity):
     """How many codes the lock's keypads hold now, and which (never their PINs)."""
 
+    # The count is also the lock entity's `active_codes` attribute; the list is a detail.
+    _attr_entity_registry_enabled_default = False
+
     def __init__(self, coordinator: SyncCoordinator, lock: Lock) -> None:
         super().__init__(coordinator, lock, "active_codes")
 
     def _codes(self) -> list[str]:
-        """One line per code, as a host reads it (a list of records would show as YAML)."""
-        data = self.coordinator.data
         lock = self.current_lock
-        if data is None or lock is None:
-            return []
-        zone = self.coordinator.zone_of(lock)
-        now = dt_util.now()
-        found = []
-        for code in data.codes.get(self.lock_id, ()):
-            start = _moment(code.start_date, code.start_time, zone, start=True)
-            end = _moment(code.end_date, code.end_time, zone, start=False)
-            if not code.active or (end is not None and end <= now):
-                continue
-            found.append((start, f"{code.name} · {_span(start, end)} · id {code.id}"))
-        # By start; a code without one (always valid) first.
-        found.sort(key=lambda item: item[0].timestamp() if item[0] else float("-inf"))
-        return [line for _, line in found]
+        return active_code_lines(self.coordinator, lock) if lock else []
 
     @property
     def available(self) -> bool:
@@ -266,23 +261,6 @@ class ActiveCodesSensor(LockDeviceEntity, SensorEntity):
     def extra_state_attributes(self) -> dict[str, Any]:
         """The codes, without PINs."""
         return {"codes": self._codes()}
-
-
-def _span(start: datetime | None, end: datetime | None) -> str:
-    """A code's window, as 2026-11-23 15:00 → 2026-11-27 12:00 (no language in it)."""
-    first = f"{start:%Y-%m-%d %H:%M}" if start else "…"
-    last = f"{end:%Y-%m-%d %H:%M}" if end else "…"
-    return f"{first} → {last}"
-
-
-def _moment(day: Any, wall: Any, zone: Any, *, start: bool) -> datetime | None:
-    """A code's start or end as a datetime (no time: the whole day)."""
-    if day is None:
-        return None
-    moment = datetime.combine(day, wall or datetime.min.time(), zone)
-    if wall is None and not start:
-        moment = datetime.combine(day, datetime.max.time(), zone)
-    return moment
 
 
 class MovesTodaySensor(AccountEntity, SensorEntity):

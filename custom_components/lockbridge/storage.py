@@ -71,6 +71,8 @@ class StateStore:
             "messages": {},
             # When a source last read what it keeps in "bookings", and what it skipped.
             "reads": {},
+            # The Keys token and when it expires: a restart does not log in again.
+            "session": {},
         }
         #: Changes with every override set, so that views built on them know to rebuild.
         self.overrides_revision = 0
@@ -170,6 +172,29 @@ class StateStore:
         }
         if self._data["reads"].get(subentry_id) != saved:
             self._data["reads"][subentry_id] = saved
+            self.schedule_save()
+
+    def token(self, login: str) -> tuple[str, datetime] | None:
+        """The Keys token kept for this login (see `clients.login_digest`), with its expiry.
+
+        None when there is none, it is unreadable or it was another login's (a changed
+        account or server must not go on with the old one's token).
+        """
+        session = self._data["session"]
+        token, expires = session.get("token"), _moment(session.get("expires_at"))
+        if session.get("login") == login and isinstance(token, str) and token and expires:
+            return token, expires
+        return None
+
+    def set_token(self, login: str, token: str, expires: datetime) -> None:
+        """Keep The Keys token; written when it changed (a new login), not every cycle."""
+        session = self._data["session"]
+        if session.get("token") != token or session.get("login") != login:
+            self._data["session"] = {
+                "login": login,
+                "token": token,
+                "expires_at": expires.isoformat(),
+            }
             self.schedule_save()
 
     def placeholders(self, subentry_id: str) -> dict[int, dict[str, Written]]:

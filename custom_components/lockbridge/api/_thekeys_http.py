@@ -124,6 +124,23 @@ class TheKeysSession:
             raise
         self._last_failure = None
 
+    def held_token(self) -> tuple[str, float] | None:
+        """The token in use and its seconds left, to keep across a restart; None: none."""
+        left = self._expires_at - self._clock()
+        return (self._token, left) if self._token and left > 0 else None
+
+    def use_token(self, token: str, seconds_left: float) -> None:
+        """Start from a token kept from before, instead of logging in.
+
+        One the cloud refuses (revoked, a changed password) is renewed like any other: the
+        first call logs in again.
+        """
+        if token and seconds_left > 0:
+            self._scrub.remove(self._token)
+            self._scrub.add(token)
+            self._token = token
+            self._expires_at = self._clock() + seconds_left
+
     def allow_login(self) -> None:
         """Let the next call log in even within AUTH_RETRY_DELAY of a refused password.
 

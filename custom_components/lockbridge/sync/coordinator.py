@@ -21,6 +21,7 @@ from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from ..api import AccessCode, Account, ApiError, AuthenticationError, Lock, TheKeysClient
+from ..clients import login_digest
 from ..clock import ClockedCoordinator
 from ..const import CONF_LOCKS_INTERVAL, DOMAIN, FAILURES_BEFORE_PROBLEM, LOGGER
 from ..engine.apply import Applier, ApplyResult, Journal, codes_after
@@ -163,6 +164,15 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
     # -- the cycle -----------------------------------------------------------------------
 
     async def _async_update_data(self) -> SyncData:
+        try:
+            return await self._cycle()
+        finally:
+            # A new login's token is kept: a restart goes on with it.
+            if (held := self.client.held_token()) is not None:
+                expires = dt_util.utcnow() + timedelta(seconds=held[1])
+                self.state.set_token(login_digest(self.config_entry.data), held[0], expires)
+
+    async def _cycle(self) -> SyncData:
         guard, client = self.login_guard, self.client
         interval = self.update_interval or timedelta(minutes=1)
         if (wait := guard.waiting(dt_util.utcnow(), interval)) is not None:
