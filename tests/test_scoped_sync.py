@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+import json
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -18,6 +19,8 @@ from tests.test_polling import booking_of
 
 #: The demo's Old Town Flat (Smoobu apartment 103) has its keypad on this lock.
 OLD_TOWN_LOCK = 3703
+#: And the Villa's Deluxe Suite (HotelRunner room HR:2) on this one.
+DELUXE_LOCK = 3705
 
 
 @pytest.fixture(autouse=True)
@@ -58,6 +61,33 @@ async def test_a_push_reads_and_fixes_only_its_lock(
     assert [c.name for c in demo.thekeys.codes(OLD_TOWN_LOCK) if "Nina" in c.name]
     assert listings(demo) == [str(OLD_TOWN_LOCK)]  # one listing, of its lock only
     assert account_reads(demo) == 0
+
+
+async def test_a_hotelrunner_push_reads_and_fixes_only_its_lock(
+    hass: HomeAssistant, demo: Demo, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    entry = await set_up(hass, demo.entry(smoobu=False))
+    [subentry] = entry.subentries.values()
+    client = await hass_client_no_auth()
+    hotel = demo.hotelrunner
+    number = hotel.add_reservation(
+        "Nina Petrova", [("HR:2", date(2026, 11, 25), date(2026, 11, 27))]
+    )
+    demo.thekeys.clear_log()
+    requests = len(hotel.requests)
+
+    answer = await client.post(
+        f"/api/webhook/{subentry.data['webhook_id']}",
+        params={"token": hotel.token, "hr_id": hotel.hr_id},
+        data={"data": json.dumps({"reservations": [hotel.reservations[number]]})},
+    )
+    assert answer.status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert [c.name for c in demo.thekeys.codes(DELUXE_LOCK) if "Nina" in c.name]
+    assert listings(demo) == [str(DELUXE_LOCK)]  # one listing, of the Deluxe Suite's lock
+    assert account_reads(demo) == 0
+    assert len(hotel.requests) == requests  # the push carried the reservation: no read
 
 
 async def test_an_action_syncs_only_its_lock(hass: HomeAssistant, demo: Demo) -> None:
