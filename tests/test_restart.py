@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 import json
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.lockbridge.const import DOMAIN
+from custom_components.lockbridge.const import CONF_HORIZON, DOMAIN
 from tests.conftest import assert_no_secret
 from tests.demo_stack import Demo, set_up
 from tests.test_polling import booking_of
@@ -155,3 +156,44 @@ async def test_a_kept_token_of_another_login_or_out_of_date_is_not_used(
     await hass.async_block_till_done(wait_background_tasks=True)
 
     assert demo.thekeys.logins == 2
+
+
+async def test_a_poll_with_no_news_writes_nothing(
+    hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory, hass_storage: dict[str, Any]
+) -> None:
+    """Each poll moves its stamp; the file is written only when something else changed."""
+    entry = await set_up(hass, demo.entry(hotelrunner=False))
+    key = f"{DOMAIN}.{entry.entry_id}.state"
+
+    async def later(minutes: float) -> None:
+        freezer.tick(timedelta(minutes=minutes))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    await later(1)  # the setup's writes are done
+    written = json.dumps(hass_storage[key]["data"])
+    for _ in range(3):
+        await later(5.1)  # a poll that finds nothing new
+    assert json.dumps(hass_storage[key]["data"]) == written
+
+    demo.smoobu.add_booking(103, date(2026, 11, 25), date(2026, 11, 27), "Nina Petrova")
+    await later(5.1)
+    await later(1)
+    assert json.dumps(hass_storage[key]["data"]) != written
+    assert "Nina" in json.dumps(hass_storage[key]["data"]["bookings"])
+
+
+async def test_a_changed_horizon_means_a_whole_read_after_the_reload(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    """Bookings kept for 90 days ahead do not tell what the next 180 hold."""
+    entry = await set_up(hass, demo.entry(hotelrunner=False))
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    hass.config_entries.async_update_entry(entry, options={**entry.options, CONF_HORIZON: 180})
+    demo.smoobu.clear_log()
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert listings(demo)
+    assert all("departureFrom" in query for query in listings(demo))

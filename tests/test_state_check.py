@@ -10,6 +10,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 import pytest
 
+from custom_components.lockbridge.clients import login_digest
 from custom_components.lockbridge.const import DOMAIN
 from custom_components.lockbridge.engine.bookings import Booking, BookingKey, BookingStatus, to_dict
 from custom_components.lockbridge.engine.messages import Written
@@ -150,3 +151,31 @@ async def test_a_store_that_is_not_a_dict_is_an_empty_one(
     said = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("custom_"))
     assert "saved LockBridge state was unreadable" in said
     assert GARBAGE not in said
+
+
+async def test_oversized_saved_values_are_dropped(
+    hass: HomeAssistant, demo: Demo, hass_storage: dict[str, Any]
+) -> None:
+    """The file is ours, but a damaged or edited one must not hand on a 10 kB name or token."""
+    entry = demo.entry()
+    hotelrunner = next(i for i, s in entry.subentries.items() if s.subentry_type == "hotelrunner")
+    long = {**to_dict(cached("R906", "Long")), "guest_name": "x" * 10_000}
+    hass_storage[f"{DOMAIN}.{entry.entry_id}.state"] = {
+        "version": 1,
+        "data": {
+            "bookings": {hotelrunner: [to_dict(cached("R900", "Kept Guest")), long]},
+            "session": {
+                "token": "t" * 10_000,
+                "login": login_digest(entry.data),  # its own login: only the size is wrong
+                "expires_at": "2099-01-01T00:00:00+00:00",
+            },
+        },
+    }
+
+    entry = await set_up(hass, entry)
+
+    state = entry.runtime_data.state
+    known = {booking.key.booking_id for booking in state.bookings(hotelrunner)}
+    assert "R900/HR:1" in known
+    assert "R906/HR:1" not in known
+    assert demo.thekeys.logins == 1  # the token was not taken

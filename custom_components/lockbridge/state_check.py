@@ -17,6 +17,9 @@ from .engine.bookings import from_dict
 from .engine.window import in_range
 
 LOGGER = logging.getLogger(__name__)
+#: Bounds of a saved value: the file is ours, but may be damaged or edited by hand.
+MAX_TEXT = 4096
+MAX_ITEMS = 100_000  # a source's bookings, as many as a Smoobu listing may give
 
 #: A check gives the readable part of a value, or None when nothing of it is readable.
 type Check = Callable[[Any], Any]
@@ -80,11 +83,26 @@ def _booking(value: Any) -> Any:
     booking = from_dict(value)
     if booking is None or not (
         all(_optional(value.get(name), str) for name in ("phone", "email", "language"))
+        and all(len(text) <= MAX_TEXT for text in value.values() if isinstance(text, str))
         and all(_optional(value.get(name), int) for name in ("adults", "children"))
         and (booking.modified is None or booking.modified.tzinfo is not None)
     ):
         return None
     return value
+
+
+def _session(value: Any) -> bool:
+    """The Keys token kept: a bounded token, its login's digest, an expiry (or nothing)."""
+    if value == {}:
+        return True
+    token, login = value.get("token"), value.get("login")
+    return (
+        isinstance(token, str)
+        and 0 < len(token) <= MAX_TEXT
+        and isinstance(login, str)
+        and len(login) <= 64
+        and _is_moment(value.get("expires_at"))
+    )
 
 
 def _written(value: Any) -> Any:
@@ -107,7 +125,10 @@ def _checks(dropped: _Dropped) -> dict[str, Check]:
     def in_list(value: Any, item: Check) -> Any:
         if not isinstance(value, list):
             return None
-        return [found for raw in value if (found := dropped.keep(item(raw))) is not None]
+        dropped.count += max(len(value) - MAX_ITEMS, 0)
+        return [
+            found for raw in value[:MAX_ITEMS] if (found := dropped.keep(item(raw))) is not None
+        ]
 
     def per_source(item: Check) -> Check:
         return lambda value: _mapping(value, item, dropped)
@@ -130,6 +151,7 @@ def _checks(dropped: _Dropped) -> dict[str, Check]:
                 keys=_is_booking_id,
             )
         ),
+        "session": lambda part: part if _session(part) else None,
         "messages": lambda part: _mapping(
             part,
             lambda value: in_list(value, lambda item: item if isinstance(item, str) else None),

@@ -45,8 +45,7 @@ def code_state(
 def failed_bookings(coordinator: SyncCoordinator) -> set[BookingKey]:
     """The bookings whose code change failed in the last sync."""
     data = coordinator.data
-    applied = data.applied if data is not None else None
-    return {outcome.action.key for outcome in applied.failed} if applied else set()
+    return {outcome.action.key for outcome in data.failed} if data is not None else set()
 
 
 def pin_of(coordinator: SyncCoordinator, key: BookingKey) -> str | None:

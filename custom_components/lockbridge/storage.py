@@ -164,15 +164,21 @@ class StateStore:
             if not key.endswith("_at") or _moment(value) is not None
         }
 
-    def set_read_marks(self, subentry_id: str, marks: Mapping[str, Any]) -> None:
-        """Keep a source's read stamps (datetimes) and notes (JSON values)."""
+    def set_read_marks(
+        self, subentry_id: str, marks: Mapping[str, Any], *, write: bool = True
+    ) -> None:
+        """Keep a source's read stamps (datetimes) and notes (JSON values).
+
+        With `write` False they are only held, and go with the next write of anything.
+        """
         saved = {
             key: value.isoformat() if isinstance(value, datetime) else value
             for key, value in marks.items()
         }
         if self._data["reads"].get(subentry_id) != saved:
             self._data["reads"][subentry_id] = saved
-            self.schedule_save()
+            if write:
+                self.schedule_save()
 
     def token(self, login: str) -> tuple[str, datetime] | None:
         """The Keys token kept for this login (see `clients.login_digest`), with its expiry.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Iterable
 from contextlib import suppress
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from http import HTTPStatus
 import json
 import re
@@ -236,6 +236,8 @@ class SmoobuCoordinator(SourceCoordinator):
             return
         if full > now or polled > now or polled < full:
             return  # a clock that went back: read it all again
+        if marks.get("range") != _range_text(self.fetch_range()):
+            return  # the horizon or grace changed (or the day): what was read may not cover it
         self._known = {booking.key: booking for booking in self.state.bookings(subentry_id)}
         self._rejected = {
             item.key: item
@@ -261,18 +263,21 @@ class SmoobuCoordinator(SourceCoordinator):
                     for booking in self._known.values()
                 ],
             )
-        self.state.set_read_marks(
-            subentry_id,
-            {
-                "full_at": self._full_at,
-                "polled_at": self._polled_at,
-                "cut_short": self.cut_short,
-                "rejected": [
-                    [str(item.key), str(item.reason)]
-                    for item in list(self._rejected.values())[:MAX_SAVED_REJECTED]
-                ],
-            },
-        )
+        marks = {
+            "full_at": self._full_at,
+            "polled_at": self._polled_at,
+            "cut_short": self.cut_short,
+            "range": _range_text(self.fetch_range()),
+            "rejected": [
+                [str(item.key), str(item.reason)]
+                for item in list(self._rejected.values())[:MAX_SAVED_REJECTED]
+            ],
+        }
+        # A poll that found nothing new is not a write: a restart from an older poll stamp
+        # only reads a little more.
+        saved = self.state.read_marks(subentry_id)
+        news = changed or any(saved.get(k) != v for k, v in marks.items() if k != "polled_at")
+        self.state.set_read_marks(subentry_id, marks, write=news)
 
     def _full_read_due(self, now: datetime) -> bool:
         last = self._full_at
@@ -431,3 +436,8 @@ def _booking_id(data: Any) -> str | None:
     if isinstance(found, int) and not isinstance(found, bool):
         return str(found)
     return found if isinstance(found, str) and found.isdecimal() else None
+
+
+def _range_text(dates: tuple[date, date]) -> str:
+    """The dates a whole read covered, as the read marks keep them."""
+    return f"{dates[0].isoformat()}/{dates[1].isoformat()}"

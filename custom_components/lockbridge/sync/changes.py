@@ -9,11 +9,13 @@ no entity is told (a quiet cycle).
 
 from __future__ import annotations
 
+import asyncio
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
-from contextvars import ContextVar
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from homeassistant.util import dt as dt_util
 
@@ -23,15 +25,32 @@ from ..engine.plan import KeypadRef
 from ..sources.base import SourceCoordinator
 from .data import SyncData
 
-#: Set by the task that syncs after a change: its run may be scoped (the timer's never is).
-SCOPED: ContextVar[bool] = ContextVar("lockbridge_scoped_sync", default=False)
-
 
 class Pending:
-    """Locks touched by changes not yet synced; None when every lock must be read."""
+    """Locks touched by changes not yet synced; None when every lock must be read.
+
+    And the tasks that sync after a change or an action: only their runs may be scoped,
+    not the timer's, "Sync now" or an automation's. (A mark on the task: a context variable
+    would pass on to every task and timer that the run schedules.)
+    """
 
     def __init__(self) -> None:
         self.locks: set[int] | None = set()
+        self._tasks: set[asyncio.Task[Any] | None] = set()
+
+    @contextmanager
+    def scoped(self) -> Iterator[None]:
+        """The current task's runs, inside this block, sync what is pending only."""
+        task = asyncio.current_task()
+        self._tasks.add(task)
+        try:
+            yield
+        finally:
+            self._tasks.discard(task)
+
+    def in_scoped_task(self) -> bool:
+        """Whether the running task syncs after a change (see `scoped`)."""
+        return asyncio.current_task() in self._tasks
 
     def touch(self, locks: Iterable[int] | None) -> None:
         """Changes on these locks (None: on any)."""
@@ -122,7 +141,7 @@ def quiet(
     """True when this cycle would plan and show what the last one did."""
     if previous is None or previous.views is None or notified is None:
         return False
-    if previous.plan.actions or previous.applied is None or previous.applied.failed:
+    if previous.plan.actions or previous.applied is None or previous.failed:
         return False  # the last one had work (maybe failed): plan again
     if previous_inputs != inputs or previous.unreadable or set(unreadable):
         return False

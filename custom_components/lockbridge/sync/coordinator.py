@@ -24,7 +24,7 @@ from ..api import AccessCode, Account, ApiError, AuthenticationError, Lock, TheK
 from ..clients import login_digest
 from ..clock import ClockedCoordinator
 from ..const import CONF_LOCKS_INTERVAL, DOMAIN, FAILURES_BEFORE_PROBLEM, LOGGER
-from ..engine.apply import Applier, ApplyResult, Journal, codes_after
+from ..engine.apply import Applier, Journal, Outcome, codes_after
 from ..engine.bookings import BookingKey, UnitKey
 from ..engine.plan import Desired, KeypadRef, UnitConfig, lock_zones
 from ..login_guard import LOGIN_GUARDS, LoginGuard, login_refused
@@ -32,11 +32,11 @@ from ..models import Unit, option, settings_from
 from ..repairs import Issues
 from ..sources.base import SourceCoordinator, SourceData
 from ..storage import StateStore
-from .changes import SCOPED, Inputs, Pending, locks_of, quiet, touched_locks
+from .changes import Inputs, Pending, locks_of, quiet, touched_locks
 from .data import SyncData
 from .jobs import desired_job, plan_job
 from .problems import sync_problems
-from .reads import read_account, read_locks
+from .reads import read
 from .report import report
 from .views import SourceView, UnitView, Views, build_views
 from .writes import EntityWrites
@@ -103,9 +103,9 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
         self._changes = 0
         self._seen = 0
         self._follow_up: asyncio.Task[None] | None = None
-        #: Locks touched by changes not yet synced, and each source's bookings as last synced.
-        self.pending = Pending()
-        self._synced: dict[str, SourceData | None] = {}
+        self.pending = Pending()  # locks touched by changes not yet synced
+        #: Each source's data and whether it answered, as the last planned sync took them.
+        self._synced: dict[str, tuple[SourceData | None, bool]] = {}
         #: What the last plan was made on, and when the entities were last told.
         self._inputs: Inputs | None = None
         self._notified: datetime | None = None
@@ -130,11 +130,7 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
         }
 
     def desired(self, account: Account) -> Callable[[], Desired]:
-        """The codes the sources' bookings call for: a job for a worker thread.
-
-        What it reads is gathered here, in the event loop; the work over every booking
-        is done by the job.
-        """
+        """The codes the bookings call for: a job for a worker thread, fed from the loop."""
         keypads = {
             KeypadRef(lock.id, keypad.id) for lock in account.locks for keypad in lock.keypads
         }
@@ -236,17 +232,19 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
         (changes.py); the periodic sync reads them all, and is quiet when nothing moved.
         """
         async with self._lock:
-            scope = self.pending.take() if SCOPED.get() and not dry_run else None
-            if scope is not None and self.data is not None:
+            scoped = not dry_run and self.pending.in_scoped_task()
+            wanted = self.pending.take() if scoped else None
+            if scoped:
                 self._seen = self._changes  # changes from now on need another run
-                account, codes, unreadable = await read_locks(self.client, self.data, scope)
-            else:
-                scope = None
-                account, codes, errors = await read_account(self.client, self.data)
-                unreadable = frozenset(errors)
-                if not dry_run:
-                    self._seen = self._changes
-                    self.pending.take()  # every lock is read: nothing pending is left
+            try:
+                account, codes, unreadable, scope = await read(self.client, self.data, wanted)
+            except BaseException:
+                if scoped:
+                    self.pending.touch(wanted)  # still to sync, by the next run
+                raise
+            if scope is None and not dry_run:
+                self._seen = self._changes
+                self.pending.take()  # every lock is read: nothing pending is left
             now = dt_util.utcnow()
             inputs = Inputs.now(
                 self._changes, self.state.overrides_revision, self.sources.values(), self.problems()
@@ -259,9 +257,12 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
                 )
             ):
                 self.writes.heartbeat()  # "last sync" says it was just now
+                self.failures = 0
                 return replace(self.data, synced=now)
             if not dry_run:
-                self._synced = {sid: source.data for sid, source in self.sources.items()}
+                self._synced = {
+                    sid: (source.data, source.answered) for sid, source in self.sources.items()
+                }
             # Thousands of bookings take tens of milliseconds: not in the event loop.
             desired, planned = await self.hass.async_add_executor_job(
                 plan_job, self.desired(account), codes, now, dict(self.journal.pins), self.randbelow
@@ -281,12 +282,17 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
                 codes = codes_after(codes, applied.outcomes)
                 failing = frozenset(outcome.action.keypad.lock_id for outcome in applied.failed)
                 self.failures = 0
+            carried = self.data.carried(scope) if scope is not None and self.data else ()
+            if carried:
+                failing |= {outcome.action.keypad.lock_id for outcome in carried}
             revision = self.state.overrides_revision
             views = (
                 None
                 if dry_run
                 else await self.hass.async_add_executor_job(
-                    self._views_job(account.locks, codes, applied)
+                    self._views_job(
+                        account.locks, codes, (*(applied.failed if applied else ()), *carried)
+                    )
                 )
             )
             result = SyncData(
@@ -300,9 +306,11 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
                 views=views,
                 views_revision=revision,
                 generation=self.data.generation + 1 if self.data else 1,
+                carried_failures=carried,
             )
             if not dry_run:
-                self._inputs = inputs
+                # After a scoped sync the next whole one plans: the others may need work.
+                self._inputs = inputs if scope is None else None
                 if not self._stopping:
                     report(
                         self.hass,
@@ -354,7 +362,7 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
         self,
         locks: Iterable[Lock],
         codes: Mapping[int, Iterable[AccessCode]],
-        applied: ApplyResult | None,
+        failed: Iterable[Outcome],
     ) -> Callable[[], Views]:
         """Building the views, over every booking and code: a job for a worker thread."""
         return partial(
@@ -370,16 +378,15 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
             overrides=self.state.overrides(),
             owner=self.owner,
             default_zone=self.default_zone,
-            failed=[outcome.action.key for outcome in applied.failed] if applied else (),
+            failed=[outcome.action.key for outcome in failed],
         )
 
     def _build_views(self) -> Views:
-        data = self.data
-        return self._views_job(
-            data.account.locks if data else (),
-            data.codes if data else {},
-            data.applied if data else None,
-        )()
+        data = self.data  # None before the first sync, whatever its type says
+        locks, codes, failed = (
+            (data.account.locks, data.codes, data.failed) if data else ((), {}, ())
+        )
+        return self._views_job(locks, codes, failed)()
 
     def zone_of(self, lock: Lock | None) -> ZoneInfo:
         """A lock's time zone, else Home Assistant's."""
@@ -453,11 +460,12 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
         self._views = None
         if self._reading_all:
             return
-        before = self._synced.get(source.subentry.subentry_id)
-        if source.answered and source.data is not None and before is not None:
+        before, answered = self._synced.get(source.subentry.subentry_id, (None, False))
+        if source.answered and answered and source.data is not None and before is not None:
             keypads = {unit.key: unit.keypad for unit in source.units if unit.keypad}
             self.pending.touch(touched_locks(before.bookings, source.data.bookings, keypads))
         else:
+            # A failure, or a recovery: what may be deleted changed on every lock.
             self.pending.touch(None)
         self._follow(1)
 
@@ -465,11 +473,8 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
         """An action changed codes or stays on these locks: sync them now, and only them."""
         self.pending.touch(locks)
         self._changes += 1
-        token = SCOPED.set(True)
-        try:
+        with self.pending.scoped():
             await self.async_refresh()
-        finally:
-            SCOPED.reset(token)
 
     def _follow(self, changes: int) -> None:
         self._changes += changes
@@ -480,13 +485,13 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
 
     async def _sync_for_changes(self) -> None:
         try:
-            while self._seen < self._changes and not self._stopping:
-                async with self._lock:
-                    pass  # a sync under way may still read the sources after the change
-                if self._seen < self._changes and not self._stopping:
-                    SCOPED.set(True)  # this task's own context: the timer's runs stay whole
-                    await self.async_refresh()
-                    if not self.last_update_success:
-                        break  # The Keys unreadable: one try per change, the timer does the rest
+            with self.pending.scoped():
+                while self._seen < self._changes and not self._stopping:
+                    async with self._lock:
+                        pass  # a sync under way may still read the sources after the change
+                    if self._seen < self._changes and not self._stopping:
+                        await self.async_refresh()
+                        if not self.last_update_success:
+                            break  # The Keys unreadable: one try per change; the timer does more
         finally:
             self._follow_up = None

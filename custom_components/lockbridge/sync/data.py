@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..api import AccessCode, Account
-from ..engine.apply import ApplyResult
+from ..engine.apply import ApplyResult, Outcome
 from ..engine.plan import Plan
 from .views import Views
 
@@ -30,3 +30,15 @@ class SyncData:
     views_revision: int = field(default=0, compare=False)
     #: Counts the cycles that changed something (a quiet one keeps the last one's).
     generation: int = 0
+    #: Failures of earlier syncs on locks a scoped sync left alone: still shown, retried by
+    #: the next whole sync.
+    carried_failures: tuple[Outcome, ...] = ()
+
+    @property
+    def failed(self) -> tuple[Outcome, ...]:
+        """Every change that failed and is not yet retried: this sync's, and carried ones."""
+        return (*(self.applied.failed if self.applied else ()), *self.carried_failures)
+
+    def carried(self, scope: set[int]) -> tuple[Outcome, ...]:
+        """The failures a sync of only these locks leaves standing (on the other locks)."""
+        return tuple(o for o in self.failed if o.action.keypad.lock_id not in scope)

@@ -31,8 +31,8 @@ def sync_problems(
         found.append(f"The Keys: {failures} failed syncs in a row")
     if refused := login_guard.problem(lambda at: f"{dt_util.as_local(at):%H:%M}"):
         found.append(refused)
-    if data is not None and data.applied is not None and data.applied.failed:
-        found.append(f"{len(data.applied.failed)} code changes failed")
+    if data is not None and data.failed:
+        found.append(f"{len(data.failed)} code changes failed")
     if data is not None and (full := data.plan.no_free_pin):
         names = {lock_name(ref.lock_id) for ref in full.values()}
         found.append(f"No free PIN on {', '.join(sorted(names))}: {len(full)} stays without code")

@@ -31,19 +31,25 @@ async def read_account(
     )
 
 
-async def read_locks(
-    client: TheKeysClient, data: SyncData, scope: set[int]
-) -> tuple[Account, dict[int, tuple[AccessCode, ...]], frozenset[int]]:
-    """The locks a change touched, read again; the others as the last sync left them.
+async def read(
+    client: TheKeysClient, last: SyncData | None, scope: set[int] | None
+) -> tuple[Account, dict[int, tuple[AccessCode, ...]], frozenset[int], set[int] | None]:
+    """The locks of `scope` read again, the others as the last sync left them.
 
-    A lock unreadable then stays so (its codes unknown) unless read now. The cloud's own
-    state of the locks (battery and all) waits for the timer's whole sync.
+    With no scope (or nothing known yet), the whole account; the scope kept is returned
+    too (None: every lock was read). A lock unreadable then stays so (its codes unknown)
+    unless read now. The cloud's own state of the locks (battery...) waits for a whole read.
     """
-    ids = {lock.id for lock in data.account.locks}
-    fresh, errors = await read_codes(client, scope & ids)
-    if errors and not fresh:
-        # Not one listing read: the cloud is down, as a whole sync would say.
-        raise next(iter(errors.values()))
-    codes = {lock_id: items for lock_id, items in data.codes.items() if lock_id not in errors}
-    codes.update(fresh)
-    return data.account, codes, frozenset(errors) | (data.unreadable - fresh.keys())
+    if scope is not None and last is not None:
+        ids = {lock.id for lock in last.account.locks}
+        fresh, errors = await read_codes(client, scope & ids)
+        if fresh or not errors:
+            codes = {
+                lock_id: items for lock_id, items in last.codes.items() if lock_id not in errors
+            }
+            codes.update(fresh)
+            unreadable = frozenset(errors) | (last.unreadable - fresh.keys())
+            return last.account, codes, unreadable, scope
+        # Not one listing read: a whole read tells a cloud down from a lock offline.
+    account, codes, errors = await read_account(client, last)
+    return account, codes, frozenset(errors), None

@@ -32,10 +32,7 @@ def report(
     if result.applied is not None:
         for outcome in result.applied.outcomes:
             fire_outcome(hass, entry_id, outcome, by_key, locks)
-    failed = {
-        str(outcome.action.key): outcome
-        for outcome in (result.applied.failed if result.applied else ())
-    }
+    failed = {str(outcome.action.key): outcome for outcome in result.failed}
     for key, outcome in failed.items():
         lock_id = outcome.action.keypad.lock_id
         issues.raise_issue(

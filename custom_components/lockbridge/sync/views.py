@@ -17,9 +17,9 @@ from ..api import AccessCode, Lock
 from ..engine.bookings import Booking, BookingKey, BookingStatus, UnitKey
 from ..engine.occupancy import UnitStay
 from ..engine.ownership import owned_key
-from ..engine.plan import lock_zones
+from ..engine.plan import code_end, lock_zones
 from ..engine.window import Override, stay_times
-from ..models import Unit
+from ..models import Unit, settings_from
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +105,29 @@ def build_views(
             if (key := owned_key(code.description, owner)) is not None:
                 keys[code.id] = key
                 ours.setdefault(key, code)
+    # And when the plan's answer changes with time alone: a code made a horizon before its
+    # stay, removed a grace after its end (its stay's, or its own for a code left over).
+    settings = settings_from(options)
+    ends = (
+        code_end(code, zones.get(code.lock_id, default_zone))
+        for items in codes.values()
+        for code in items
+        if code.id in keys
+    )
     moments = sorted(
         {
             moment
             for view in views.values()
             for stay in view.stays
-            for moment in (stay.start, stay.end, stay.check_in, stay.check_out)
+            for moment in (
+                stay.start,
+                stay.end,
+                stay.check_in,
+                stay.check_out,
+                stay.start - settings.horizon,
+                stay.end + settings.grace,
+            )
         }
+        | {end + settings.grace for end in ends if end is not None}
     )
     return Views(views, by_id, zones, ours, keys, frozenset(failed), tuple(moments))
