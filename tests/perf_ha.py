@@ -30,6 +30,7 @@ travel in time with freezegun, so their simulators stay in a thread sharing hass
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -614,7 +615,12 @@ class EntityMeter:
     """
 
     def __init__(self) -> None:
-        self.offered: dict[str, set[tuple[str, str | None]]] = {}
+        #: Per entry: (platform, unique id) -> kind (platform.translation key, or class).
+        self.offered: dict[str, dict[tuple[str, str | None], str]] = {}
+
+    def kinds(self, entry_id: str) -> Counter[str]:
+        """How many entities of each kind the entry offered, enabled by default."""
+        return Counter(self.offered.get(entry_id, {}).values())
 
     @contextmanager
     def patched(self) -> Iterator[None]:
@@ -626,12 +632,11 @@ class EntityMeter:
         ) -> None:
             entities = list(new_entities)
             if platform.config_entry is not None:
-                offered = meter.offered.setdefault(platform.config_entry.entry_id, set())
-                offered.update(
-                    (platform.domain, entity.unique_id)
-                    for entity in entities
-                    if entity.entity_registry_enabled_default
-                )
+                offered = meter.offered.setdefault(platform.config_entry.entry_id, {})
+                for entity in entities:
+                    if entity.entity_registry_enabled_default:
+                        kind = entity.translation_key or type(entity).__name__
+                        offered[platform.domain, entity.unique_id] = f"{platform.domain}.{kind}"
             await add(platform, entities, *args, **kwargs)
 
         with patch.object(EntityPlatform, "async_add_entities", counted):
@@ -931,6 +936,8 @@ class SizeResult:
     pushes: list[Push] = field(default_factory=list)
     #: The entry's entities after the first sync: (enabled, all, offered enabled by default).
     entities: tuple[int, int, int] | None = None
+    #: Entities offered enabled by default, per kind.
+    entity_kinds: Counter[str] = field(default_factory=Counter)
     #: What stopped the size short (an exception), if anything.
     error: str = ""
 
@@ -1160,6 +1167,7 @@ async def _scenarios(
 
     result.rows.append(await meters.measure("first sync", first_sync))
     result.entities = entity_count(hass, entry, meters.entities)
+    result.entity_kinds = meters.entities.kinds(entry.entry_id)
     coordinator = entry.runtime_data.coordinator
 
     async def steady() -> None:
@@ -1790,6 +1798,10 @@ def _entities_text(result: SizeResult) -> str:
         text += (
             f"; Home Assistant refused {offered - enabled:,} (its limit): entities of this size "
             "are missing, so its figures are of an incomplete setup"
+        )
+    if result.entity_kinds:
+        text += "; offered per kind: " + ", ".join(
+            f"{kind} {count:,}" for kind, count in result.entity_kinds.most_common()
         )
     return text
 
