@@ -9,7 +9,8 @@ The last test prints the tables. Environment:
     LOCKBRIDGE_PERF_SIZES=50x500   sizes of the scenario tables (default "50x500,200x2000")
     LOCKBRIDGE_PERF_BIG=1          all four sizes, 500x5000 and 1000x10000 too (scripts/bench
                                    --big); LOCKBRIDGE_PERF_SIZES, when set, wins
-    LOCKBRIDGE_PERF_PROFILE=1      also cProfile one more steady cycle per size (top 15)
+    LOCKBRIDGE_PERF_PROFILE=1      also cProfile one more steady cycle per size (top 15), and
+                                   the entry's last unload
 
 Per size: first sync, steady state (median of 5 cycles), after changes, then 3 Smoobu pushes
 (the webhook called as Smoobu calls it, real time, until the code is on the keypad), then the
@@ -422,18 +423,34 @@ class GcMeter:
 
     def __init__(self) -> None:
         self.worst = 0.0
+        self.worst_generation = -1
+        self.count = 0
+        self.total = 0.0
         self._started = 0.0
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             self._started = time.perf_counter()
-        else:
-            self.worst = max(self.worst, time.perf_counter() - self._started)
+            return
+        took = time.perf_counter() - self._started
+        self.count += 1
+        self.total += took
+        if took > self.worst:
+            self.worst, self.worst_generation = took, info.get("generation", -1)
 
     def __enter__(self) -> GcMeter:
-        self.worst = 0.0
+        self.worst, self.worst_generation, self.count, self.total = 0.0, -1, 0, 0.0
         gc.callbacks.append(self)
         return self
+
+    def text(self) -> str:
+        """The collections in short: how many, their total, the worst's generation."""
+        if not self.count:
+            return "none"
+        return (
+            f"{self.count} collections, {_ms(self.total)} in all, the longest of generation "
+            f"{self.worst_generation}"
+        )
 
     def __exit__(self, *_: object) -> None:
         gc.callbacks.remove(self)
@@ -906,6 +923,7 @@ class Row:
     callbacks: list[tuple[float, str]] = field(default_factory=list)
     #: Measured runs this row combines (its Store writes are all of theirs).
     runs: int = 1
+    gc_text: str = ""  # the collections in short (GcMeter.text)
 
     @property
     def stall(self) -> float:
@@ -933,6 +951,7 @@ class SizeResult:
     #: Steady cycles without the heartbeat: median (wall, loop CPU).
     plain_steady: tuple[float, float] | None = None
     profile: str = ""
+    unload_profile: str = ""
     pushes: list[Push] = field(default_factory=list)
     #: The entry's entities after the first sync: (enabled, all, offered enabled by default).
     entities: tuple[int, int, int] | None = None
@@ -1060,6 +1079,7 @@ class Meters:
             note=note or "",
             gc_worst=collections.worst,
             callbacks=top,
+            gc_text=collections.text(),
         )
 
 
@@ -1091,6 +1111,7 @@ def _combine(rows: list[Row], what: str = "cycles") -> Row:
         gc_worst=max(r.gc_worst for r in rows),
         callbacks=_top(c for r in rows for c in r.callbacks),
         runs=len(rows),
+        gc_text="; ".join(r.gc_text for r in rows),
         note=f"{len(rows)} {what}, wall and CPU their medians, longest block their worst, calls "
         f"the most of one, Store writes all of them; ranges: wall "
         f"{spread([r.wall for r in rows], lambda v: f'{v:.2f} s')}, loop CPU "
@@ -1231,6 +1252,14 @@ async def _scenarios(
         await hass.async_block_till_done()
         profile.disable()
         result.profile = _profile_text(profile)
+        # And the unload (the last one, not measured otherwise): where its block goes.
+        profile = cProfile.Profile()
+        profile.enable()
+        await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
+        profile.disable()
+        result.unload_profile = _profile_text(profile)
+        return
 
     await hass.config_entries.async_unload(entry.entry_id)
 
@@ -1701,7 +1730,7 @@ def size_table(result: SizeResult, checks: list[Check]) -> list[str]:
             for r in result.rows
         ),
         "Longest garbage collection (it stops every thread, the loop's too): "
-        + ", ".join(f"{r.scenario} {_ms(r.gc_worst)}" for r in result.rows)
+        + ", ".join(f"{r.scenario} {_ms(r.gc_worst)} ({r.gc_text})" for r in result.rows)
         + ".",
         "Simulators' CPU (a process of their own, as the clouds are other machines: it does "
         f"not compete for hass's GIL, only for the machine's {os.cpu_count()} cores): "
@@ -1925,6 +1954,14 @@ def report() -> tuple[str, list[Check]]:
                 "(every thread of Home Assistant's process: the simulators are in their own)",
                 "```",
                 result.profile.rstrip(),
+                "```",
+            ]
+        if result.unload_profile:
+            lines += [
+                "",
+                f"### cProfile, the last unload at {result.locks}/{result.bookings}",
+                "```",
+                result.unload_profile.rstrip(),
                 "```",
             ]
     failed = [c.text for c in checks if not c.ok]
