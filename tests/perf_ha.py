@@ -166,7 +166,9 @@ RESTART_LIMIT = 10.0
 #: Home Assistant refuses more than this many enabled entities per config entry.
 ENTITY_LIMIT = 10_000
 FIRST_SYNC_FACTOR = 5.0  # first sync of 500 codes: within 5x of 3 round trips
-LB_WRITES_PER_MUTATING_SYNC = 2
+#: The journal twice (the PIN before a create, the outcome after) and the state once (a
+#: source's bookings, kept so that a restart reads only what changed).
+LB_WRITES_PER_MUTATING_SYNC = 3
 SMOOBU_CUT = 0.75
 HR_PER_DAY = 250
 HR_LEFT = 50

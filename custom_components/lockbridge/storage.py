@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -55,10 +56,30 @@ def _past_contacts_dropped(saved: list[Any]) -> list[Any]:
     ]
 
 
+def _saved_bookings(bookings: list[Booking], current: Any) -> list[dict[str, Any]] | None:
+    """The bookings as the file keeps them; None when that is what it holds already.
+
+    A stamp without a zone is left out (some clouds stamp in the account's wall time, zone
+    unknown); a kept booking needs none.
+    """
+    saved = _past_contacts_dropped(
+        [
+            to_dict(
+                replace(booking, modified=None)
+                if booking.modified is not None and booking.modified.tzinfo is None
+                else booking
+            )
+            for booking in bookings
+        ]
+    )
+    return None if saved == current else saved
+
+
 class StateStore:
     """Per-booking overrides; per source its budget, bookings read, placeholders written."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        self._hass = hass
         self._store: Store[dict[str, Any]] = Store(hass, VERSION, f"{DOMAIN}.{entry_id}.state")
         self._data: dict[str, dict[str, Any]] = {
             "overrides": {},
@@ -76,6 +97,8 @@ class StateStore:
         }
         #: Changes with every override set, so that views built on them know to rebuild.
         self.overrides_revision = 0
+        #: Something changed since the last write (flush writes only then).
+        self._unsaved = False
 
     async def load(self) -> None:
         """Read the saved state; each unreadable value is dropped alone, never fatal."""
@@ -149,8 +172,17 @@ class StateStore:
 
     def set_bookings(self, subentry_id: str, bookings: list[Booking]) -> None:
         """Keep a source's bookings."""
-        saved = _past_contacts_dropped([to_dict(booking) for booking in bookings])
-        if self._data["bookings"].get(subentry_id) != saved:  # a poll with no news: no write
+        saved = _saved_bookings(bookings, self._data["bookings"].get(subentry_id))
+        if saved is not None:
+            self._data["bookings"][subentry_id] = saved
+            self.schedule_save()
+
+    async def async_set_bookings(self, subentry_id: str, bookings: list[Booking]) -> None:
+        """As `set_bookings`, thousands of bookings made into JSON values off the event loop."""
+        saved = await self._hass.async_add_executor_job(
+            _saved_bookings, bookings, self._data["bookings"].get(subentry_id)
+        )
+        if saved is not None:
             self._data["bookings"][subentry_id] = saved
             self.schedule_save()
 
@@ -179,6 +211,8 @@ class StateStore:
             self._data["reads"][subentry_id] = saved
             if write:
                 self.schedule_save()
+            else:
+                self._unsaved = True  # written with the next write, or at the unload
 
     def token(self, login: str) -> tuple[str, datetime] | None:
         """The Keys token kept for this login (see `clients.login_digest`), with its expiry.
@@ -259,11 +293,20 @@ class StateStore:
 
     def schedule_save(self) -> None:
         """Write soon, in one go."""
-        self._store.async_delay_save(lambda: self._data, SAVE_DELAY)
+        self._unsaved = True
+        self._store.async_delay_save(self._to_save, SAVE_DELAY)
+
+    def _to_save(self) -> dict[str, dict[str, Any]]:
+        self._unsaved = False
+        return self._data
 
     async def flush(self) -> None:
-        """Write now (on unload), cancelling a pending delayed write."""
-        await self._store.async_save(self._data)
+        """Write now (on unload) what is not written yet, cancelling a pending delayed write.
+
+        Nothing new, no write: thousands of kept bookings make it megabytes.
+        """
+        if self._unsaved:
+            await self._store.async_save(self._to_save())
 
     async def remove(self) -> None:
         """Delete the file (the entry is being removed)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Iterable
 from contextlib import suppress
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 from http import HTTPStatus
 import json
@@ -248,21 +247,11 @@ class SmoobuCoordinator(SourceCoordinator):
         cut = marks.get("cut_short")
         self.cut_short = str(cut)[:200] if cut else None
 
-    def _save(self, changed: bool) -> None:
+    async def _save(self, changed: bool) -> None:
         """Keep what was read (the bookings only when they changed: thousands are a write)."""
         subentry_id = self.subentry.subentry_id
         if changed:
-            # Smoobu's stamps are the account's wall time, zone unknown (smoobu-api.md): the
-            # store takes aware ones only, and a cached booking needs none.
-            self.state.set_bookings(
-                subentry_id,
-                [
-                    replace(booking, modified=None)
-                    if booking.modified is not None and booking.modified.tzinfo is None
-                    else booking
-                    for booking in self._known.values()
-                ],
-            )
+            await self.state.async_set_bookings(subentry_id, list(self._known.values()))
         marks = {
             "full_at": self._full_at,
             "polled_at": self._polled_at,
@@ -338,7 +327,7 @@ class SmoobuCoordinator(SourceCoordinator):
                 key: booking for key, booking in self._known.items() if booking.departure >= first
             }
         self._polled_at = now
-        self._save(changed=self._known != before)
+        await self._save(changed=self._known != before)
         read = {booking.key for booking in found.bookings} | {item.key for item in found.rejected}
         if any(BookingKey(KIND, booking_id) in known | read for booking_id in claimed):
             self.pushed()
