@@ -310,3 +310,30 @@ async def test_a_quiet_cycle_wakes_when_a_code_is_due_or_over(
     end = code_end(code, coordinator.zone_of(coordinator.lock(OLD_TOWN_LOCK)))
     assert end is not None
     assert end + timedelta(hours=24) in views.moments
+
+
+async def test_a_source_that_answers_again_is_synced_on_every_lock(
+    hass: HomeAssistant,
+    demo: Demo,
+    freezer: FrozenDateTimeFactory,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """While it failed, nothing of its codes could go; once it answers, any lock may need it."""
+    entry = await set_up(hass, demo.entry(options={CONF_SMOOBU_INTERVAL: 60}, hotelrunner=False))
+    [subentry] = entry.subentries.values()
+    client = await hass_client_no_auth()
+    hook = f"/api/webhook/{subentry.data['webhook_id']}"
+    amelie = booking_of(demo, "Amélie Laurent")
+    demo.smoobu.faults.fail_next = 10_000
+    await push(hass, demo, client, hook, amelie)  # its read fails
+    demo.smoobu.faults.fail_next = 0
+    freezer.tick(timedelta(seconds=2))  # past the source's debouncer
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    demo.thekeys.clear_log()
+
+    # Another call (the same one again is a replay): it answers, nothing changed.
+    await push(hass, demo, client, hook, booking_of(demo, "Zoë Müller"))
+
+    every = {str(lock.id) for lock in entry.runtime_data.coordinator.data.account.locks}
+    assert set(listings(demo)) == every
