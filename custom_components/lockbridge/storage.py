@@ -220,11 +220,9 @@ class StateStore:
         None when there is none, it is unreadable or it was another login's (a changed
         account or server must not go on with the old one's token).
         """
-        session = self._data["session"]
-        token, expires = session.get("token"), _moment(session.get("expires_at"))
-        if session.get("login") == login and isinstance(token, str) and token and expires:
-            return token, expires
-        return None
+        session = self._data["session"]  # its types and bounds checked at load (state_check)
+        expires = _moment(session.get("expires_at"))
+        return (session["token"], expires) if session.get("login") == login and expires else None
 
     def set_token(self, login: str, token: str, expires: datetime) -> None:
         """Keep The Keys token; written when it changed (a new login), not every cycle."""

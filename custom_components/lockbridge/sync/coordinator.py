@@ -245,6 +245,8 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
             if scope is None and not dry_run:
                 self._seen = self._changes
                 self.pending.take()  # every lock is read: nothing pending is left
+            if not dry_run:
+                self.failures = 0  # The Keys answered: a run of failed syncs ends here
             now = dt_util.utcnow()
             inputs = Inputs.now(
                 self._changes, self.state.overrides_revision, self.sources.values(), self.problems()
@@ -257,7 +259,6 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
                 )
             ):
                 self.writes.heartbeat()  # "last sync" says it was just now
-                self.failures = 0
                 return replace(self.data, synced=now)
             if not dry_run:
                 self._synced = {
@@ -281,7 +282,6 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
                 applied = await applier.apply(planned)
                 codes = codes_after(codes, applied.outcomes)
                 failing = frozenset(outcome.action.keypad.lock_id for outcome in applied.failed)
-                self.failures = 0
             carried = self.data.carried(scope) if scope is not None and self.data else ()
             if carried:
                 failing |= {outcome.action.keypad.lock_id for outcome in carried}
