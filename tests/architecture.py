@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     )),
     ("what every source is", ("sources.base", "sources.push")),
     ("the sync", ("sync",)),
+    ("the doors", ("activity",)),
     ("runtime data", ("runtime",)),
     ("the sources", ("sources",)),
     ("the registry of sources", ("sources.registry",)),

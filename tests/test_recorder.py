@@ -5,14 +5,25 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.history import get_significant_states
 from homeassistant.core import HomeAssistant, State
 from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import (
+    async_capture_events,
+    async_fire_time_changed,
+)
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
+from custom_components.lockbridge.const import (
+    DOMAIN,
+    EVENT_CHECKED_IN,
+    EVENT_EARLY,
+    EVENT_NOT_ARRIVED,
+)
 from tests.demo_stack import Demo, set_up, the_state
 
 SENSORS = [
@@ -20,21 +31,51 @@ SENSORS = [
     "sensor.seaside_loft_upcoming_access_code",
     "sensor.seaside_loft_current_guest",
     "sensor.seaside_loft_next_guest",
+    "sensor.seaside_loft_day",
+    "select.seaside_loft_housekeeping",
+    "sensor.seaside_loft_front_door_keypad_last_seen",
 ]
+#: The early event carries what the checked-in one does (test_door.py fires it).
+DOOR_EVENTS = (EVENT_CHECKED_IN, EVENT_EARLY, EVENT_NOT_ARRIVED)
 
 
 @pytest.mark.usefixtures("every_entity_enabled")
 async def test_no_pin_or_contact_reaches_the_recorder(
-    recorder_mock: Any, enable_custom_integrations: None, hass: HomeAssistant, demo: Demo
+    recorder_mock: Any,
+    enable_custom_integrations: None,
+    hass: HomeAssistant,
+    demo: Demo,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """Neither the states nor what the recorder keeps of them hold a PIN or a contact."""
-    await set_up(hass, demo.entry())
-    await async_wait_recording_done(hass)
+    events = [async_capture_events(hass, kind) for kind in DOOR_EVENTS]
+    await set_up(hass, demo.entry(options={"not_arrived_after_hours": 0}))
     assert the_state(hass, SENSORS[1]).attributes["code_id"]
     assert the_state(hass, SENSORS[3]).attributes["booking_id"]
+    # At 15:00 Ayşe is late (no delay); Zoë is seen at the keypad just after.
+    freezer.tick(timedelta(hours=5, minutes=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    demo.thekeys.type_pin(
+        "Kp7Lm2Qa", next(c.code for c in demo.thekeys.codes(3701) if "Zoë" in c.name)
+    )
+    await hass.services.async_call(DOMAIN, "read_activity", {}, blocking=True)
+    await async_wait_recording_done(hass)
+    assert [len(e) for e in events] == [1, 0, 2]  # Zoë in; Ayşe and Zoë late at 15:00
+    secrets = {c.code for c in demo.thekeys.codes()} | {
+        contact
+        for booking in demo.smoobu.bookings.values()
+        for contact in (booking.get("email"), booking.get("phone"))
+        if isinstance(contact, str)
+    }
+    for event in (e for kind in events for e in kind):
+        text = repr(event.data)
+        assert not {"pin", "phone", "email"} & set(event.data)
+        assert not [s for s in secrets if s in text]
+    assert the_state(hass, "sensor.seaside_loft_day").attributes["checked_in_how"] == "keypad"
 
     recorded = await hass.async_add_executor_job(
-        get_significant_states, hass, dt_util.utcnow() - timedelta(hours=1), None, SENSORS
+        get_significant_states, hass, dt_util.utcnow() - timedelta(hours=7), None, SENSORS
     )
 
     assert set(recorded) == set(SENSORS)

@@ -82,6 +82,10 @@ async def test_events_carry_no_pin_and_get_stays_gives_it(hass: HomeAssistant, d
                 "code_state": "scheduled",
                 "code_id": str(code.id),
                 "pin": code.code,
+                "checked_in": None,
+                "checked_in_how": None,
+                "email": "zoe.mueller@example.de",
+                "phone": "+49 151 23456789",
             }
         ]
     }

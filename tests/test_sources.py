@@ -132,7 +132,13 @@ async def test_repairs_are_raised_and_cleared(
     demo.hotelrunner_units["HR:2"] = ("Deluxe Suite", "3705/Gone1234")
     entry = await set_up(hass, demo.entry(secret=False))
 
-    assert issues(hass) == {"smoobu_legacy_key", "unit_without_keypad", "keypad_missing"}
+    # The demo's lock at 6 % raises its battery repair too.
+    assert issues(hass) == {
+        "smoobu_legacy_key",
+        "unit_without_keypad",
+        "keypad_missing",
+        "battery_low",
+    }
 
     entry.runtime_data.coordinator.sleep = no_wait  # retries back off in real seconds
     # Every attempt at Nina's new code fails.
@@ -399,7 +405,7 @@ async def test_a_source_update_while_the_keys_is_down_tries_once_not_in_a_loop(
     assert not coordinator.last_update_success
 
 
-async def test_a_unit_and_its_lock_have_seven_enabled_entities_and_the_lock_says_the_rest(
+async def test_a_unit_and_its_lock_have_nine_enabled_entities_and_the_lock_says_the_rest(
     hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
 ) -> None:
     """Home Assistant refuses an entry over 10,000 enabled entities: 1,000 locks must fit."""
@@ -408,14 +414,16 @@ async def test_a_unit_and_its_lock_have_seven_enabled_entities_and_the_lock_says
     enabled = {e.entity_id for e in ours if e.disabled_by is None}
     for unit in ("garden_studio", "old_town_flat", "seaside_loft"):
         of_unit = {e for e in enabled if e.split(".")[1].startswith(unit)}
-        assert len(of_unit) == 7, of_unit
+        assert len(of_unit) == 9, of_unit
     assert {e for e in enabled if e.split(".")[1].startswith("garden_studio")} == {
         "lock.garden_studio_garden_door",
         "sensor.garden_studio_garden_door_battery",
         "sensor.garden_studio_current_guest",
         "sensor.garden_studio_next_guest",
-        "sensor.garden_studio_occupancy",
+        "sensor.garden_studio_day",
         "sensor.garden_studio_access_code",
+        "select.garden_studio_housekeeping",
+        "button.garden_studio_mark_guest_checked_in",
         "calendar.garden_studio",
     }
     lock = "lock.garden_studio_garden_door"
@@ -427,6 +435,8 @@ async def test_a_unit_and_its_lock_have_seven_enabled_entities_and_the_lock_says
         "sensor.garden_studio_next_check_in",
         "sensor.garden_studio_next_check_out",
         "sensor.garden_studio_upcoming_access_code",
+        "sensor.garden_studio_occupancy",
+        "sensor.garden_studio_garden_door_keypad_last_seen",
     }
 
     # A lock whose codes cannot be listed: no count (0 would be a lie), not in sync.

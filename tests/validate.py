@@ -38,7 +38,7 @@ IOT_CLASSES = {
 }  # fmt: skip
 INTEGRATION_TYPES = {"device", "entity", "hardware", "helper", "hub", "service", "system"}
 # hassfest dependencies.py: components an integration may import without depending on them.
-PLATFORMS = {"binary_sensor", "button", "calendar", "lock", "sensor"}
+PLATFORMS = {"binary_sensor", "button", "calendar", "lock", "select", "sensor"}
 ALLOWED_IMPORTS = PLATFORMS | {"diagnostics", "repairs"}
 # HACS utils/validate.py: hacs.json's keys and their types.
 HACS_KEYS: dict[str, type] = {

@@ -12,6 +12,8 @@ from homeassistant.helpers.instance_id import async_get as async_get_instance_id
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
+from .activity.store import ActivityStore
+from .activity.watch import DoorWatch
 from .card import async_register_card
 from .clients import login_digest, thekeys_client
 from .const import DOMAIN
@@ -37,6 +39,7 @@ PLATFORMS = [
     Platform.BUTTON,
     Platform.CALENDAR,
     Platform.LOCK,
+    Platform.SELECT,
     Platform.SENSOR,
 ]
 
@@ -71,9 +74,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -
             )
     state.forget(set(coordinator.sources))
     entry.async_on_unload(state.flush)
+    doors = ActivityStore(hass, entry.entry_id)
+    await doors.load()
+    doors.forget_units({unit.unique_id for unit in coordinator.units})
+    entry.async_on_unload(doors.flush)
+    watch = DoorWatch(hass, entry, client, coordinator, doors, issues)
     # Before the first sync: automations that answer its events call the actions, which
     # find the account here.
-    entry.runtime_data = LockBridgeData(client, coordinator, state, issues)
+    entry.runtime_data = LockBridgeData(client, coordinator, state, issues, watch)
 
     # A source that fails here keeps nothing from being set up: it is retried on its
     # schedule, and the sync deletes nothing of its codes meanwhile.
@@ -94,6 +102,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) -
                 )
             )
     entry.async_on_unload(watch_outages(hass, coordinator))
+    for stop in watch.start():
+        entry.async_on_unload(stop)
 
     entry.async_on_unload(
         coordinator.async_add_listener(lambda: remove_vanished_locks(hass, coordinator))
@@ -133,6 +143,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: LockBridgeConfigEntry) 
         await delete_cloudhook(hass, subentry.data)
     await journal_store(hass, entry.entry_id).async_remove()
     await StateStore(hass, entry.entry_id).remove()
+    await ActivityStore(hass, entry.entry_id).remove()
     Issues(hass, entry.entry_id).clear_everything()
     hass.data.get(LOGIN_GUARDS, {}).pop(entry.entry_id, None)
 

@@ -1,4 +1,4 @@
-"""The "sync now" button of the account."""
+"""The "sync now" button of the account, and each unit's "guest is in"."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import AccountEntity
+from .door import CheckedInButton
+from .entity import AccountEntity, add_unit_entities
 from .sync.coordinator import SyncCoordinator
 
 if TYPE_CHECKING:
@@ -41,5 +42,9 @@ async def async_setup_entry(
     entry: LockBridgeConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """The account's button."""
-    async_add_entities([SyncNowButton(entry.runtime_data.coordinator)])
+    """The account's button, and the units'."""
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities([SyncNowButton(coordinator)])
+    await add_unit_entities(
+        coordinator, async_add_entities, lambda c, unit: [CheckedInButton(c, unit)]
+    )

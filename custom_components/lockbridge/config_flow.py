@@ -41,6 +41,7 @@ from .const import (
     CONF_HORIZON,
     CONF_LOCKS_INTERVAL,
     CONF_NAME_PREFIX,
+    CONF_NOT_ARRIVED_AFTER,
     CONF_PIN_LENGTH,
     CONF_PIN_METHOD,
     CONF_SERVER,
@@ -80,6 +81,7 @@ RANGES: dict[str, tuple[int, int]] = {
     CONF_HORIZON: (1, 365),
     CONF_GRACE: (0, 720),
     CONF_LOCKS_INTERVAL: (1, 60),
+    CONF_NOT_ARRIVED_AFTER: (0, 24),
     # Each source's polling interval, as its module bounds it.
     **{key: (low, high) for key, (_, low, high) in interval_options().items()},
 }
@@ -294,6 +296,7 @@ class LockBridgeOptionsFlow(OptionsFlow):
                 vol.Required(CONF_HORIZON): _WHOLE_NUMBER,
                 vol.Required(CONF_GRACE): _WHOLE_NUMBER,
                 vol.Required(CONF_LOCKS_INTERVAL): _WHOLE_NUMBER,
+                vol.Required(CONF_NOT_ARRIVED_AFTER): _WHOLE_NUMBER,
                 # Each source's polling interval, defaulting to its module's.
                 **{
                     vol.Optional(key, default=default): _WHOLE_NUMBER

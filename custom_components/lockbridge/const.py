@@ -36,6 +36,8 @@ CONF_HORIZON: Final = "horizon_days"
 CONF_GRACE: Final = "cleanup_grace_hours"
 CONF_USE_BOOKING_TIMES: Final = "use_booking_times"
 CONF_LOCKS_INTERVAL: Final = "locks_interval"
+#: Hours after check-in with no guest seen at the door before "not arrived" is told.
+CONF_NOT_ARRIVED_AFTER: Final = "not_arrived_after_hours"
 
 DEFAULT_CHECK_IN: Final = "15:00:00"
 DEFAULT_CHECK_OUT: Final = "12:00:00"
@@ -49,6 +51,7 @@ DEFAULTS: Final[dict[str, object]] = {
     CONF_GRACE: 24,
     CONF_USE_BOOKING_TIMES: False,
     CONF_LOCKS_INTERVAL: 5,
+    CONF_NOT_ARRIVED_AFTER: 3,
 }
 
 #: A source that failed this many polls in a row raises "sync problem".
@@ -79,6 +82,9 @@ EVENT_CODE_CREATED: Final = "lockbridge_code_created"
 EVENT_CODE_UPDATED: Final = "lockbridge_code_updated"
 EVENT_CODE_REMOVED: Final = "lockbridge_code_removed"
 EVENT_CODE_FAILED: Final = "lockbridge_code_failed"
+EVENT_CHECKED_IN: Final = "lockbridge_guest_checked_in"
+EVENT_NOT_ARRIVED: Final = "lockbridge_guest_not_arrived"
+EVENT_EARLY: Final = "lockbridge_guest_early"
 
 # --- actions ----------------------------------------------------------------------------
 SERVICE_CREATE_CODE: Final = "create_code"
@@ -88,9 +94,25 @@ SERVICE_SET_STAY_OVERRIDE: Final = "set_stay_override"
 SERVICE_SYNC: Final = "sync"
 SERVICE_GET_STAYS: Final = "get_stays"
 SERVICE_SEND_GUEST_MESSAGE: Final = "send_guest_message"
+SERVICE_MARK_CHECKED_IN: Final = "mark_checked_in"
+SERVICE_SET_HOUSEKEEPING: Final = "set_housekeeping"
+SERVICE_READ_ACTIVITY: Final = "read_activity"
 
 # --- cloud outages ----------------------------------------------------------------------
 #: A cloud unreadable this long while a guest is due raises a repair (the card says it at once).
 OUTAGE_REPAIR_AFTER: Final = timedelta(minutes=30)
 #: "A guest is due": a stay whose check-in falls within this much from now.
 ARRIVAL_DUE_WITHIN: Final = timedelta(hours=24)
+
+# --- the guest at the door (activity/) --------------------------------------------------
+#: How often the locks where a guest is due, and not yet seen, have their activity read.
+ACTIVITY_EVERY: Final = timedelta(minutes=5)
+#: Locks with a guest due today or tomorrow have their keypads' health read this often.
+HEALTH_EVERY: Final = timedelta(hours=1)
+#: At most this many locks read per round (the longest-unread first): a bound on requests.
+ACTIVITY_MAX_LOCKS: Final = 60
+#: A keypad the cloud has not seen for this long, while a guest is due, raises a repair.
+KEYPAD_UNSEEN_AFTER: Final = timedelta(hours=24)
+#: A battery at or under this percent raises a repair; it clears above the second.
+BATTERY_LOW: Final = 20
+BATTERY_OK: Final = 25

@@ -115,6 +115,8 @@ async def async_get_config_entry_diagnostics(
         "last_sync": data.synced.isoformat() if data else None,
         "plan": plan_response(data.plan, dry_run=False, failed=0) if data else None,
         "problems": coordinator.problems(),
+        # Reads, entries kept and dropped, unknown actions: no booking, no code id, no name.
+        "doors": entry.runtime_data.watch.diagnostics(),
         "journal": {
             "bookings_with_pin": len(coordinator.journal.pins),
             "interrupted": list(coordinator.journal.interrupted),

@@ -25,6 +25,8 @@ UNIT_WITHOUT_KEYPAD = "unit_without_keypad"
 KEYPAD_MISSING = "keypad_missing"
 CODE_FAILED = "code_failed"
 CLOUD_UNREADABLE = "cloud_unreadable"
+LOW_BATTERY = "battery_low"
+KEYPAD_UNSEEN = "keypad_unseen"
 
 
 def issue_id(kind: str, *parts: str) -> str:

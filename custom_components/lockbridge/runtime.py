@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from homeassistant.config_entries import ConfigEntry
 
+from .activity.watch import DoorWatch
 from .api import TheKeysClient
 from .repairs import Issues
 from .storage import StateStore
@@ -20,6 +21,8 @@ class LockBridgeData:
     coordinator: SyncCoordinator
     state: StateStore
     issues: Issues
+    #: The doors: activity read where a guest is due, check-ins, housekeeping, health.
+    watch: DoorWatch
 
 
 type LockBridgeConfigEntry = ConfigEntry[LockBridgeData]

@@ -20,6 +20,8 @@ from homeassistant.util import dt as dt_util
 
 from .api import Lock
 from .api.budget import RequestBudget
+from .door import DaySensor, KeypadSeenSensor
+from .engine.health import battery_percent
 from .engine.occupancy import (
     Occupancy,
     UnitStay,
@@ -48,11 +50,6 @@ if TYPE_CHECKING:
     from .runtime import LockBridgeConfigEntry
 
 PARALLEL_UPDATES = 0
-
-#: Battery range of The Keys locks in mV; the conversions in use disagree (reference §7),
-#: so the percentage is approximate and the raw value is kept as an attribute.
-BATTERY_EMPTY_MV = 6200
-BATTERY_FULL_MV = 8000
 
 CODE_STATES = ["active", "scheduled", "pending", "none", "failed"]
 #: The state of a guest sensor with no guest: translated ("No guest"), never "Unknown".
@@ -121,9 +118,9 @@ def _stale(view: UnitView) -> dict[str, Any]:
     return {"stale": view.stale}
 
 
-# Home Assistant refuses an entry more than 10,000 enabled entities: a unit and its lock have 7
-# enabled (1,000 locks fit with room). The times are attributes of the guest sensors too; the
-# rest are a click away (disabled by default).
+# Home Assistant refuses an entry more than 10,000 enabled entities: a unit and its lock have 9
+# enabled (1,000 locks fit). The times are attributes of the guest sensors too; occupancy is
+# the day sensor's older, coarser cousin; the rest are a click away (disabled by default).
 UNIT_SENSORS = (
     UnitSensorDescription(
         key="current_guest",
@@ -159,6 +156,7 @@ UNIT_SENSORS = (
     ),
     UnitSensorDescription(
         key="occupancy",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.ENUM,
         options=[str(state) for state in Occupancy],
         value_fn=lambda _, view, now: str(occupancy(view.stays, now, now.date())),
@@ -221,11 +219,7 @@ class BatterySensor(LockDeviceEntity, SensorEntity):
     @property
     def native_value(self) -> int | None:
         """Percent from the raw millivolts, clamped to 0-100."""
-        raw = self.current_lock.battery_raw if self.current_lock else None
-        if raw is None:
-            return None
-        share = (raw - BATTERY_EMPTY_MV) / (BATTERY_FULL_MV - BATTERY_EMPTY_MV)
-        return round(min(max(share, 0.0), 1.0) * 100)
+        return battery_percent(self.current_lock.battery_raw if self.current_lock else None)
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
@@ -383,12 +377,19 @@ async def async_setup_entry(
     await add_unit_entities(
         coordinator,
         async_add_entities,
-        lambda c, unit: [UnitSensor(c, unit, description) for description in UNIT_SENSORS],
+        lambda c, unit: [
+            *(UnitSensor(c, unit, description) for description in UNIT_SENSORS),
+            DaySensor(c, unit),
+        ],
     )
     await add_lock_entities(
         coordinator,
         async_add_entities,
-        lambda c, lock: [BatterySensor(c, lock), ActiveCodesSensor(c, lock)],
+        lambda c, lock: [
+            BatterySensor(c, lock),
+            ActiveCodesSensor(c, lock),
+            KeypadSeenSensor(c, lock),
+        ],
     )
     async_add_entities(
         [

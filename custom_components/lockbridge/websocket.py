@@ -78,6 +78,7 @@ def _entry_answer(
     failed = failed_bookings(coordinator)
     overrides = entry.runtime_data.state.overrides()
     today = now.date()
+    watch = entry.runtime_data.watch
     units = []
     for unit, stays in _stays(entry, now, days):
         lock_id = unit.keypad.lock_id if unit.keypad else None
@@ -87,6 +88,7 @@ def _entry_answer(
         for stay in stays:
             booking = stay.booking
             code = coordinator.code_for(booking.key)
+            arrival = watch.arrival(booking.key)
             # Named fields only: never the booking's phone or e-mail, never the code's PIN.
             rows.append(
                 {
@@ -106,6 +108,10 @@ def _entry_answer(
                     "override": booking.key in overrides,
                     "lock_entity": lock_entity,
                     "code_id": str(code.id) if code else None,
+                    # Seen at the door (or marked in by the host), and when; or late.
+                    "checked_in": arrival.at.isoformat() if arrival else None,
+                    "checked_in_how": str(arrival.how) if arrival else None,
+                    "late": watch.late(stay, now),
                 }
             )
         units.append(
@@ -118,6 +124,11 @@ def _entry_answer(
                 "lock": lock.name if lock else None,
                 "source": unit.key.source,
                 "can_message": coordinator.sources[unit.subentry_id].can_message,
+                "day": str(watch.day(unit, now)[0]),
+                "housekeeping": str(watch.housekeeping(unit, now)),
+                "housekeeping_entity": registry.async_get_entity_id(
+                    "select", DOMAIN, f"{unit.unique_id}_housekeeping"
+                ),
                 "stays": rows,
             }
         )

@@ -1,5 +1,6 @@
 """Async clients for The Keys, Smoobu and HotelRunner. No Home Assistant imports here."""
 
+from ._thekeys_activity import LockActivity, LogAction, LogEntry
 from .budget import RequestBudget
 from .errors import (
     ApiError,
@@ -52,7 +53,10 @@ __all__ = [
     "Keypad",
     "ListingIncompleteError",
     "Lock",
+    "LockActivity",
     "LockState",
+    "LogAction",
+    "LogEntry",
     "NotFoundError",
     "PlaceholderExistsError",
     "RateLimitedError",

@@ -7,7 +7,11 @@ in ``_thekeys_http``, the answers' parsing in ``_thekeys_parse``.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from ._parse import as_dict, as_int, as_str
+from ._thekeys_activity import LockActivity, parse_activity
 from ._thekeys_http import (
     DEFAULT_BASE_URL,
     DEFAULT_TIMEOUT,
@@ -46,6 +50,21 @@ class TheKeysClient(TheKeysSession):
         if lock is None:
             raise InvalidResponseError(f"{what}: unreadable lock")
         return lock
+
+    async def get_activity(self, lock_id: int, zone: ZoneInfo) -> LockActivity:
+        """A lock's newest activity (`logs[]`), state, battery and keypads last seen.
+
+        `zone` is the lock's: log stamps without one are read in it.
+        """
+        what = f"The Keys activity of lock {lock_id}"
+        now = datetime.now(UTC)
+        return await self._read(
+            "serrure",
+            "get",
+            str(lock_id),
+            what=what,
+            parse=lambda data: parse_activity(data, lock_id, zone, now),
+        )
 
     async def open_lock(self, lock_id: int) -> None:
         """Open remotely through the cloud (needs a gateway; single-source endpoint)."""

@@ -1,6 +1,6 @@
-"""Actions: codes by hand, a new PIN, early check-in, late check-out, sync, guest message.
+"""Actions: codes, PINs, stays' times, the sync, guest messages, and the door.
 
-One module per what they act on: codes, stays, messages, the sync.
+One module per what they act on: codes, stays, messages, the sync, the door.
 """
 
 from __future__ import annotations
@@ -12,9 +12,12 @@ from ..const import (
     DOMAIN,
     SERVICE_CREATE_CODE,
     SERVICE_GET_STAYS,
+    SERVICE_MARK_CHECKED_IN,
+    SERVICE_READ_ACTIVITY,
     SERVICE_REGENERATE_CODE,
     SERVICE_REMOVE_CODE,
     SERVICE_SEND_GUEST_MESSAGE,
+    SERVICE_SET_HOUSEKEEPING,
     SERVICE_SET_STAY_OVERRIDE,
     SERVICE_SYNC,
 )
@@ -27,6 +30,14 @@ from .codes import (
     create_code,
     regenerate_code,
     remove_code,
+)
+from .doors import (
+    HOUSEKEEPING_SCHEMA,
+    MARK_SCHEMA,
+    READ_SCHEMA,
+    mark_checked_in,
+    read_activity,
+    set_housekeeping,
 )
 from .messages import SEND_MESSAGE_SCHEMA, send_guest_message
 from .stays import GET_STAYS_SCHEMA, OVERRIDE_SCHEMA, get_stays, set_stay_override
@@ -82,3 +93,15 @@ def async_setup_services(hass: HomeAssistant) -> None:
         # fields are shown as they are typed. Quoting ('{guest}') is refused by hassfest.
         description_placeholders={field: f"{{{field}}}" for field in TEMPLATE_FIELDS},
     )
+    async_register_admin_service(
+        hass,
+        DOMAIN,
+        SERVICE_MARK_CHECKED_IN,
+        mark_checked_in,
+        MARK_SCHEMA,
+        SupportsResponse.OPTIONAL,
+    )
+    async_register_admin_service(
+        hass, DOMAIN, SERVICE_SET_HOUSEKEEPING, set_housekeeping, HOUSEKEEPING_SCHEMA
+    )
+    async_register_admin_service(hass, DOMAIN, SERVICE_READ_ACTIVITY, read_activity, READ_SCHEMA)

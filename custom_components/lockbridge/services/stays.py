@@ -117,6 +117,7 @@ async def get_stays(call: ServiceCall) -> ServiceResponse:
             ):
                 continue
             code = coordinator.code_for(booking.key)
+            arrival = entry.runtime_data.watch.arrival(booking.key)
             found.append(
                 {
                     "booking_id": str(booking.key),
@@ -133,6 +134,11 @@ async def get_stays(call: ServiceCall) -> ServiceResponse:
                     "code_state": code_state(stay, code, now),
                     "code_id": str(code.id) if code else None,
                     "pin": code.pin if code else None,
+                    "checked_in": arrival.at.isoformat() if arrival else None,
+                    "checked_in_how": str(arrival.how) if arrival else None,
+                    # For a message sent through any notify action (sources without one).
+                    "email": booking.email,
+                    "phone": booking.phone,
                 }
             )
     found.sort(key=lambda item: (item["start"], item["unit"]))

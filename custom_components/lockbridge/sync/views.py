@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -81,6 +81,8 @@ def build_views(
             if booking.status is BookingStatus.CONFIRMED:
                 confirmed[(source.subentry_id, booking.unit)].append(booking)
     views = {}
+    #: The unit's day (engine/arrivals.py) turns at local midnight too.
+    midnights: set[datetime] = set()
     for unit in units:
         config = unit.config(options)
         zone = zones.get(config.keypad.lock_id, default_zone) if config else default_zone
@@ -96,6 +98,8 @@ def build_views(
                 override=overrides.get(booking.key),
             )
             stays.append(UnitStay(booking, times.start, times.end, times.check_in, times.check_out))
+            midnights.add(datetime.combine(booking.arrival, time(0), zone))
+            midnights.add(datetime.combine(booking.departure + timedelta(days=1), time(0), zone))
         stays.sort(key=lambda stay: stay.start)
         views[unit.unique_id] = UnitView(unit, tuple(stays), stale.get(unit.subentry_id, True))
     ours: dict[BookingKey, AccessCode] = {}
@@ -129,5 +133,6 @@ def build_views(
             )
         }
         | {end + settings.grace for end in ends if end is not None}
+        | midnights
     )
     return Views(views, by_id, zones, ours, keys, frozenset(failed), tuple(moments))

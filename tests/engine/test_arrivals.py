@@ -1,0 +1,88 @@
+"""The unit's day and its housekeeping, from stays and check-ins (pure rules)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from custom_components.lockbridge.api import LockActivity, LockState, LogAction, LogEntry
+from custom_components.lockbridge.engine.arrivals import (
+    Arrival,
+    DayState,
+    Housekeeping,
+    HousekeepingMark,
+    SeenHow,
+    Watched,
+    first_uses,
+    housekeeping,
+    unit_day,
+)
+from custom_components.lockbridge.engine.bookings import Booking, BookingKey, BookingStatus
+from custom_components.lockbridge.engine.occupancy import UnitStay
+
+DAY = date(2026, 11, 23)
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+
+
+def stay(id_: str, arrival: int, departure: int) -> UnitStay:
+    booking = Booking(
+        key=BookingKey("smoobu", id_),
+        unit_id="101",
+        status=BookingStatus.CONFIRMED,
+        arrival=date(2026, 11, arrival),
+        departure=date(2026, 11, departure),
+        guest_name="Zoë Müller",
+    )
+    return UnitStay(booking, at(arrival, 14), at(departure, 12), at(arrival, 15), at(departure, 11))
+
+
+def test_a_turnover_day_from_in_house_to_departed_to_arriving_to_in_house() -> None:
+    lars, zoe = stay("1", 20, 23), stay("2", 23, 27)
+    stays = (lars, zoe)
+    assert unit_day(stays, {}, at(23, 9), DAY) == (DayState.IN_HOUSE, lars)
+    assert unit_day(stays, {}, at(23, 11, 30), DAY) == (DayState.DEPARTED, lars)
+    assert unit_day(stays, {}, at(23, 14, 30), DAY) == (DayState.ARRIVING, zoe)
+    seen = {zoe.booking.key: Arrival(at(23, 15), SeenHow.KEYPAD)}
+    assert unit_day(stays, seen, at(23, 15, 5), DAY) == (DayState.IN_HOUSE, zoe)
+    # Not seen on her arrival day: the next day she is taken to be in.
+    assert unit_day(stays, {}, at(24, 9), date(2026, 11, 24)) == (DayState.IN_HOUSE, zoe)
+    assert unit_day(stays, {}, at(19, 9), date(2026, 11, 19)) == (DayState.RESERVED, lars)
+    assert unit_day(stays, {}, at(28, 9), date(2026, 11, 28)) == (DayState.VACANT, None)
+
+
+def test_only_an_opening_by_the_stays_own_code_on_its_lock_in_its_window_counts() -> None:
+    zoe = stay("2", 23, 27)
+
+    def log(id_: int, when: datetime, share: int | None, action: LogAction) -> LogEntry:
+        return LogEntry(id_, when, action, share, None, None)
+
+    activity = LockActivity(
+        lock_id=1,
+        entries=(
+            log(1, at(23, 13), 7, LogAction.OPEN),  # before her window
+            log(2, at(23, 14, 10), 8, LogAction.OPEN),  # another code
+            log(3, at(23, 14, 20), 7, LogAction.UNKNOWN),
+            log(4, at(23, 14, 30), 7, LogAction.REFUSED),
+            log(6, at(23, 16), 7, LogAction.OPEN),
+            log(5, at(23, 14, 40), 7, LogAction.OPEN),  # the first use, listed out of order
+        ),
+        state=LockState.LOCKED,
+        battery_raw=None,
+    )
+    assert first_uses([Watched(zoe, 2, 7)], activity) == {}  # another lock's stay
+    [(key, arrival)] = first_uses([Watched(zoe, 1, 7)], activity).items()
+    assert key == zoe.booking.key
+    assert arrival == Arrival(at(23, 14, 40), SeenHow.KEYPAD, early=True)
+
+
+def test_housekeeping_turns_dirty_after_a_departure_since_the_last_mark() -> None:
+    lars = stay("1", 20, 23)
+    assert housekeeping(None, (lars,), at(23, 10)) is Housekeeping.READY
+    assert housekeeping(None, (lars,), at(23, 12)) is Housekeeping.DIRTY
+    mark = HousekeepingMark(Housekeeping.CLEANING, at(23, 12, 30))
+    assert housekeeping(mark, (lars,), at(23, 13)) is Housekeeping.CLEANING
+    early = HousekeepingMark(Housekeeping.READY, at(23, 10))
+    assert housekeeping(early, (lars,), at(23, 13)) is Housekeeping.DIRTY
+    assert housekeeping(early, (lars,), at(23, 13) - timedelta(hours=3)) is Housekeeping.READY
