@@ -37,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 import cProfile
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time as time_of_day, timedelta
 import gc
 import io
 import logging
@@ -70,12 +70,18 @@ from homeassistant.util.json import json_loads
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    async_capture_events,
     async_fire_time_changed,
     flush_store,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.lockbridge.const import CONF_THEKEYS_URL, DOMAIN
+from custom_components.lockbridge.const import (
+    CONF_THEKEYS_URL,
+    DOMAIN,
+    EVENT_CHECKED_IN,
+    EVENT_NOT_ARRIVED,
+)
 from custom_components.lockbridge.storage import SAVE_DELAY as STATE_SAVE_DELAY
 from tests import bench
 from tests.bench import Stay, World, changed_ids, make_world, move
@@ -506,7 +512,15 @@ class CallbackMeter:
 
     KEPT = 3
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.perf_counter, ignore: str = "") -> None:
+        #: Under a frozen clock (the day runs), the thread's CPU time: freezegun moves
+        #: perf_counter with the simulated time.
+        self.clock = clock
+        #: Steps of this task are not counted: a day's test task fires every timer due in
+        #: one step (async_fire_time_changed), which Home Assistant runs one by one.
+        self.ignore = ignore
+        #: The longest callback less the garbage collection that fell in it, and what.
+        self.own, self.own_what = 0.0, ""
         self.worst = 0.0
         self.what = ""
         #: The KEPT longest callbacks, longest first, one per description.
@@ -515,6 +529,7 @@ class CallbackMeter:
     def reset(self) -> None:
         """Start a new measurement."""
         self.worst, self.what, self.top = 0.0, "", []
+        self.own, self.own_what = 0.0, ""
 
     def _keep(self, took: float, what: str) -> None:
         kept = {w: t for t, w in self.top}
@@ -526,22 +541,28 @@ class CallbackMeter:
     def patched(self) -> Iterator[None]:
         """Time every callback of this thread's loop within the block."""
         meter, original, thread = self, asyncio.events.Handle._run, threading.get_ident()
+        clock = self.clock
 
         collections = [0.0, 0.0]  # started, total seconds of pauses
 
         def collected(phase: str, info: dict[str, int]) -> None:
             if phase == "start":
-                collections[0] = time.perf_counter()
+                collections[0] = clock()
             else:
-                collections[1] += time.perf_counter() - collections[0]
+                collections[1] += clock() - collections[0]
 
         def run(handle: asyncio.Handle) -> None:
             if threading.get_ident() != thread:
                 original(handle)
                 return
-            start, paused = time.perf_counter(), collections[1]
+            start, paused = clock(), collections[1]
             original(handle)
-            took = time.perf_counter() - start
+            took = clock() - start
+            if meter.ignore and meter.ignore in _describe(handle):
+                return
+            own = took - (collections[1] - paused)
+            if own > meter.own:
+                meter.own, meter.own_what = own, _describe(handle)
             if len(meter.top) < meter.KEPT or took > meter.top[-1][0]:
                 what = _describe(handle)
                 # A collection that fell in this step is the step's length, not its code's.
@@ -1518,6 +1539,136 @@ async def test_hotelrunner_day(
 # 5: the report
 
 
+# --------------------------------------------------------------------------------------
+# The doors: a day of lock activity reads (issue 23)
+
+
+@dataclass(slots=True)
+class DoorDay:
+    """24 simulated hours of an arrival day: reads of lock activity, check-ins told."""
+
+    locks: int
+    bookings: int
+    arrivals: int
+    seen: int
+    reads: int
+    thekeys: int
+    checked_in: int
+    not_arrived: int
+    worst: float
+    what: str
+    own: float
+    own_what: str
+
+
+DOORS: dict[tuple[int, int], DoorDay] = {}
+DOOR_STEP = timedelta(minutes=5)
+DOOR_SIZES = ((50, 500), (200, 2000))
+
+
+@pytest.mark.parametrize(("locks", "bookings"), DOOR_SIZES, ids=["50x500", "200x2000"])
+async def test_door_day(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    locks: int,
+    bookings: int,
+) -> None:
+    """The first arrival day of the data set (a fifth of the units): half the guests type
+    their PIN between 15:00 and 17:00, the other half are never seen (read until midnight).
+    """
+    freezer.move_to(bench.NOW)
+    await hass.config.async_set_time_zone("Europe/Paris")
+    world = world_on(locks, bookings, bench.TODAY)
+    server = SimServer(*simulators(world, bench.NOW))
+    server.start()
+    settle = Settler(hass, server)
+    told = {
+        kind: async_capture_events(hass, kind) for kind in (EVENT_CHECKED_IN, EVENT_NOT_ARRIVED)
+    }
+    try:
+        entry = make_entry(server, smoobu_units=smoobu_units(world))
+        entry.add_to_hass(hass)
+        await set_up(hass, entry)
+        day = bench.TODAY + timedelta(days=1)
+        arriving = sorted(s.id for s in world.stays.values() if s.arrival == day)
+        # Guest i types at 15:00 + 7 i minutes (mod 2 h); every other guest never comes.
+        typed_at = {
+            booking_id: datetime.combine(day, time_of_day(15), ZONE)
+            + timedelta(minutes=7 * i % 120)
+            for i, booking_id in enumerate(arriving)
+            if i % 2 == 0
+        }
+        freezer.move_to(datetime.combine(day, time_of_day(0), ZONE))
+        async_fire_time_changed(hass)
+        await settle()
+        server.clear_logs()
+        meter = CallbackMeter(time.thread_time, ignore="test_door_day >")
+        with meter.patched():
+            for _ in range(int(DAY / DOOR_STEP)):
+                now = dt_util.utcnow()
+                for booking_id, moment in list(typed_at.items()):
+                    if moment <= now:
+                        keypad = world.keypads[world.stays[booking_id].apartment]
+                        pin = next(
+                            c.code
+                            for c in server.thekeys.codes(keypad.lock_id)
+                            if c.description.endswith(f":{booking_id}")
+                        )
+                        server.thekeys.type_pin(keypad.keypad_id, pin)
+                        del typed_at[booking_id]
+                await advance(hass, freezer, settle, DOOR_STEP)
+        DOORS[(locks, bookings)] = DoorDay(
+            locks,
+            bookings,
+            len(arriving),
+            (len(arriving) + 1) // 2,
+            sum("/serrure/get/" in r.path for r in server.thekeys.requests),
+            len(server.thekeys.requests),
+            len(told[EVENT_CHECKED_IN]),
+            len(told[EVENT_NOT_ARRIVED]),
+            meter.worst,
+            meter.what,
+            meter.own,
+            meter.own_what,
+        )
+        await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
+    finally:
+        settle.close()
+        server.stop()
+
+
+def door_lines(checks: list[Check]) -> list[str]:
+    """What a day of lock activity costs, and whether every check-in was told."""
+    lines = ["", "### The doors: lock activity over an arrival day (5-minute steps)", ""]
+    for size in DOOR_SIZES:
+        day = DOORS.get(size)
+        if day is None:
+            checks.append(Check(f"doors {size[0]}/{size[1]}: not measured", False))
+            continue
+        limit = LIMITS[size].block
+        lines.append(
+            f"- {day.locks} locks / {day.bookings} bookings, {day.arrivals} arrivals "
+            f"({day.seen} typed their PIN between 15:00 and 17:00, the rest never came): "
+            f"{day.reads} activity reads/day ({day.reads / max(day.arrivals, 1):.0f} per "
+            f"arrival; The Keys in all {day.thekeys} requests/day), {day.checked_in} check-ins "
+            f'and {day.not_arrived} "not arrived" told; longest loop callback '
+            f"{_ms(day.own)} without garbage collection ({day.own / limit:.2f} of "
+            f"{_ms(limit)}): {day.own_what}; with it {_ms(day.worst)}: {day.what}"
+        )
+        checks.append(
+            Check(
+                f"doors {day.locks}: every check-in told once ({day.checked_in}/{day.seen})",
+                day.checked_in == day.seen and day.not_arrived == day.arrivals - day.seen,
+            )
+        )
+        checks.append(
+            Check(f"doors {day.locks}: longest callback {_ms(day.own)}", day.own <= limit)
+        )
+    return lines
+
+
 def _ratio(value: float, limit: float) -> str:
     return f" ({value / limit:.2f})" if limit else ""
 
@@ -1952,6 +2103,7 @@ def report() -> tuple[str, list[Check]]:
             continue
         lines += [*size_table(result, checks), ""]
     lines += day_lines(checks)
+    lines += door_lines(checks)
     for result in SIZES.values():
         if result.profile:
             lines += [

@@ -326,3 +326,70 @@ async def test_the_card_is_served_and_loaded_by_the_frontend(
     assert [
         url for url in hass.data[DATA_EXTRA_MODULE_URL].urls if url.startswith(CARD_URL)
     ] == ours
+
+
+async def test_guests_tells_who_is_in_who_is_late_and_each_units_housekeeping(
+    hass: HomeAssistant,
+    demo: Demo,
+    freezer: FrozenDateTimeFactory,
+    hass_ws_client: WebSocketGenerator,
+    hass_read_only_access_token: str,
+) -> None:
+    """What the card shows: check-ins (how and when), late guests, each unit's day and state."""
+    await set_up(hass, demo.entry())
+    client = await hass_ws_client(hass, hass_read_only_access_token)
+
+    def by_name(entry: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        return {unit["name"]: unit for unit in entry["units"]}
+
+    def stay_of(unit: dict[str, Any], guest: str) -> dict[str, Any]:
+        (found,) = [stay for stay in unit["stays"] if stay["guest"] == guest]
+        return dict(found)
+
+    units = by_name(await guests(client))
+    loft = units["Seaside Loft"]
+    zoe = stay_of(loft, "Zoë Müller")
+    assert (zoe["checked_in"], zoe["checked_in_how"], zoe["late"]) == (None, None, False)
+    assert (loft["day"], loft["housekeeping"]) == ("in_house", "ready")  # Lars leaves at noon
+    assert loft["housekeeping_entity"] == "select.seaside_loft_housekeeping"
+    assert {unit["housekeeping"] for unit in units.values()} == {"ready"}
+    assert all(unit["housekeeping_entity"].startswith("select.") for unit in units.values())
+    assert all(isinstance(stay["late"], bool) for unit in units.values() for stay in unit["stays"])
+
+    # 15:05: Zoë is due; marked in by the host (the action is for administrators).
+    freezer.move_to(NOW + timedelta(hours=5, minutes=5))
+    await tick(hass, freezer, 1)
+    loft = by_name(await guests(client))["Seaside Loft"]
+    assert (loft["day"], loft["housekeeping"]) == ("arriving", "dirty")  # Lars has left
+    assert stay_of(loft, "Zoë Müller")["checked_in"] is None
+    answer = await hass.services.async_call(
+        DOMAIN,
+        "mark_checked_in",
+        {"unit": "calendar.seaside_loft"},
+        blocking=True,
+        return_response=True,
+    )
+    assert answer is not None
+    await hass.services.async_call(
+        "select",
+        "select_option",
+        {"entity_id": "select.seaside_loft_housekeeping", "option": "cleaning"},
+        blocking=True,
+    )
+    units = by_name(await guests(client))
+    loft = units["Seaside Loft"]
+    zoe = stay_of(loft, "Zoë Müller")
+    assert (zoe["checked_in"], zoe["checked_in_how"], zoe["late"]) == (
+        answer["time"], "manual", False,
+    )  # fmt: skip
+    assert datetime.fromisoformat(zoe["checked_in"]) == dt_util.utcnow()
+    assert (loft["day"], loft["housekeeping"]) == ("in_house", "cleaning")
+
+    # 18:05: Ayşe (Standard Room, check-in 15:00, three hours' delay) not seen: late.
+    freezer.move_to(NOW + timedelta(hours=8, minutes=5))
+    await tick(hass, freezer, 1)
+    units = by_name(await guests(client))
+    ayse = units["Standard Room"]["stays"][0]
+    assert (ayse["checked_in"], ayse["late"]) == (None, True)
+    assert units["Standard Room"]["day"] == "arriving"
+    assert stay_of(units["Seaside Loft"], "Zoë Müller")["late"] is False  # in, so never late

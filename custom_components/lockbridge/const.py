@@ -107,8 +107,11 @@ ARRIVAL_DUE_WITHIN: Final = timedelta(hours=24)
 # --- the guest at the door (activity/) --------------------------------------------------
 #: How often the locks where a guest is due, and not yet seen, have their activity read.
 ACTIVITY_EVERY: Final = timedelta(minutes=5)
-#: Locks with a guest due today or tomorrow have their keypads' health read this often.
-HEALTH_EVERY: Final = timedelta(hours=1)
+#: Once every guest a lock waits for is late, it is read this often (until their day ends).
+LATE_EVERY: Final = timedelta(minutes=15)
+#: Locks with a guest due today or tomorrow have their keypads' health read this often (the
+#: repair waits for a keypad unseen for a day: a few reads a day tell it).
+HEALTH_EVERY: Final = timedelta(hours=3)
 #: At most this many locks read per round (the longest-unread first): a bound on requests.
 ACTIVITY_MAX_LOCKS: Final = 60
 #: A keypad the cloud has not seen for this long, while a guest is due, raises a repair.

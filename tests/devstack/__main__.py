@@ -91,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sim-port", type=int, default=8124, help="0: any free port")
     parser.add_argument("--today", type=date.fromisoformat, help="demo day (default: today)")
     parser.add_argument("--headless", action="store_true", help="log to files, print READY json")
+    parser.add_argument(
+        "--no-demo-check-in",
+        action="store_true",
+        help="no guest checks in by themselves 90 s after the start (the e2e tests drive it)",
+    )
     args = parser.parse_args(argv)
     settings = Settings(
         config_dir=args.config.resolve(),
@@ -98,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         sim_port=args.sim_port,
         today=args.today,
         headless=args.headless,
+        check_in_after=None if args.no_demo_check_in else 90.0,
     )
     try:
         return asyncio.run(serve(settings))

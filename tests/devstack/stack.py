@@ -1,11 +1,19 @@
-"""Start the simulators and Home Assistant, then onboard and configure it through its API."""
+"""Start the simulators and Home Assistant, then onboard and configure it through its API.
+
+A guest checks in: ``check_in_after`` seconds (90) after the stack is up, today's first
+arrival is let in early (their check-in moved to now through ``lockbridge.set_stay_override``,
+when it is later), types their PIN at their keypad in the in-process The Keys simulator, which
+logs the entry ``serrure/get`` shows, and LockBridge reads the door (``read_activity``): the
+unit turns *in house*. One line says it on stdout (never the PIN); with nobody arriving today
+it is skipped with a line saying so.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from contextlib import suppress
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 import json
 import os
 from pathlib import Path
@@ -25,6 +33,7 @@ from custom_components.lockbridge.const import (
     DOMAIN,
     NOT_MANAGED,
 )
+from custom_components.lockbridge.engine.ownership import parse_tag
 from custom_components.lockbridge.sources.hotelrunner import (
     CONF_HR_ID,
     CONF_TOKEN,
@@ -39,6 +48,7 @@ from custom_components.lockbridge.sources.smoobu import (
 )
 from tests.fakes.__main__ import make_root_app
 from tests.fakes.demo import DemoSet, build_simulators
+from tests.fakes.thekeys import TheKeysSimulator
 
 from .hass_api import Answer, HassApiError, HomeAssistantApi
 
@@ -75,6 +85,8 @@ class Settings:
     sim_port: int = 8124
     today: date | None = None
     headless: bool = False
+    #: Seconds from the stack being up to the demo guest's check-in (None: none).
+    check_in_after: float | None = 90.0
 
 
 class StackError(Exception):
@@ -138,6 +150,8 @@ class Stack:
         self._output: IO[bytes] | None = None
         self._api: HomeAssistantApi | None = None
         self.reused = False
+        self._thekeys: TheKeysSimulator | None = None
+        self._check_in: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Self:
         """Use ``async with`` so that everything stops on the way out."""
@@ -145,6 +159,10 @@ class Stack:
 
     async def __aexit__(self, *_: object) -> None:
         """Stop Home Assistant first (it may still talk to the simulators), then the rest."""
+        if self._check_in is not None:
+            self._check_in.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._check_in
         await self.stop_hass()
         if self._session:
             await self._session.close()
@@ -182,6 +200,8 @@ class Stack:
             await self._wait_for_entries(ONLINE_ONLY, _ONBOARDING_TIMEOUT)
         await self.api.wait_running(_START_TIMEOUT)
         await self._configure()
+        if self.settings.check_in_after is not None:
+            self._check_in = asyncio.create_task(self._check_in_later(self.settings.check_in_after))
 
     async def _wait_for_entries(self, domains: tuple[str, ...], timeout: float) -> None:
         loop = asyncio.get_running_loop()
@@ -219,12 +239,61 @@ class Stack:
         # The host's today, not the machine's: they differ for an hour or two around midnight.
         today = self.settings.today or datetime.now(ZoneInfo(TIME_ZONE)).date()
         thekeys, smoobu, hotelrunner, self.demo = build_simulators(today)
+        self._thekeys = thekeys
         self._runner = web.AppRunner(make_root_app(thekeys, smoobu, hotelrunner))
         await self._runner.setup()
         try:
             await web.TCPSite(self._runner, "127.0.0.1", self.settings.sim_port).start()
         except OSError as err:
             raise StackError(f"port {self.settings.sim_port} is taken: {err.strerror}") from err
+
+    async def _check_in_later(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        try:
+            line = await self.check_in()
+        except Exception as err:  # a demo nicety never stops the stack
+            line = f"Demo check-in skipped: {type(err).__name__}"
+        print(line, flush=True)
+
+    async def check_in(self) -> str:
+        """Today's first arrival comes early and types their PIN; return it as a line to print.
+
+        Before their check-in time their code does not work yet: the host lets them in early
+        (`set_stay_override`, the code moves at once), then LockBridge reads the door.
+        """
+        thekeys = self._thekeys
+        if thekeys is None:
+            return "Demo check-in skipped: the simulators are not running"
+        today = datetime.now(ZoneInfo(TIME_ZONE)).date().isoformat()
+        found = await self.api.call(DOMAIN, "get_stays", start=today, end=today)
+        arriving = [s for s in found["stays"] if s["arrival"] == today and not s["checked_in"]]
+        if not arriving:
+            return "Demo check-in skipped: nobody arrives today"
+        stay = arriving[0]
+        key = stay["booking_id"]
+        if datetime.fromisoformat(stay["start"]) > datetime.now(UTC):
+            await self.api.request(
+                "POST",
+                f"/api/services/{DOMAIN}/set_stay_override",
+                json={"booking": key, "check_in": datetime.now(UTC).isoformat()},
+            )
+        for _ in range(60):  # the code moves on the keypad within a sync
+            codes = [
+                c
+                for c in thekeys.codes()
+                if str(parse_tag(c.description)) == key and thekeys.code_open_at(c)
+            ]
+            if codes:
+                break
+            await asyncio.sleep(1)
+        else:
+            return "Demo check-in skipped: the guest's code did not open in time"
+        entry = thekeys.type_pin(codes[0].id_accessoire, codes[0].code)
+        await self.api.request("POST", f"/api/services/{DOMAIN}/read_activity", json={})
+        opened = entry is not None and entry["status"] == 1
+        return f"Demo check-in: the guest of {stay['unit']} typed their code" + (
+            ", the lock opened and LockBridge saw them in" if opened else ", refused"
+        )
 
     # ---- Home Assistant ----
 

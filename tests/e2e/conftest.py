@@ -43,6 +43,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "-m",
             "tests.devstack",
             *("--config", str(config), "--port", "0", "--sim-port", "0", "--headless"),
+            "--no-demo-check-in",
         ],
         cwd=REPO,
         stdout=subprocess.PIPE,

@@ -487,6 +487,49 @@ async def _wait_loaded(api: HomeAssistantApi) -> None:
     raise AssertionError("the entry did not reload")
 
 
+async def test_a_guest_typing_their_pin_turns_the_unit_in_house_once(
+    stack: dict[str, Any], api: HomeAssistantApi
+) -> None:
+    """Ayşe types her PIN at the Standard Room's keypad: one activity read later the unit is
+    in house, seen by the keypad; a reload of the entry keeps it, with the same time."""
+    today = datetime.now(PARIS).date().isoformat()
+    (ayse,) = [
+        s for s in await stays_of(api, unit="calendar.standard_room") if s["arrival"] == today
+    ]
+    if datetime.fromisoformat(ayse["start"]) > datetime.now(PARIS):
+        # Before her check-in time her code does not work yet: the host lets her in early.
+        await api.request(
+            "POST",
+            f"/api/services/{DOMAIN}/set_stay_override",
+            json={"booking": ayse["booking_id"], "check_in": datetime.now(PARIS).isoformat()},
+        )
+    typed = f"{stack['sim_url']}/_control/thekeys/keypad/Kh2Vc6Pz/type"
+    async with aiohttp.ClientSession() as session:
+        for _ in range(
+            60
+        ):  # until the moved code is on the keypad (a refusal logs nothing of hers)
+            async with session.post(typed, json={"pin": ayse["pin"]}) as resp:
+                if (await resp.json())["opened"]:
+                    break
+            await asyncio.sleep(0.5)
+        else:
+            raise AssertionError("her code never opened the lock")
+    await api.request("POST", f"/api/services/{DOMAIN}/read_activity", json={})
+
+    day = (await api.states())["sensor.standard_room_day"]
+    assert day["state"] == "in_house"
+    assert day["attributes"]["checked_in_how"] == "keypad"
+    (seen,) = await stays_of(api, booking=ayse["booking_id"])
+    assert seen["checked_in"] == day["attributes"]["checked_in"]
+
+    (entry,) = await api.entries(DOMAIN)
+    await api.request("POST", f"/api/config/config_entries/entry/{entry['entry_id']}/reload")
+    await _wait_loaded(api)
+    again = (await api.states())["sensor.standard_room_day"]
+    assert again["state"] == "in_house"
+    assert again["attributes"]["checked_in"] == day["attributes"]["checked_in"]
+
+
 async def test_the_card_names_each_unreadable_cloud(
     stack: dict[str, Any], api: HomeAssistantApi
 ) -> None:

@@ -12,8 +12,11 @@ from custom_components.lockbridge.engine.arrivals import (
     HousekeepingMark,
     SeenHow,
     Watched,
+    arrival_window_end,
     first_uses,
     housekeeping,
+    is_late,
+    is_watched,
     unit_day,
 )
 from custom_components.lockbridge.engine.bookings import Booking, BookingKey, BookingStatus
@@ -86,3 +89,17 @@ def test_housekeeping_turns_dirty_after_a_departure_since_the_last_mark() -> Non
     early = HousekeepingMark(Housekeeping.READY, at(23, 10))
     assert housekeeping(early, (lars,), at(23, 13)) is Housekeeping.DIRTY
     assert housekeeping(early, (lars,), at(23, 13) - timedelta(hours=3)) is Housekeeping.READY
+
+
+def test_a_guest_is_late_in_their_arrival_window_only() -> None:
+    zoe = stay("2", 23, 27)
+    three = timedelta(hours=3)
+    assert not is_late(zoe, False, at(23, 17, 59), three)
+    assert is_late(zoe, False, at(23, 18), three)
+    assert not is_late(zoe, True, at(23, 18), three)  # seen
+    assert not is_late(zoe, False, at(24, 0), three)  # her arrival day is over
+    assert arrival_window_end(zoe, three) == at(24, 0)
+    # Late after midnight (a long delay): late for an hour at least.
+    assert arrival_window_end(zoe, timedelta(hours=10)) == at(24, 2)
+    assert is_watched(zoe, False, at(23, 23, 59), three)
+    assert not is_watched(zoe, False, at(23, 13), three)  # her code does not work yet

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
+import math
+from typing import Any, TypeGuard
 
 from aiohttp import web
 
@@ -36,6 +39,17 @@ def make_root_app(
     ``PUT /_control/{thekeys|smoobu|hotelrunner}/faults`` with ``{"fail_next": n}`` makes that
     cloud answer its next n requests with a 500 (0 heals it): a cloud down, for the e2e test.
     ``GET /_control/smoobu/messages/{id}`` lists the messages sent in a booking's thread.
+
+    The Keys' lock activity: ``POST /_control/thekeys/keypad/{id_accessoire}/type`` with
+    ``{"pin": "1234"}`` is a guest typing a PIN at that keypad; it answers ``{"logged": bool,
+    "opened": bool}`` (never the PIN), 404 for an unknown keypad, 400 without a string PIN.
+    ``PUT /_control/thekeys/activity`` with any of ``{"log_delay": seconds, "log_refused": bool,
+    "open_action": str, "max_logs": int, "logs_oldest_first": bool}`` changes how the activity
+    is logged and shown, and answers the settings. ``PUT
+    /_control/thekeys/locks/{lock_id}/battery`` with ``{"battery": int}`` (raw, mV-like) sets a
+    lock's battery; ``PUT /_control/thekeys/keypad/{id_accessoire}/seen`` with ``{"last_seen":
+    ISO string or null}`` sets a keypad's ``info.last_seen`` (a time without offset is the
+    lock's local time; null: no info). Bad bodies answer 400, unknown locks and keypads 404.
     """
     clouds = {"thekeys": thekeys, "smoobu": smoobu, "hotelrunner": hotelrunner}
 
@@ -129,9 +143,59 @@ def make_root_app(
     async def messages(request: web.Request) -> web.Response:
         return web.json_response(smoobu.messages.get(int(request.match_info["booking_id"]), []))
 
+    def known_keypad(request: web.Request) -> tuple[int, str]:
+        id_accessoire = request.match_info["id_accessoire"]
+        lock_id = thekeys.keypad_lock_id(id_accessoire)
+        if lock_id is None:
+            raise web.HTTPNotFound
+        return lock_id, id_accessoire
+
+    async def type_pin(request: web.Request) -> web.Response:
+        _, id_accessoire = known_keypad(request)
+        pin = (await _json_object(request)).get("pin")
+        if not isinstance(pin, str):
+            raise web.HTTPBadRequest(text="pin: a string is needed")
+        entry = thekeys.type_pin(id_accessoire, pin)
+        opened = entry is not None and entry["status"] == 1
+        return web.json_response({"logged": entry is not None, "opened": opened})
+
+    async def set_activity(request: web.Request) -> web.Response:
+        body = await _json_object(request)
+        unknown = sorted(set(body) - set(_ACTIVITY))
+        bad = [key for key in _ACTIVITY if key in body and not _ACTIVITY[key](body[key])]
+        if unknown or bad:
+            raise web.HTTPBadRequest(text=f"unknown: {unknown}, invalid: {bad}")
+        for key, value in body.items():
+            setattr(thekeys, key, float(value) if key == "log_delay" else value)
+        return web.json_response({key: getattr(thekeys, key) for key in _ACTIVITY})
+
+    async def set_battery(request: web.Request) -> web.Response:
+        lock_id = request.match_info["lock_id"]
+        if not lock_id.isdigit() or not thekeys.has_lock(int(lock_id)):
+            raise web.HTTPNotFound
+        battery = (await _json_object(request)).get("battery")
+        if not _is_int(battery):
+            raise web.HTTPBadRequest(text="battery: an integer is needed")
+        thekeys.set_battery(int(lock_id), battery)
+        return web.json_response({"battery": battery})
+
+    async def set_keypad_seen(request: web.Request) -> web.Response:
+        lock_id, id_accessoire = known_keypad(request)
+        raw = (await _json_object(request)).get("last_seen", False)
+        try:
+            when = None if raw is None else datetime.fromisoformat(raw)
+        except (TypeError, ValueError):
+            raise web.HTTPBadRequest(text="last_seen: an ISO date and time, or null") from None
+        thekeys.set_keypad_seen(lock_id, id_accessoire, when)
+        return web.json_response({"last_seen": raw})
+
     root = web.Application()
     root.router.add_put("/_control/{cloud}/faults", set_faults)
     root.router.add_get("/_control/smoobu/messages/{booking_id}", messages)
+    root.router.add_post("/_control/thekeys/keypad/{id_accessoire}/type", type_pin)
+    root.router.add_put("/_control/thekeys/keypad/{id_accessoire}/seen", set_keypad_seen)
+    root.router.add_put("/_control/thekeys/activity", set_activity)
+    root.router.add_put("/_control/thekeys/locks/{lock_id}/battery", set_battery)
     root.router.add_patch("/_control/smoobu/bookings/{booking_id}", move_booking)
     root.router.add_post("/_control/smoobu/bookings", add_booking)
     root.router.add_delete("/_control/smoobu/bookings/{booking_id}", cancel_booking)
@@ -144,6 +208,35 @@ def make_root_app(
     root.add_subapp("/smoobu", smoobu.make_app())
     root.add_subapp("/hotelrunner", hotelrunner.make_app())
     return root
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_seconds(value: Any) -> bool:
+    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value) and value >= 0
+
+
+#: The activity settings the control API changes, each with its check.
+_ACTIVITY: dict[str, Callable[[Any], bool]] = {
+    "log_delay": _is_seconds,
+    "log_refused": lambda value: isinstance(value, bool),
+    "open_action": lambda value: isinstance(value, str) and bool(value),
+    "max_logs": lambda value: _is_int(value) and value >= 0,
+    "logs_oldest_first": lambda value: isinstance(value, bool),
+}
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object; 400 for anything else."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text="a JSON object is needed") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="a JSON object is needed")
+    return body
 
 
 def main(argv: list[str] | None = None) -> None:

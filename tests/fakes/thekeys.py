@@ -1,10 +1,13 @@
-"""Stateful simulator of The Keys cloud (api.the-keys.fr), see thekeys-api.md."""
+"""Stateful simulator of The Keys cloud (api.the-keys.fr), see thekeys-api.md.
+
+Lock activity: ``type_pin`` is a guest at a keypad, ``add_log``/``set_raw_logs`` odd entries.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 import itertools
 import random
 import re
@@ -17,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from aiohttp import web
 
 from .common import Handler, SimulatorBase, json_response, monotonic_clock, parse_day
+from .thekeys_activity import ActivityLog, code_window
 
 GATEWAY = 1
 KEYPAD = 2
@@ -97,6 +101,8 @@ class _Lock:
     created_at: datetime
     secret: str  # seeds the opaque per-lock strings (code, qrcode, public_key)
     accessories: list[_Accessory] = field(default_factory=list)
+    #: When a keypad opened it, the moment the latch closes again (None: it stays as it is).
+    relatch_at: datetime | None = None
 
     @property
     def gateway(self) -> _Accessory | None:
@@ -139,6 +145,12 @@ def _php_date(moment: datetime, tz: str) -> dict[str, Any]:
     """Render a datetime the way PHP's DateTime serialises to JSON."""
     local = moment.astimezone(_zone(tz))
     return {"date": local.strftime("%Y-%m-%d %H:%M:%S.%f"), "timezone_type": 3, "timezone": tz}
+
+
+def _local_iso(moment: datetime, tz: str) -> str:
+    """Render ``last_seen``: ISO local time in ``tz``, no offset (a naive one is local)."""
+    local = moment.astimezone(_zone(tz)) if moment.tzinfo else moment
+    return local.replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 def _int(value: str) -> int | None:
@@ -186,6 +198,22 @@ class TheKeysSimulator(SimulatorBase):
         self._share_ids = itertools.count(684001)
         self._accessory_ids = itertools.count(4401)
         self._link_ids = itertools.count(11)
+        # ---- lock activity (thekeys-api.md, "Lock activity, state and battery") ----
+        self._activity = ActivityLog()
+        #: serrure/get shows this many entries at most, the newest.
+        self.max_logs = 50
+        #: Their order is unknown: newest first unless this is set.
+        self.logs_oldest_first = False
+        #: Seconds from the keypad to the cloud: an entry shows that long after its action.
+        self.log_delay = 0.0
+        #: Whether a refused code (wrong PIN, or right PIN out of its window) is logged.
+        self.log_refused = True
+        #: The ``action`` of an entry for a code that opened the lock (real values unknown).
+        self.open_action = "open"
+        #: Seconds after a keypad opens the lock before the latch closes it (None: never).
+        self.relatch_after: float | None = 1.0
+        #: Keypads' ``info.last_seen`` set by tests (None: no info); others are seen now.
+        self._keypad_seen: dict[str, datetime | None] = {}
 
     # ---- state set-up and inspection (used by tests and the demo) ----
 
@@ -296,17 +324,133 @@ class TheKeysSimulator(SimulatorBase):
 
     def set_lock_state(self, lock_id: int, etat: str) -> None:
         """Change the lock's reported ``etat`` (``open``/``closed``)."""
-        self._locks[lock_id].etat = etat
+        lock = self._locks[lock_id]
+        lock.etat, lock.relatch_at = etat, None
 
     def lock_state(self, lock_id: int) -> str:
-        """Return the lock's current ``etat`` (changed by remote_open/remote_close)."""
-        return self._locks[lock_id].etat
+        """Return the lock's current ``etat`` (changed by remote_open/remote_close, keypads)."""
+        return self._etat(self._locks[lock_id])
+
+    def has_lock(self, lock_id: int) -> bool:
+        """Whether the account has a lock with that id."""
+        return lock_id in self._locks
 
     def set_battery(self, lock_id: int, battery: int) -> None:
         """Change the lock's raw battery value (mV-like)."""
         lock = self._locks[lock_id]
         lock.battery = battery
         lock.battery_date = datetime.now(UTC)
+
+    # ---- lock activity ----
+
+    def keypad_lock_id(self, id_accessoire: str) -> int | None:
+        """Return the id of the lock holding the keypad with that label id (None: no such)."""
+        found = self._find_keypad(id_accessoire)
+        return found[0].id if found else None
+
+    def code_open_at(self, code: SimCode, at: datetime | None = None) -> bool:
+        """Whether the code opens its keypad's lock at ``at`` (default now): active, in window.
+
+        The window runs from ``start`` at ``start_time`` to ``end`` at ``end_time`` in the
+        lock's time zone, a missing time meaning the whole day (see ``code_window``).
+        """
+        lock = self._locks[code.lock_id]
+        moment = self._aware(at or datetime.now(UTC), lock)
+        window = code_window(
+            code.start, code.end, code.start_time, code.end_time, _zone(lock.timezone)
+        )
+        return code.active and window is not None and window[0] <= moment < window[1]
+
+    def type_pin(
+        self, id_accessoire: str, pin: str, at: datetime | None = None
+    ) -> dict[str, Any] | None:
+        """Type ``pin`` at a keypad, as a guest does; return the entry recorded, or None.
+
+        ``at`` defaults to now (a naive one is the lock's local time). A code of that keypad
+        with that PIN, active and in its window, opens the lock and logs ``open_action``
+        (status 1). Otherwise, when ``log_refused``, ``code_refused`` (status 0) is logged,
+        naming the code when the PIN was one (out of its window, or inactive). KeyError for
+        an unknown keypad.
+        """
+        found = self._find_keypad(id_accessoire)
+        if found is None:
+            raise KeyError(f"no keypad {id_accessoire} in the account")
+        lock, keypad = found
+        moment = self._aware(at or datetime.now(UTC), lock)
+        matching = [code for code in self.codes(lock.id, id_accessoire) if code.code == pin]
+        opening = next((code for code in matching if self.code_open_at(code, moment)), None)
+        if opening is not None:
+            self._unlatch(lock, moment)
+            return self._log(lock, keypad, moment, opening, opened=True)
+        if not self.log_refused:
+            return None
+        return self._log(lock, keypad, moment, next(iter(matching), None), opened=False)
+
+    def add_log(self, lock_id: int, raw: Any) -> None:
+        """Append ``raw`` to the lock's entries verbatim, visible at once (odd entries)."""
+        if lock_id not in self._locks:
+            raise KeyError(f"no lock {lock_id}")
+        self._activity.append(lock_id, raw)
+
+    def set_raw_logs(self, lock_id: int, raw: Any | None) -> None:
+        """Make ``serrure/get`` answer exactly ``raw`` as ``logs``; None gives the entries back."""
+        if lock_id not in self._locks:
+            raise KeyError(f"no lock {lock_id}")
+        self._activity.set_raw(lock_id, raw)
+
+    def logs(self, lock_id: int) -> list[Any]:
+        """Every entry of the lock, oldest first, including those not visible yet."""
+        return self._activity.entries(lock_id)
+
+    def set_keypad_seen(self, lock_id: int, id_accessoire: str, when: datetime | None) -> None:
+        """Set a keypad's ``info.last_seen`` (a naive ``when`` is the lock's local time).
+
+        ``None``: the cloud gives no info (``info: null``). Until set, a keypad is seen now.
+        """
+        if self._locks[lock_id].keypad(id_accessoire) is None:
+            raise KeyError(f"lock {lock_id} has no keypad {id_accessoire}")
+        self._keypad_seen[id_accessoire] = when
+
+    def _find_keypad(self, id_accessoire: str) -> tuple[_Lock, _Accessory] | None:
+        pairs = ((lock, lock.keypad(id_accessoire)) for lock in self._locks.values())
+        return next(((lock, keypad) for lock, keypad in pairs if keypad is not None), None)
+
+    def _log(
+        self, lock: _Lock, keypad: _Accessory, at: datetime, code: SimCode | None, *, opened: bool
+    ) -> dict[str, Any]:
+        shown_at = at + timedelta(seconds=self.log_delay)
+        entry: dict[str, Any] = {  # the cloud's table keeps whole seconds
+            "id": self._activity.next_id(),
+            "action_at": _php_date(at.replace(microsecond=0), lock.timezone),
+            "created_at": _php_date(shown_at.replace(microsecond=0), lock.timezone),
+            "action": self.open_action if opened else "code_refused",
+            "data": {"ts": int(at.timestamp())},
+            "status": 1 if opened else 0,
+            "share_id": None,
+            "accessory_share_id": code.id if code else None,
+            "utilisateur": code.name if code else None,
+            "utilisateur_id": None,
+            "accessoire_id": keypad.id,
+        }
+        self._activity.append(lock.id, entry, shown_at)
+        return entry
+
+    def _unlatch(self, lock: _Lock, moment: datetime) -> None:
+        if lock.etat == "open" and lock.relatch_at is None:
+            return  # left open from the app: the keypad changes nothing
+        lock.etat = "open"
+        delay = self.relatch_after
+        lock.relatch_at = None if delay is None else moment + timedelta(seconds=delay)
+
+    @staticmethod
+    def _etat(lock: _Lock) -> str:
+        if lock.relatch_at is not None and datetime.now(UTC) >= lock.relatch_at:
+            lock.etat, lock.relatch_at = "closed", None
+        return lock.etat
+
+    @staticmethod
+    def _aware(moment: datetime, lock: _Lock) -> datetime:
+        return moment if moment.tzinfo else moment.replace(tzinfo=_zone(lock.timezone))
 
     def _new_accessory(
         self, id_accessoire: str, name: str, kind: int, ip: str | None
@@ -438,11 +582,17 @@ class TheKeysSimulator(SimulatorBase):
         if lock is None:
             return self._not_found()
         data = self._lock_json(lock, detailed=True)
+        logs = self._activity.shown(
+            lock.id,
+            datetime.now(UTC),
+            max_logs=self.max_logs,
+            oldest_first=self.logs_oldest_first,
+        )
         data |= {
             "compte": {"id": self.user_id, "nom": "Jean Dupont"},
             "created_at": _php_date(lock.created_at, lock.timezone),
             "updated_at": _php_date(lock.battery_date, lock.timezone),
-            "logs": [],
+            "logs": logs,
             "door": 1,
         }
         return self._envelope(data)
@@ -457,7 +607,7 @@ class TheKeysSimulator(SimulatorBase):
                         "created_at": _php_date(lock.created_at, lock.timezone),
                         "updated_at": _php_date(lock.created_at, lock.timezone),
                         "public_key": f"pk-{acc.id_accessoire}",
-                        "info": self._info(acc, lock, in_listing=False),
+                        "info": self._info(acc, lock),
                         "cfg": None,
                     }
                     return self._envelope(data)
@@ -547,7 +697,7 @@ class TheKeysSimulator(SimulatorBase):
             return self._not_found()
         if lock.gateway is None:
             return self._envelope(None, 400, http_status=200, errors=["No gateway available"])
-        lock.etat = etat
+        lock.etat, lock.relatch_at = etat, None
         return self._envelope(None)
 
     # ---- helpers ----
@@ -560,13 +710,17 @@ class TheKeysSimulator(SimulatorBase):
         code_id = _int(request.match_info["code_id"])
         return self._codes.get(code_id) if code_id is not None else None
 
-    def _info(self, acc: _Accessory, lock: _Lock, *, in_listing: bool) -> dict[str, Any] | None:
+    def _info(self, acc: _Accessory, lock: _Lock) -> dict[str, Any] | None:
         """Gateways report last_seen (naive local time) and their IP; keypads no IP.
 
-        Account listings show ``info: null`` for keypads (thekeys-api.md section 6).
+        A keypad is seen now unless ``set_keypad_seen`` said otherwise; None there gives
+        ``info: null``, as thekeys-api.md section 6 shows a keypad in an account listing.
         """
         if acc.type != GATEWAY:
-            return None if in_listing else {"last_seen": self._last_seen(lock)}
+            if acc.id_accessoire not in self._keypad_seen:
+                return {"last_seen": self._last_seen(lock)}
+            when = self._keypad_seen[acc.id_accessoire]
+            return None if when is None else {"last_seen": _local_iso(when, lock.timezone)}
         info: dict[str, Any] = {"last_seen": self._last_seen(lock)}
         if acc.ip is not None:
             info["ip"] = acc.ip
@@ -574,7 +728,7 @@ class TheKeysSimulator(SimulatorBase):
 
     @staticmethod
     def _last_seen(lock: _Lock) -> str:
-        return datetime.now(_zone(lock.timezone)).replace(tzinfo=None).isoformat(timespec="seconds")
+        return _local_iso(datetime.now(UTC), lock.timezone)
 
     def _lock_json(self, lock: _Lock, *, detailed: bool = False) -> dict[str, Any]:
         accessories = []
@@ -584,7 +738,7 @@ class TheKeysSimulator(SimulatorBase):
                 inner = {
                     k: inner[k] for k in ("id", "id_accessoire", "nom", "type", "configuration")
                 }
-            info = self._info(acc, lock, in_listing=True)
+            info = self._info(acc, lock)
             if detailed:
                 inner["info"] = info
             accessories.append({"id": acc.link_id, "accessoire": inner, "info": info})
@@ -592,7 +746,7 @@ class TheKeysSimulator(SimulatorBase):
             "id": lock.id,
             "id_serrure": lock.id_serrure,
             "nom": lock.name,
-            "etat": lock.etat,
+            "etat": self._etat(lock),
             "battery": lock.battery,
             "battery_date": _php_date(lock.battery_date, lock.timezone),
             "timezone": lock.timezone,
@@ -609,7 +763,7 @@ class TheKeysSimulator(SimulatorBase):
             "latchDelay": 1000,
             "assistedActions": False,
             "unlockOnly": False,
-            "logSequence": 0,
+            "logSequence": self._activity.sequence(lock.id, datetime.now(UTC)),
             "description": None,
             "public_key": f"pk-{lock.secret}",
             "message": "",

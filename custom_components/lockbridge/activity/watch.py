@@ -1,8 +1,9 @@
 """The guest at the door: lock activity read where a guest is due, check-ins, the unit's day.
 
 Requests: a lock is read (`serrure/get`, one request) every ACTIVITY_EVERY while one of its
-stays has its code working, its guest not yet seen, and its arrival day not over; a lock with
-a guest due today or tomorrow is read every HEALTH_EVERY for its keypads' health; at most
+stays has its code working, its guest not yet seen, and its arrival day not over (every
+LATE_EVERY once all its guests are late); a lock with a guest due today or tomorrow is read
+every HEALTH_EVERY for its keypads' health; at most
 ACTIVITY_MAX_LOCKS locks a round, the longest unread first; and on demand. No other lock is
 read. docs/architecture.md and the README's bench give what that costs a day.
 """
@@ -11,9 +12,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -29,6 +30,7 @@ from ..const import (
     CONF_NOT_ARRIVED_AFTER,
     DOMAIN,
     HEALTH_EVERY,
+    LATE_EVERY,
     LOGGER,
 )
 from ..engine.arrivals import (
@@ -38,8 +40,10 @@ from ..engine.arrivals import (
     HousekeepingMark,
     SeenHow,
     Watched,
+    arrival_window_end,
     first_uses,
     housekeeping,
+    is_late,
     is_watched,
     not_arrived_at,
     unit_day,
@@ -114,7 +118,6 @@ class DoorWatch(DataUpdateCoordinator[DoorData]):
         self.client = client
         self.sync = sync
         self.store = store
-        self.issues = issues
         self.delay = timedelta(hours=int(option(entry.options, CONF_NOT_ARRIVED_AFTER)))
         self._health: dict[int, LockHealth] = {}
         self._unreadable: set[int] = set()
@@ -162,12 +165,9 @@ class DoorWatch(DataUpdateCoordinator[DoorData]):
             if unit.keypad is not None and unit.unique_id in self.sync.views.units
         ]
 
-    def today(self, lock_id: int, now: datetime) -> tuple[Any, datetime]:
-        """The lock's local date now, and the midnight that ends it."""
-        zone = self.sync.views.zones.get(lock_id, self.sync.default_zone)
-        local = now.astimezone(zone)
-        end = datetime.combine(local.date() + timedelta(days=1), time(0), zone)
-        return local.date(), end
+    def today(self, lock_id: int, now: datetime) -> date:
+        """The lock's local date now."""
+        return now.astimezone(self.sync.views.zones.get(lock_id, self.sync.default_zone)).date()
 
     def arrival(self, key: BookingKey) -> Arrival | None:
         """A stay's check-in, when seen or marked."""
@@ -177,14 +177,12 @@ class DoorWatch(DataUpdateCoordinator[DoorData]):
         """The unit's day now, and the stay it is about."""
         stays = self.sync.unit_view(unit).stays
         lock_id = unit.keypad.lock_id if unit.keypad else 0
-        return unit_day(stays, self.store.arrivals, now, self.today(lock_id, now)[0])
+        return unit_day(stays, self.store.arrivals, now, self.today(lock_id, now))
 
     def late(self, stay: UnitStay | None, now: datetime) -> bool:
         """A guest not seen yet when their check-in and the delay have passed."""
-        return (
-            stay is not None
-            and stay.booking.key not in self.store.arrivals
-            and not_arrived_at(stay, self.delay) <= now < stay.end
+        return stay is not None and is_late(
+            stay, stay.booking.key in self.store.arrivals, now, self.delay
         )
 
     def housekeeping(self, unit: Unit, now: datetime) -> Housekeeping:
@@ -256,23 +254,18 @@ class DoorWatch(DataUpdateCoordinator[DoorData]):
                 code = self.sync.code_for(stay.booking.key)
                 if code is None or code.lock_id != item.lock_id:
                     continue
-                zone_date_end = self._arrival_day_end(item.lock_id, stay)
                 arrived = stay.booking.key in self.store.arrivals
-                if is_watched(stay, arrived, now, zone_date_end):
+                if is_watched(stay, arrived, now, self.delay):
                     found.setdefault(item.lock_id, []).append(
                         (item, Watched(stay, item.lock_id, code.id))
                     )
         return found
 
-    def _arrival_day_end(self, lock_id: int, stay: UnitStay) -> datetime:
-        zone = self.sync.views.zones.get(lock_id, self.sync.default_zone)
-        return datetime.combine(stay.booking.arrival + timedelta(days=1), time(0), zone)
-
     def guest_due(self, now: datetime) -> set[int]:
         """Locks with a guest arriving today or tomorrow (their local days)."""
         due = set()
         for item in self.units():
-            today = self.today(item.lock_id, now)[0]
+            today = self.today(item.lock_id, now)
             if any(
                 s.booking.arrival in (today, today + timedelta(days=1)) and s.end > now
                 for s in item.stays
@@ -281,14 +274,20 @@ class DoorWatch(DataUpdateCoordinator[DoorData]):
         return due
 
     def _due_locks(self, now: datetime) -> set[int]:
-        """The locks of this round: the watched ones, and due ones whose health is old."""
-        watched = set(self._watched(now))
-        stale = {
+        """The watched locks (less often once all their guests are late), and old health."""
+
+        def older(lock_id: int, age: timedelta) -> bool:
+            health = self._health.get(lock_id)
+            return health is None or now - health.read_at >= age
+
+        watched = {
             lock_id
-            for lock_id in self.guest_due(now)
-            if (h := self._health.get(lock_id)) is None or now - h.read_at >= HEALTH_EVERY
+            for lock_id, items in self._watched(now).items()
+            if not all(self.late(w.stay, now) for _, w in items) or older(lock_id, LATE_EVERY)
         }
-        return watched | stale
+        return watched | {
+            lock_id for lock_id in self.guest_due(now) if older(lock_id, HEALTH_EVERY)
+        }
 
     async def _read_locks(self, lock_ids: set[int], now: datetime) -> None:
         def last_read(lock_id: int) -> datetime:
@@ -339,28 +338,34 @@ class DoorWatch(DataUpdateCoordinator[DoorData]):
         await self.store.add_arrival(key, arrival, stay.end)
         fire_arrival(self.hass, self._door(item), stay, arrival)
 
+    def _untold(self, now: datetime) -> Iterator[tuple[UnitStays, UnitStay, datetime]]:
+        """Stays not seen nor told late, in their arrival window, due since the watch began."""
+        for item in self.units():
+            for stay in item.stays:
+                key = stay.booking.key
+                due = not_arrived_at(stay, self.delay)
+                if (
+                    key not in self.store.arrivals
+                    and key not in self.store.not_arrived
+                    and self.store.started <= due
+                    and now < arrival_window_end(stay, self.delay)
+                ):
+                    yield item, stay, due
+
     async def _tell_not_arrived(self, now: datetime) -> None:
         """Every stay whose guest is late now, once."""
         async with self._telling:
-            for item in self.units():
-                for stay in item.stays:
-                    key = stay.booking.key
-                    due = not_arrived_at(stay, self.delay)
-                    if (
-                        key in self.store.arrivals
-                        or key in self.store.not_arrived
-                        or not self.store.started <= due <= now < stay.end
-                    ):
-                        continue
-                    await self.store.note_not_arrived(key, stay.end)
-                    fire_not_arrived(
-                        self.hass,
-                        self._door(item),
-                        stay,
-                        due,
-                        readable=item.lock_id in self._health
-                        and item.lock_id not in self._unreadable,
-                    )
+            for item, stay, due in list(self._untold(now)):
+                if due > now or stay.booking.key in self.store.not_arrived:
+                    continue
+                await self.store.note_not_arrived(stay.booking.key, stay.end)
+                fire_not_arrived(
+                    self.hass,
+                    self._door(item),
+                    stay,
+                    due,
+                    readable=item.lock_id in self._health and item.lock_id not in self._unreadable,
+                )
 
     @callback
     def _check_health(self, now: datetime) -> None:
@@ -379,14 +384,8 @@ class DoorWatch(DataUpdateCoordinator[DoorData]):
     def _schedule_due(self, now: datetime) -> None:
         """A timer at the next moment a guest becomes late (not the next round)."""
         self._cancel_due()
-        upcoming = [
-            due
-            for item in self.units()
-            for stay in item.stays
-            if stay.booking.key not in self.store.arrivals
-            and stay.booking.key not in self.store.not_arrived
-            and now < (due := not_arrived_at(stay, self.delay)) < stay.end
-        ]
+        # One already due (a stay moved back, a shorter delay) is told at once.
+        upcoming = [max(due, now) for _, _, due in self._untold(now)]
         if upcoming:
             self._due_timer = async_track_point_in_utc_time(self.hass, self._on_due, min(upcoming))
 

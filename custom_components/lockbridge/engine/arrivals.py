@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from ..api import LockActivity, LogAction
@@ -88,14 +88,35 @@ def first_uses(watched: Iterable[Watched], activity: LockActivity) -> dict[Booki
     return found
 
 
-def is_watched(stay: UnitStay, arrived: bool, now: datetime, arrival_day_end: datetime) -> bool:
-    """Its code works now, its guest is not seen yet, and its arrival day is not over."""
-    return not arrived and stay.start <= now < min(stay.end, arrival_day_end)
-
-
 def not_arrived_at(stay: UnitStay, delay: timedelta) -> datetime:
     """When a guest not seen yet counts as not arrived."""
     return stay.check_in + delay
+
+
+#: A guest late after midnight (a late check-in, a long delay) is late for this long at least.
+LATE_AT_LEAST = timedelta(hours=1)
+
+
+def arrival_window_end(stay: UnitStay, delay: timedelta) -> datetime:
+    """When a guest not seen stops being looked for, and being late.
+
+    At the end of their arrival day (in the lock's zone, the check-in's), or later if they
+    became late after it.
+    """
+    midnight = datetime.combine(
+        stay.booking.arrival + timedelta(days=1), time(0), stay.check_in.tzinfo
+    )
+    return min(stay.end, max(midnight, not_arrived_at(stay, delay) + LATE_AT_LEAST))
+
+
+def is_watched(stay: UnitStay, arrived: bool, now: datetime, delay: timedelta) -> bool:
+    """Its code works now, its guest is not seen yet, and its arrival window is open."""
+    return not arrived and stay.start <= now < arrival_window_end(stay, delay)
+
+
+def is_late(stay: UnitStay, arrived: bool, now: datetime, delay: timedelta) -> bool:
+    """Not seen when check-in and the delay passed, within the arrival window."""
+    return not arrived and not_arrived_at(stay, delay) <= now < arrival_window_end(stay, delay)
 
 
 def unit_day(

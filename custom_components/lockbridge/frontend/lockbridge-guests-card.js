@@ -11,6 +11,8 @@ const DEFAULT_DAYS = 14;
 const ANSWERS = new Set(["regenerate_code", "send_guest_message", "remove_code"]);
 const MAX_DAYS = 90;
 const PARTS = ["status", "today", "in_house", "coming"];
+// A unit's housekeeping states, in the order a click on its chip goes through them.
+const HOUSEKEEPING = ["dirty", "cleaning", "ready"];
 
 const WORDS = {
   en: {
@@ -68,6 +70,16 @@ const WORDS = {
     kind_thekeys: "The Keys",
     kind_smoobu: "Smoobu",
     kind_hotelrunner: "HotelRunner",
+    in_since: "In since {time}",
+    marked_by_host: "(marked by host)",
+    not_in_yet: "Not in yet",
+    late: "Late",
+    late_title: "Not seen at the door though the check-in time is past",
+    housekeeping: "Housekeeping: {state}",
+    housekeeping_next: "Housekeeping: {state}. Set it to {next}",
+    hk_dirty: "Dirty",
+    hk_cleaning: "Cleaning",
+    hk_ready: "Ready",
     message:
       "Hello {guest}, your door code for {unit} is {pin}. It works {window}.",
   },
@@ -126,6 +138,16 @@ const WORDS = {
     kind_thekeys: "The Keys",
     kind_smoobu: "Smoobu",
     kind_hotelrunner: "HotelRunner",
+    in_since: "Arrivé à {time}",
+    marked_by_host: "(indiqué par l'hôte)",
+    not_in_yet: "Pas encore arrivé",
+    late: "En retard",
+    late_title: "Pas vu à la porte alors que l'heure d'arrivée est passée",
+    housekeeping: "Ménage : {state}",
+    housekeeping_next: "Ménage : {state}. Passer à « {next} »",
+    hk_dirty: "À faire",
+    hk_cleaning: "En cours",
+    hk_ready: "Prêt",
     message:
       "Bonjour {guest}, votre code pour {unit} est {pin}. Il fonctionne {window}.",
   },
@@ -154,12 +176,19 @@ const STYLE = `
   .chip.active { background: var(--success-color, #43a047); color: #fff; }
   .chip.failed { background: var(--error-color, #db4437); color: #fff; }
   .chip.pending { background: var(--warning-color, #ffa600); color: #000; }
+  .chip.late { background: var(--warning-color, #ffa600); color: #000; font-weight: 500; }
+  .chip.dirty { background: var(--warning-color, #ffa600); color: #000; }
+  .chip.cleaning { background: var(--info-color, #039be5); color: #fff; }
+  .chip.ready { background: var(--success-color, #43a047); color: #fff; }
+  .arrived { color: var(--success-color, #43a047); }
   .pin { font-family: var(--code-font-family, monospace); font-size: 1.15em; letter-spacing: 1px; }
   button { font: inherit; font-size: 0.85em; cursor: pointer; border-radius: 6px;
            border: 1px solid var(--primary-color, #03a9f4); background: transparent;
            color: var(--primary-color, #03a9f4); padding: 3px 8px; }
   button.danger { border-color: var(--error-color, #db4437); color: var(--error-color, #db4437); }
   button:disabled { opacity: 0.5; cursor: default; }
+  button:focus-visible { outline: 2px solid var(--primary-color, #03a9f4); outline-offset: 2px; }
+  button.chip { font-size: 0.8em; border: 1px solid transparent; border-radius: 10px; padding: 1px 8px; }
   .actions { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 6px; }
   form { display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-end; margin-top: 6px; }
   label { display: flex; flex-direction: column; font-size: 0.85em; min-width: 0; }
@@ -199,6 +228,8 @@ class LockBridgeGuestsCard extends HTMLElement {
     this._error = null;
     this._fetchedAt = null;
     this._notes = {}; // booking -> {kind, text}
+    this._unitNotes = {}; // unit -> {kind, text}: a housekeeping change refused
+    this._refocus = null; // the data-focus of the control to give the focus back to
     this._busy = {}; // booking -> action
     this._editing = null; // booking whose times form is open
     this._confirming = null; // booking whose removal waits for a confirmation
@@ -238,7 +269,7 @@ class LockBridgeGuestsCard extends HTMLElement {
     const before = this._hass;
     this._hass = hass;
     if (!this._config) return;
-    // Cheap: the states of LockBridge's own entities only (last sync, problems, locks...).
+    // Cheap: the states of LockBridge's own entities only (last sync, problems, locks, days...).
     const signature = this._watch(hass);
     if (first || signature !== this._signature) {
       this._signature = signature;
@@ -293,7 +324,8 @@ class LockBridgeGuestsCard extends HTMLElement {
         ? ours
         : Object.keys(hass.states).filter((id) => id.endsWith("_last_sync"));
     }
-    return this._watched.map((id) => hass.states[id]?.state).join("|");
+    // last_updated too: a check-in or a late guest may change attributes only (the day's).
+    return this._watched.map((id) => `${hass.states[id]?.state}@${hass.states[id]?.last_updated}`).join("|");
   }
 
   _soon() {
@@ -462,7 +494,15 @@ class LockBridgeGuestsCard extends HTMLElement {
     }
     const Card = customElements.get("ha-card") ? "ha-card" : "div";
     const card = h(Card, { class: "card" }, body);
+    // A control drawn again keeps the keyboard's focus (a housekeeping chip clicked twice).
+    const focused = root.activeElement?.getAttribute?.("data-focus") || this._refocus;
     root.replaceChildren(h("style", {}, STYLE), card);
+    if (focused) {
+      const again = [...root.querySelectorAll("[data-focus]")].find((node) => node.getAttribute("data-focus") === focused);
+      // Disabled while it works: focused once it is back (gone: forgotten).
+      this._refocus = again?.disabled ? focused : null;
+      if (again && !again.disabled) again.focus();
+    }
   }
 
   _status(entry) {
@@ -503,7 +543,14 @@ class LockBridgeGuestsCard extends HTMLElement {
         {},
         items.length
           ? items.map(({ unit, stay }) =>
-              h("li", { "data-booking": stay.booking_id }, `${this._time(stay[stamp])} `, h("span", { class: "guest" }, stay.guest), `, ${unit.name}`),
+              h(
+                "li",
+                { "data-booking": stay.booking_id },
+                `${this._time(stay[stamp])} `,
+                h("span", { class: "guest" }, stay.guest),
+                `, ${unit.name}`,
+                key === "arriving_today" ? this._presence(stay, " · ") : null,
+              ),
             )
           : h("li", { class: "muted" }, this._t("none")),
       );
@@ -527,8 +574,9 @@ class LockBridgeGuestsCard extends HTMLElement {
         return h(
           "div",
           { class: "unit", "data-unit": unit.unit_id },
-          h("h4", {}, unit.name, this._staleTag(this._staleSince(entry, unit))),
-          stays.length ? stays.map((stay) => this._stay(unit, stay)) : h("div", { class: "muted" }, this._t("free")),
+          h("h4", {}, unit.name, this._staleTag(this._staleSince(entry, unit)), this._housekeeping(unit)),
+          this._unitNote(unit),
+          stays.length ? stays.map((stay) => this._stay(unit, stay, true)) : h("div", { class: "muted" }, this._t("free")),
         );
       }),
     );
@@ -552,7 +600,60 @@ class LockBridgeGuestsCard extends HTMLElement {
     );
   }
 
-  _stay(unit, stay) {
+  /** Whether the guest is in (since when, and how it is known), not yet, or late. */
+  _presence(stay, before = "") {
+    const parts = [];
+    if (stay.checked_in) {
+      parts.push(h("span", { class: "arrived", "data-presence": "in" }, this._t("in_since", { time: this._when(stay.checked_in) })));
+      if (stay.checked_in_how === "manual") {
+        parts.push(h("span", { class: "muted", "data-how": "manual" }, this._t("marked_by_host")));
+      }
+    } else if (stay.arriving_today) {
+      parts.push(h("span", { class: "muted", "data-presence": "not_in" }, this._t("not_in_yet")));
+    }
+    if (stay.late) {
+      parts.push(h("span", { class: "chip late", "data-late": "", title: this._t("late_title") }, this._t("late")));
+    }
+    if (!parts.length) return null;
+    return [before, h("span", { class: "presence" }, parts.flatMap((part, i) => (i ? [" ", part] : [part])))];
+  }
+
+  /** The unit's housekeeping chip; admins change it with a click (dirty, cleaning, ready). */
+  _housekeeping(unit) {
+    const state = unit.housekeeping;
+    if (!HOUSEKEEPING.includes(state)) return null;
+    const label = this._t(`hk_${state}`);
+    const admin = Boolean(this._hass?.user?.is_admin);
+    if (!admin || !unit.housekeeping_entity) {
+      return h("span", { class: `chip ${state}`, "data-housekeeping": state, title: this._t("housekeeping", { state: label }) }, label);
+    }
+    const next = HOUSEKEEPING[(HOUSEKEEPING.indexOf(state) + 1) % HOUSEKEEPING.length];
+    const words = this._t("housekeeping_next", { state: label, next: this._t(`hk_${next}`) });
+    return h(
+      "button",
+      {
+        type: "button",
+        class: `chip ${state}`,
+        "data-housekeeping": state,
+        "data-action": "housekeeping",
+        "data-focus": `housekeeping:${unit.unit_id}`,
+        title: words,
+        "aria-label": words,
+        disabled: Boolean(this._busy[`housekeeping:${unit.unit_id}`]),
+        onclick: () => this._setHousekeeping(unit, next),
+      },
+      label,
+      h("span", { "aria-hidden": "true" }, " ↻"),
+    );
+  }
+
+  _unitNote(unit) {
+    const note = this._unitNotes[unit.unit_id];
+    if (!note) return null;
+    return h("div", { class: `note ${note.kind}`, role: note.kind === "error" ? "alert" : "status" }, note.text);
+  }
+
+  _stay(unit, stay, presence = false) {
     const admin = Boolean(this._hass?.user?.is_admin);
     const id = stay.booking_id;
     const state = stay.code_state || "none";
@@ -561,6 +662,7 @@ class LockBridgeGuestsCard extends HTMLElement {
     if (stay.children) party.push(stay.children === 1 ? this._t("child") : this._t("children", { n: stay.children }));
     if (stay.channel) party.push(stay.channel);
     const sameWindow = stay.start === stay.check_in && stay.end === stay.check_out;
+    const here = presence ? this._presence(stay) : null;
     const row = h(
       "div",
       { class: "stay", "data-booking": id },
@@ -571,6 +673,7 @@ class LockBridgeGuestsCard extends HTMLElement {
         h("span", { class: `chip ${state}`, "data-state": state }, this._t(`state_${state}`)),
         stay.override ? h("span", { class: "chip" }, this._t("override")) : null,
       ),
+      here ? h("div", { class: "line presence-line" }, here) : null,
       h("div", { class: "line window" }, this._window(stay.check_in, stay.check_out)),
       sameWindow ? null : h("div", { class: "line muted validity" }, this._t("code_valid", { window: this._window(stay.start, stay.end) })),
       party.length ? h("div", { class: "line muted" }, party.join(" · ")) : null,
@@ -738,6 +841,35 @@ class LockBridgeGuestsCard extends HTMLElement {
       }
     }
     return err?.message || err?.error?.message || String(err);
+  }
+
+  /** A select of LockBridge's, not a door-code action: Home Assistant's own select action. */
+  async _setHousekeeping(unit, option) {
+    const key = `housekeeping:${unit.unit_id}`;
+    const data = { entity_id: unit.housekeeping_entity, option };
+    this._busy[key] = "select_option";
+    this._refocus = key;
+    delete this._unitNotes[unit.unit_id];
+    this._render();
+    try {
+      if (typeof this._hass.callService === "function") {
+        await this._hass.callService("select", "select_option", data, undefined, false);
+      } else {
+        await this._hass.connection.sendMessagePromise({
+          type: "call_service",
+          domain: "select",
+          service: "select_option",
+          service_data: data,
+        });
+      }
+      unit.housekeeping = option; // at once; the refresh below says what Home Assistant has
+    } catch (err) {
+      this._unitNotes[unit.unit_id] = { kind: "error", text: await this._errorText(err) };
+    } finally {
+      delete this._busy[key];
+      this._render();
+      this._fetch();
+    }
   }
 
   async _saveTimes(stay) {
