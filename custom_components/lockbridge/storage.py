@@ -30,7 +30,8 @@ def journal_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     return Store(hass, VERSION, f"{DOMAIN}.{entry_id}.journal")
 
 
-def _moment(value: Any) -> datetime | None:
+def saved_moment(value: Any) -> datetime | None:
+    """An aware moment kept as ISO text, in the engine's range; None when it is not one."""
     try:
         moment = datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
@@ -117,7 +118,8 @@ class StateStore:
             source, _, booking_id = str(text).partition(":")
             if booking_id and isinstance(raw, dict):
                 found[BookingKey(source, booking_id)] = Override(
-                    check_in=_moment(raw.get("check_in")), check_out=_moment(raw.get("check_out"))
+                    check_in=saved_moment(raw.get("check_in")),
+                    check_out=saved_moment(raw.get("check_out")),
                 )
         return found
 
@@ -139,7 +141,7 @@ class StateStore:
         return frozenset(
             BookingKey(*text.split(":", 1))
             for text, until in self._data["released"].items()
-            if ":" in str(text) and (moment := _moment(until)) is not None and moment > now
+            if ":" in str(text) and (moment := saved_moment(until)) is not None and moment > now
         )
 
     def release(self, keys: Mapping[BookingKey, datetime]) -> None:
@@ -148,7 +150,7 @@ class StateStore:
         kept = {
             text: until
             for text, until in self._data["released"].items()
-            if (moment := _moment(until)) is not None and moment > now
+            if (moment := saved_moment(until)) is not None and moment > now
         }
         kept.update({str(key): until.isoformat() for key, until in keys.items()})
         self._data["released"] = kept
@@ -191,9 +193,9 @@ class StateStore:
         saved = self._data["reads"].get(subentry_id)
         marks = saved if isinstance(saved, dict) else {}
         return {
-            key: _moment(value) if key.endswith("_at") else value
+            key: saved_moment(value) if key.endswith("_at") else value
             for key, value in marks.items()
-            if not key.endswith("_at") or _moment(value) is not None
+            if not key.endswith("_at") or saved_moment(value) is not None
         }
 
     def set_read_marks(
@@ -221,7 +223,7 @@ class StateStore:
         account or server must not go on with the old one's token).
         """
         session = self._data["session"]  # its types and bounds checked at load (state_check)
-        expires = _moment(session.get("expires_at"))
+        expires = saved_moment(session.get("expires_at"))
         return (session["token"], expires) if session.get("login") == login and expires else None
 
     def set_token(self, login: str, token: str, expires: datetime) -> None:

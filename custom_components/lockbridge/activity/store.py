@@ -16,7 +16,7 @@ from homeassistant.util import dt as dt_util
 from ..const import DOMAIN
 from ..engine.arrivals import Arrival, Housekeeping, HousekeepingMark, SeenHow
 from ..engine.bookings import BookingKey
-from ..engine.window import in_range
+from ..storage import saved_moment
 
 VERSION = 1
 SAVE_DELAY = 10
@@ -24,16 +24,6 @@ SAVE_DELAY = 10
 MAX_STAYS = 5000
 KEEP_AFTER_END = timedelta(days=30)
 MAX_KEY = 200
-
-
-def _moment(value: Any) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-    if moment is None or moment.tzinfo is None or not in_range(moment.date()):
-        return None
-    return moment
 
 
 def _key(text: Any) -> BookingKey | None:
@@ -59,20 +49,20 @@ class ActivityStore:
         """Read what was kept; each unreadable value is dropped alone, never fatal."""
         saved = await self._store.async_load()
         data = saved if isinstance(saved, dict) else {}
-        self.started = _moment(data.get("started")) or self.started
+        self.started = saved_moment(data.get("started")) or self.started
         for text, raw in _items(data.get("arrivals")):
             item = raw if isinstance(raw, dict) else {}
-            key, at, end = _key(text), _moment(item.get("at")), _moment(item.get("end"))
+            key, at, end = _key(text), saved_moment(item.get("at")), saved_moment(item.get("end"))
             how = item.get("how")
             if key and at and end and how in tuple(SeenHow):
                 self.arrivals[key] = Arrival(at, SeenHow(how), item.get("early") is True)
                 self._ends[key] = end
         for text, raw in _items(data.get("not_arrived")):
-            if (key := _key(text)) and (end := _moment(raw)):
+            if (key := _key(text)) and (end := saved_moment(raw)):
                 self.not_arrived[key] = end
         for unit_id, raw in _items(data.get("housekeeping")):
             item = raw if isinstance(raw, dict) else {}
-            state, since = item.get("state"), _moment(item.get("since"))
+            state, since = item.get("state"), saved_moment(item.get("since"))
             if state in tuple(Housekeeping) and since and len(unit_id) <= MAX_KEY:
                 self.housekeeping[unit_id] = HousekeepingMark(Housekeeping(state), since)
         if saved is None:

@@ -227,9 +227,10 @@ class DoorWatch(DataUpdateCoordinator[DoorData]):
     async def read_now(self, lock_ids: Iterable[int] | None = None) -> None:
         """Read these locks' activity now (all locks that matter when None)."""
         now = dt_util.utcnow()
+        watched = self._watched(now)
         if lock_ids is None:
-            lock_ids = set(self._watched(now)) | self.guest_due(now)
-        await self._read_locks(set(lock_ids), now)
+            lock_ids = set(watched) | self.guest_due(now)
+        await self._read_locks(set(lock_ids), now, watched)
         await self._tell_not_arrived(now)
         self._check_health(now)
         self._publish()
@@ -240,7 +241,8 @@ class DoorWatch(DataUpdateCoordinator[DoorData]):
     async def _async_update_data(self) -> DoorData:
         now = dt_util.utcnow()
         if self.sync.data is not None:
-            await self._read_locks(self._due_locks(now), now)
+            watched = self._watched(now)  # once a round: it walks every stay
+            await self._read_locks(self._due_locks(now, watched), now, watched)
             await self._tell_not_arrived(now)
             self._check_health(now)
             self._schedule_due(now)
@@ -273,23 +275,30 @@ class DoorWatch(DataUpdateCoordinator[DoorData]):
                 due.add(item.lock_id)
         return due
 
-    def _due_locks(self, now: datetime) -> set[int]:
+    def _due_locks(
+        self, now: datetime, watched: Mapping[int, list[tuple[UnitStays, Watched]]]
+    ) -> set[int]:
         """The watched locks (less often once all their guests are late), and old health."""
 
         def older(lock_id: int, age: timedelta) -> bool:
             health = self._health.get(lock_id)
             return health is None or now - health.read_at >= age
 
-        watched = {
+        reading = {
             lock_id
-            for lock_id, items in self._watched(now).items()
+            for lock_id, items in watched.items()
             if not all(self.late(w.stay, now) for _, w in items) or older(lock_id, LATE_EVERY)
         }
-        return watched | {
+        return reading | {
             lock_id for lock_id in self.guest_due(now) if older(lock_id, HEALTH_EVERY)
         }
 
-    async def _read_locks(self, lock_ids: set[int], now: datetime) -> None:
+    async def _read_locks(
+        self,
+        lock_ids: set[int],
+        now: datetime,
+        watched: Mapping[int, list[tuple[UnitStays, Watched]]],
+    ) -> None:
         def last_read(lock_id: int) -> datetime:
             health = self._health.get(lock_id)
             return health.read_at if health else datetime.min.replace(tzinfo=now.tzinfo)
@@ -310,7 +319,6 @@ class DoorWatch(DataUpdateCoordinator[DoorData]):
                     return None
 
         results = await asyncio.gather(*(read(lock_id) for lock_id in chosen))
-        watched = self._watched(now)
         for lock_id, activity in zip(chosen, results, strict=True):
             if activity is None:
                 self._unreadable.add(lock_id)
