@@ -103,3 +103,17 @@ def test_a_guest_is_late_in_their_arrival_window_only() -> None:
     assert arrival_window_end(zoe, timedelta(hours=10)) == at(24, 2)
     assert is_watched(zoe, False, at(23, 23, 59), three)
     assert not is_watched(zoe, False, at(23, 13), three)  # her code does not work yet
+
+
+def test_a_code_opens_from_the_minute_its_stay_starts_in() -> None:
+    """An early check-in set at 14:10:42 makes a code from 14:10: a use at 14:10:05 counts."""
+    zoe = stay("2", 23, 27)
+    moved = UnitStay(
+        zoe.booking, at(23, 14, 10) + timedelta(seconds=42), zoe.end, zoe.check_in, zoe.check_out
+    )
+    use = LogEntry(1, at(23, 14, 10) + timedelta(seconds=5), LogAction.OPEN, 7, None, None)
+    activity = LockActivity(lock_id=1, entries=(use,), state=LockState.LOCKED, battery_raw=None)
+    assert moved.booking.key in first_uses([Watched(moved, 1, 7)], activity)
+    early = LogEntry(2, at(23, 14, 9) + timedelta(seconds=59), LogAction.OPEN, 7, None, None)
+    before = LockActivity(lock_id=1, entries=(early,), state=LockState.LOCKED, battery_raw=None)
+    assert first_uses([Watched(moved, 1, 7)], before) == {}

@@ -75,12 +75,14 @@ def first_uses(watched: Iterable[Watched], activity: LockActivity) -> dict[Booki
         if item.lock_id != activity.lock_id:
             continue
         stay = item.stay
+        # A keypad code's times are whole minutes: it opens from the minute its stay starts in.
+        opens = stay.start.replace(second=0, microsecond=0)
         uses = [
             entry
             for entry in activity.entries
             if entry.share_id == item.code_id
             and entry.action is LogAction.OPEN
-            and stay.start <= entry.at < stay.end
+            and opens <= entry.at < stay.end
         ]
         if uses:
             first = min(uses, key=lambda entry: (entry.at, entry.id))
