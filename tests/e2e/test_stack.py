@@ -490,25 +490,23 @@ async def _wait_loaded(api: HomeAssistantApi) -> None:
 async def test_a_guest_typing_their_pin_turns_the_unit_in_house_once(
     stack: dict[str, Any], api: HomeAssistantApi
 ) -> None:
-    """Ayşe types her PIN at the Standard Room's keypad: one activity read later the unit is
+    """Zoë types her PIN at the Seaside Loft's keypad: one activity read later the unit is
     in house, seen by the keypad; a reload of the entry keeps it, with the same time."""
     today = datetime.now(PARIS).date().isoformat()
-    (ayse,) = [
-        s for s in await stays_of(api, unit="calendar.standard_room") if s["arrival"] == today
-    ]
-    if datetime.fromisoformat(ayse["start"]) > datetime.now(PARIS):
+    (zoe,) = [s for s in await stays_of(api, unit="calendar.seaside_loft") if s["arrival"] == today]
+    if datetime.fromisoformat(zoe["start"]) > datetime.now(PARIS):
         # Before her check-in time her code does not work yet: the host lets her in early.
         await api.request(
             "POST",
             f"/api/services/{DOMAIN}/set_stay_override",
-            json={"booking": ayse["booking_id"], "check_in": datetime.now(PARIS).isoformat()},
+            json={"booking": zoe["booking_id"], "check_in": datetime.now(PARIS).isoformat()},
         )
-    typed = f"{stack['sim_url']}/_control/thekeys/keypad/Kh2Vc6Pz/type"
+    typed = f"{stack['sim_url']}/_control/thekeys/keypad/Kp7Lm2Qa/type"
     async with aiohttp.ClientSession() as session:
         for _ in range(
             60
         ):  # until the moved code is on the keypad (a refusal logs nothing of hers)
-            async with session.post(typed, json={"pin": ayse["pin"]}) as resp:
+            async with session.post(typed, json={"pin": zoe["pin"]}) as resp:
                 if (await resp.json())["opened"]:
                     break
             await asyncio.sleep(0.5)
@@ -516,16 +514,20 @@ async def test_a_guest_typing_their_pin_turns_the_unit_in_house_once(
             raise AssertionError("her code never opened the lock")
     await api.request("POST", f"/api/services/{DOMAIN}/read_activity", json={})
 
-    day = (await api.states())["sensor.standard_room_day"]
+    day = (await api.states())["sensor.seaside_loft_day"]
     assert day["state"] == "in_house"
     assert day["attributes"]["checked_in_how"] == "keypad"
-    (seen,) = await stays_of(api, booking=ayse["booking_id"])
+    (seen,) = await stays_of(api, booking=zoe["booking_id"])
     assert seen["checked_in"] == day["attributes"]["checked_in"]
 
     (entry,) = await api.entries(DOMAIN)
     await api.request("POST", f"/api/config/config_entries/entry/{entry['entry_id']}/reload")
     await _wait_loaded(api)
-    again = (await api.states())["sensor.standard_room_day"]
+    for _ in range(120):  # loaded, then its entities are added and written
+        again = (await api.states()).get("sensor.seaside_loft_day", {})
+        if again.get("state") not in (None, "unavailable", "unknown"):
+            break
+        await asyncio.sleep(0.25)
     assert again["state"] == "in_house"
     assert again["attributes"]["checked_in"] == day["attributes"]["checked_in"]
 
