@@ -11,7 +11,10 @@ from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 import pytest
-from pytest_homeassistant_custom_component.common import async_capture_events
+from pytest_homeassistant_custom_component.common import (
+    async_capture_events,
+    async_fire_time_changed,
+)
 
 from custom_components.lockbridge.const import (
     DOMAIN,
@@ -134,6 +137,27 @@ async def test_a_guest_not_seen_is_told_late_once_at_the_configured_time(
     await tick(hass, freezer, 15)
     assert the_state(hass, DAY).state == "in_house"
     assert the_state(hass, DAY).attributes["late"] is False
+
+
+async def test_a_guest_in_just_before_the_delay_is_not_told_late(
+    hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
+) -> None:
+    """The doors are looked at once more when a guest becomes late, not only every round."""
+    late = async_capture_events(hass, EVENT_NOT_ARRIVED)
+    checked_in = async_capture_events(hass, EVENT_CHECKED_IN)
+    await set_up(hass, demo.entry(options={"not_arrived_after_hours": 2}))
+    await until(hass, freezer, 16, 59)
+    reads = len([r for r in demo.thekeys.requests if "/serrure/get/" in r.path])
+    demo.thekeys.type_pin(SEASIDE_KEYPAD, code_of(demo, SEASIDE_LOCK, "Zoë Müller").code)
+    freezer.tick(timedelta(seconds=60))  # 17:00, Zoë's moment to be late, before a round
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert [e.data["guest"] for e in checked_in] == ["Zoë"]
+    assert [e.data["guest"] for e in late] == ["Ayşe"]  # Ayşe was not seen
+    # Only the locks whose guests were due were looked at.
+    read = [r.path for r in demo.thekeys.requests if "/serrure/get/" in r.path][reads:]
+    assert read and all(p.endswith(("/3701", "/3704")) for p in read)
 
 
 async def test_odd_entries_change_no_stay_and_harm_no_other_lock(

@@ -66,7 +66,9 @@ class ActivityStore:
             if state in tuple(Housekeeping) and since and len(unit_id) <= MAX_KEY:
                 self.housekeeping[unit_id] = HousekeepingMark(Housekeeping(state), since)
         if saved is None:
-            self._save()  # the start of watching is kept from the first run on
+            # The start of watching goes with the first write, or the unload: no write of
+            # its own at the first setup.
+            self._unsaved = True
 
     async def add_arrival(self, key: BookingKey, arrival: Arrival, end: datetime) -> None:
         """Keep a stay's check-in (its stay ends at `end`), written before it is told."""

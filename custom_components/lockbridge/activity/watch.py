@@ -19,7 +19,7 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.event import async_call_later, async_track_point_in_utc_time
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -56,10 +56,18 @@ from ..sync.coordinator import SyncCoordinator
 from ..sync.data import SyncData
 from .events import Door, fire_arrival, fire_not_arrived
 from .health import HealthRepairs
+from .index import DoorIndex, UnitStays
 from .store import ActivityStore
 
 #: Locks read at once.
 PARALLEL_READS = 4
+#: Seconds from the setup to the first round of reads.
+FIRST_ROUND_AFTER = 30
+#: A stay is in its arrival window at most this long after its check-in (the day's end, an
+#: hour of DST), or its delay and an hour more: older check-ins are not looked at.
+WINDOW_AFTER_CHECK_IN = timedelta(hours=26)
+#: A guest due today or tomorrow checks in within this much of now (either way).
+DUE_WITHIN = timedelta(hours=50)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,15 +90,6 @@ class DoorData:
     told: frozenset[BookingKey]
     unreadable: frozenset[int]
     health: Mapping[int, LockHealth] = field(compare=False, default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class UnitStays:
-    """A managed unit, its lock and its stays, as the sync's views have them now."""
-
-    unit: Unit
-    lock_id: int
-    stays: tuple[UnitStay, ...]
 
 
 class DoorWatch(DataUpdateCoordinator[DoorData]):
@@ -127,16 +126,28 @@ class DoorWatch(DataUpdateCoordinator[DoorData]):
         self._unknown: Counter[str] = Counter()
         self._due_timer: CALLBACK_TYPE | None = None
         self._telling = asyncio.Lock()
+        self._index: DoorIndex | None = None
+        self._index_of: object = None
 
     # -- life ------------------------------------------------------------------------------
 
     @callback
     def start(self) -> list[Callable[[], None]]:
-        """Poll whether or not an entity listens (events and repairs need no entity)."""
-        self.config_entry.async_create_background_task(
-            self.hass, self.async_refresh(), f"{DOMAIN} first door read"
-        )
+        """Poll whether or not an entity listens (events and repairs need no entity).
+
+        The first round comes FIRST_ROUND_AFTER the setup, not during it (the first sync and
+        the entities' setup have the loop); who is late and the repairs are known now.
+        """
+        self._sync_changed()
+
+        @callback
+        def first_round(_: datetime) -> None:
+            self.config_entry.async_create_background_task(
+                self.hass, self.async_refresh(), f"{DOMAIN} first door read"
+            )
+
         return [
+            async_call_later(self.hass, FIRST_ROUND_AFTER, first_round),
             self.async_add_listener(lambda: None),
             self.sync.async_add_listener(self._sync_changed),
             self._cancel_due,
@@ -157,13 +168,21 @@ class DoorWatch(DataUpdateCoordinator[DoorData]):
 
     # -- what the entities read ------------------------------------------------------------
 
-    def units(self) -> list[UnitStays]:
+    def units(self) -> tuple[UnitStays, ...]:
         """Every managed unit with its lock and stays."""
-        return [
-            UnitStays(unit, unit.keypad.lock_id, self.sync.unit_view(unit).stays)
-            for unit in self.sync.units
-            if unit.keypad is not None and unit.unique_id in self.sync.views.units
-        ]
+        return self.index().units
+
+    def index(self) -> DoorIndex:
+        """The stays by start and check-in, made again when the sync's views are new."""
+        views = self.sync.views
+        if self._index is None or self._index_of is not views:
+            units = [
+                UnitStays(unit, unit.keypad.lock_id, views.units[unit.unique_id].stays)
+                for unit in self.sync.units
+                if unit.keypad is not None and unit.unique_id in views.units
+            ]
+            self._index, self._index_of = DoorIndex(units, dt_util.utcnow()), views
+        return self._index
 
     def today(self, lock_id: int, now: datetime) -> date:
         """The lock's local date now."""
@@ -251,27 +270,25 @@ class DoorWatch(DataUpdateCoordinator[DoorData]):
     def _watched(self, now: datetime) -> dict[int, list[tuple[UnitStays, Watched]]]:
         """Per lock, its stays whose first use of their code is looked for now."""
         found: dict[int, list[tuple[UnitStays, Watched]]] = {}
-        for item in self.units():
-            for stay in item.stays:
-                code = self.sync.code_for(stay.booking.key)
-                if code is None or code.lock_id != item.lock_id:
-                    continue
-                arrived = stay.booking.key in self.store.arrivals
-                if is_watched(stay, arrived, now, self.delay):
-                    found.setdefault(item.lock_id, []).append(
-                        (item, Watched(stay, item.lock_id, code.id))
-                    )
+        for item, stay in self.index().begun(now):
+            arrived = stay.booking.key in self.store.arrivals
+            if not is_watched(stay, arrived, now, self.delay):
+                continue
+            code = self.sync.code_for(stay.booking.key)
+            if code is not None and code.lock_id == item.lock_id:
+                found.setdefault(item.lock_id, []).append(
+                    (item, Watched(stay, item.lock_id, code.id))
+                )
         return found
 
     def guest_due(self, now: datetime) -> set[int]:
         """Locks with a guest arriving today or tomorrow (their local days)."""
         due = set()
-        for item in self.units():
+        for item, stay in self.index().checking_in(now - DUE_WITHIN, now + DUE_WITHIN):
+            if item.lock_id in due or stay.end <= now:
+                continue
             today = self.today(item.lock_id, now)
-            if any(
-                s.booking.arrival in (today, today + timedelta(days=1)) and s.end > now
-                for s in item.stays
-            ):
+            if stay.booking.arrival in (today, today + timedelta(days=1)):
                 due.add(item.lock_id)
         return due
 
@@ -346,25 +363,31 @@ class DoorWatch(DataUpdateCoordinator[DoorData]):
         await self.store.add_arrival(key, arrival, stay.end)
         fire_arrival(self.hass, self._door(item), stay, arrival)
 
-    def _untold(self, now: datetime) -> Iterator[tuple[UnitStays, UnitStay, datetime]]:
-        """Stays not seen nor told late, in their arrival window, due since the watch began."""
-        for item in self.units():
-            for stay in item.stays:
-                key = stay.booking.key
-                due = not_arrived_at(stay, self.delay)
-                if (
-                    key not in self.store.arrivals
-                    and key not in self.store.not_arrived
-                    and self.store.started <= due
-                    and now < arrival_window_end(stay, self.delay)
-                ):
-                    yield item, stay, due
+    def _untold(
+        self, now: datetime, due_by: datetime | None = None
+    ) -> Iterator[tuple[UnitStays, UnitStay, datetime]]:
+        """Stays not seen nor told late, in their arrival window, due since the watch began.
+
+        The first due first; only those due by `due_by` when given.
+        """
+        since = now - max(WINDOW_AFTER_CHECK_IN, self.delay + timedelta(hours=2))
+        until = None if due_by is None else due_by - self.delay
+        for item, stay in self.index().checking_in(since, until):
+            key = stay.booking.key
+            due = not_arrived_at(stay, self.delay)
+            if (
+                key not in self.store.arrivals
+                and key not in self.store.not_arrived
+                and self.store.started <= due
+                and now < arrival_window_end(stay, self.delay)
+            ):
+                yield item, stay, due
 
     async def _tell_not_arrived(self, now: datetime) -> None:
         """Every stay whose guest is late now, once."""
         async with self._telling:
-            for item, stay, due in list(self._untold(now)):
-                if due > now or stay.booking.key in self.store.not_arrived:
+            for item, stay, due in list(self._untold(now, due_by=now)):
+                if stay.booking.key in self.store.not_arrived:
                     continue
                 await self.store.note_not_arrived(stay.booking.key, stay.end)
                 fire_not_arrived(
@@ -393,15 +416,21 @@ class DoorWatch(DataUpdateCoordinator[DoorData]):
         """A timer at the next moment a guest becomes late (not the next round)."""
         self._cancel_due()
         # One already due (a stay moved back, a shorter delay) is told at once.
-        upcoming = [max(due, now) for _, _, due in self._untold(now)]
-        if upcoming:
-            self._due_timer = async_track_point_in_utc_time(self.hass, self._on_due, min(upcoming))
+        first = next(self._untold(now), None)
+        if first is not None:
+            self._due_timer = async_track_point_in_utc_time(
+                self.hass, self._on_due, max(first[2], now)
+            )
 
     @callback
     def _on_due(self, now: datetime) -> None:
         self._due_timer = None
 
         async def tell() -> None:
+            # A last look at the doors first: a guest in since the last round is no late one.
+            moment = dt_util.utcnow()
+            last_look = {item.lock_id for item, _, _ in self._untold(moment, due_by=moment)}
+            await self._read_locks(last_look, moment, self._watched(moment))
             await self._tell_not_arrived(dt_util.utcnow())
             self._schedule_due(dt_util.utcnow())
             self._publish()
