@@ -9,9 +9,11 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.history import get_significant_states
 from homeassistant.core import HomeAssistant, State
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
+    CLIENT_ID,
     async_capture_events,
     async_fire_time_changed,
 )
@@ -45,10 +47,14 @@ async def test_no_pin_or_contact_reaches_the_recorder(
     recorder_mock: Any,
     enable_custom_integrations: None,
     hass: HomeAssistant,
+    hass_client: Any,
+    hass_admin_user: Any,
     demo: Demo,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Neither the states nor what the recorder keeps of them hold a PIN or a contact."""
+    """Neither the states, the logbook nor what the recorder keeps hold a PIN or a contact."""
+    assert await async_setup_component(hass, "logbook", {})
+    start = dt_util.utcnow()
     events = [async_capture_events(hass, kind) for kind in DOOR_EVENTS]
     await set_up(hass, demo.entry(options={"not_arrived_after_hours": 0}))
     assert the_state(hass, SENSORS[1]).attributes["code_id"]
@@ -88,3 +94,17 @@ async def test_no_pin_or_contact_reaches_the_recorder(
             assert isinstance(state, State)
             assert not {"pin", "phone", "email"} & set(state.attributes)
             assert state.attributes.get("friendly_name")  # the rest is kept
+
+    # The logbook says who came in and who did not, by first name, in the home's time.
+    # A fresh token: the fixture's expired while the clock moved on.
+    refresh = await hass.auth.async_create_refresh_token(hass_admin_user, CLIENT_ID)
+    client = await hass_client(hass.auth.async_create_access_token(refresh))
+    answer = await (await client.get(f"/api/logbook/{start.isoformat()}")).json()
+    lines = {(e.get("name"), e.get("message")) for e in answer if e.get("domain") == DOMAIN}
+    in_at = dt_util.as_local(dt_util.parse_datetime(events[0][0].data["time"]))  # type: ignore[arg-type]
+    assert lines == {
+        ("Seaside Loft", f"Zoë checked in at {in_at:%H:%M} (seen at the keypad)"),
+        ("Seaside Loft", "Zoë was not seen by 15:00"),
+        ("Standard Room", "Ayşe was not seen by 15:00"),
+    }
+    assert not [pin for pin in pins if pin.search(repr(answer))]

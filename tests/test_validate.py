@@ -127,6 +127,12 @@ def undeclared_dependency(repo: Path) -> None:
     path.write_text(path.read_text("utf-8") + "\nimport homeassistant.components.mqtt\n")
 
 
+def logbook_imported_elsewhere(repo: Path) -> None:
+    """logbook.py may import the logbook integration; another module may not."""
+    path = repo / INTEGRATION / "door.py"
+    path.write_text(path.read_text("utf-8") + "\nimport homeassistant.components.logbook\n")
+
+
 def no_config_schema(repo: Path) -> None:
     path = repo / INTEGRATION / "__init__.py"
     path.write_text(path.read_text("utf-8").replace("CONFIG_SCHEMA = ", "SCHEMA = "), "utf-8")
@@ -151,6 +157,7 @@ def no_config_schema(repo: Path) -> None:
         (hacs_unknown_key, "hacs.json: key 'iot_class' not allowed"),
         (hacs_key_the_marketplace_ignores, "hacs.json: key 'render_readme' is not read by"),
         (undeclared_dependency, "repairs.py: imports mqtt without listing it"),
+        (logbook_imported_elsewhere, "door.py: imports logbook without listing it"),
         (no_config_schema, "__init__.py: a setup function needs a CONFIG_SCHEMA"),
     ],
 )

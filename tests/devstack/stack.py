@@ -107,6 +107,11 @@ homeassistant:
   internal_url: "{url}"
 frontend:
 config:
+# The door's check-ins and late guests, as a host reads them (LockBridge's logbook.py).
+recorder:
+  purge_keep_days: 3
+logbook:
+history:
 lovelace:
   dashboards:
     {dashboard}:

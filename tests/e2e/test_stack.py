@@ -519,6 +519,7 @@ async def test_a_guest_typing_their_pin_turns_the_unit_in_house_once(
     assert day["attributes"]["checked_in_how"] == "keypad"
     (seen,) = await stays_of(api, booking=zoe["booking_id"])
     assert seen["checked_in"] == day["attributes"]["checked_in"]
+    checked_at = datetime.fromisoformat(seen["checked_in"]).astimezone(PARIS)
 
     (entry,) = await api.entries(DOMAIN)
     await api.request("POST", f"/api/config/config_entries/entry/{entry['entry_id']}/reload")
@@ -530,6 +531,25 @@ async def test_a_guest_typing_their_pin_turns_the_unit_in_house_once(
         await asyncio.sleep(0.25)
     assert again["state"] == "in_house"
     assert again["attributes"]["checked_in"] == day["attributes"]["checked_in"]
+    # Told once, the reload did not tell it again: one line in the logbook (the recorder
+    # writes its events a few seconds late).
+    await api.request("POST", f"/api/services/{DOMAIN}/read_activity", json={})
+    first = zoe["guest"].split()[0]
+    since = (datetime.now(PARIS) - timedelta(hours=1)).isoformat()
+
+    async def told() -> list[str]:
+        return [
+            e["message"]
+            for e in await api.request("GET", f"/api/logbook/{since}")
+            if e.get("domain") == DOMAIN and e.get("message", "").startswith(f"{first} checked in")
+        ]
+
+    for _ in range(60):
+        if await told():
+            break
+        await asyncio.sleep(0.5)
+    await asyncio.sleep(6)  # past the recorder's next commit: a repeat would show by now
+    assert await told() == [f"{first} checked in at {checked_at:%H:%M} (seen at the keypad)"]
 
 
 async def test_the_card_names_each_unreadable_cloud(
