@@ -38,6 +38,11 @@ def custom_integrations(enable_custom_integrations: None) -> None:
     """Load our integration."""
 
 
+def activity_reads(demo: Demo) -> list[str]:
+    """The paths of the lock activity reads the simulator answered, in order."""
+    return [r.path for r in demo.thekeys.requests if "/serrure/get/" in r.path]
+
+
 def code_of(demo: Demo, lock_id: int, guest: str) -> SimCode:
     """The guest's code on the simulated keypad."""
     return next(c for c in demo.thekeys.codes(lock_id) if c.name.endswith(guest))
@@ -94,7 +99,7 @@ async def test_a_pin_typed_at_the_keypad_checks_the_guest_in_once(
     assert day.attributes["checked_in"] == event.data["time"]
     assert day.attributes["checked_in_how"] == "keypad"
     # Only the locks where a guest is due were read, one request each.
-    reads = [r.path for r in demo.thekeys.requests if "/serrure/get/" in r.path]
+    reads = activity_reads(demo)
     assert reads
     assert all(p.endswith(("/3701", "/3704")) for p in reads)
     stays = await hass.services.async_call(
@@ -147,7 +152,7 @@ async def test_a_guest_in_just_before_the_delay_is_not_told_late(
     checked_in = async_capture_events(hass, EVENT_CHECKED_IN)
     await set_up(hass, demo.entry(options={"not_arrived_after_hours": 2}))
     await until(hass, freezer, 16, 59)
-    reads = len([r for r in demo.thekeys.requests if "/serrure/get/" in r.path])
+    reads = len(activity_reads(demo))
     demo.thekeys.type_pin(SEASIDE_KEYPAD, code_of(demo, SEASIDE_LOCK, "Zoë Müller").code)
     freezer.tick(timedelta(seconds=60))  # 17:00, Zoë's moment to be late, before a round
     async_fire_time_changed(hass)
@@ -156,7 +161,7 @@ async def test_a_guest_in_just_before_the_delay_is_not_told_late(
     assert [e.data["guest"] for e in checked_in] == ["Zoë"]
     assert [e.data["guest"] for e in late] == ["Ayşe"]  # Ayşe was not seen
     # Only the locks whose guests were due were looked at.
-    read = [r.path for r in demo.thekeys.requests if "/serrure/get/" in r.path][reads:]
+    read = activity_reads(demo)[reads:]
     assert read
     assert all(p.endswith(("/3701", "/3704")) for p in read)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import datetime
 import json
 from typing import Any
 
@@ -188,6 +189,14 @@ class HomeAssistantApi:
                     pass
                 results.append(answer["result"] if answer["success"] else answer)
         return results
+
+    async def logbook(self, domain: str, since: datetime, starting: str = "") -> list[str]:
+        """The messages of `domain`'s logbook lines since `since` that start with `starting`."""
+        return [
+            entry["message"]
+            for entry in await self.request("GET", f"/api/logbook/{since.isoformat()}")
+            if entry.get("domain") == domain and entry.get("message", "").startswith(starting)
+        ]
 
     async def create_user(self, name: str, username: str, password: str, *, admin: bool) -> str:
         """A Home Assistant user with a password login, as Settings > People makes one."""

@@ -651,13 +651,8 @@ async def test_on_home_assistant_a_guest_late_then_seen_one_marked_in_and_a_unit
         assert (nina["checked_in"], nina["arriving_today"]) == (None, True)
 
         async def told_late() -> Any:
-            since = (datetime.now(PARIS) - timedelta(hours=1)).isoformat()
-            lines = [
-                e["message"]
-                for e in await api.request("GET", f"/api/logbook/{since}")
-                if e.get("domain") == DOMAIN and e.get("message", "").startswith("Nina ")
-            ]
-            return lines or None
+            since = datetime.now(PARIS) - timedelta(hours=1)
+            return await api.logbook(DOMAIN, since, "Nina ") or None
 
         # lockbridge_guest_not_arrived, once, at her check-in (the delay is 0); a reload of the
         # entry does not tell it again (a repeat would be in the logbook after the recorder's

@@ -535,14 +535,10 @@ async def test_a_guest_typing_their_pin_turns_the_unit_in_house_once(
     # writes its events a few seconds late).
     await api.request("POST", f"/api/services/{DOMAIN}/read_activity", json={})
     first = zoe["guest"].split()[0]
-    since = (datetime.now(PARIS) - timedelta(hours=1)).isoformat()
+    since = datetime.now(PARIS) - timedelta(hours=1)
 
     async def told() -> list[str]:
-        return [
-            e["message"]
-            for e in await api.request("GET", f"/api/logbook/{since}")
-            if e.get("domain") == DOMAIN and e.get("message", "").startswith(f"{first} checked in")
-        ]
+        return await api.logbook(DOMAIN, since, f"{first} checked in")
 
     for _ in range(60):
         if await told():

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from custom_components.lockbridge.api import LockActivity, LockState, LogAction, LogEntry
 from custom_components.lockbridge.engine.arrivals import (
@@ -18,6 +21,7 @@ from custom_components.lockbridge.engine.arrivals import (
     is_late,
     is_watched,
     unit_day,
+    window_after_check_in,
 )
 from custom_components.lockbridge.engine.bookings import Booking, BookingKey, BookingStatus
 from custom_components.lockbridge.engine.occupancy import UnitStay
@@ -117,3 +121,33 @@ def test_a_code_opens_from_the_minute_its_stay_starts_in() -> None:
     early = LogEntry(2, at(23, 14, 9) + timedelta(seconds=59), LogAction.OPEN, 7, None, None)
     before = LockActivity(lock_id=1, entries=(early,), state=LockState.LOCKED, battery_raw=None)
     assert first_uses([Watched(moved, 1, 7)], before) == {}
+
+
+@pytest.mark.parametrize("hours", [0, 3, 12, 24])
+@pytest.mark.parametrize(
+    ("arrival", "check_in"),
+    [
+        (date(2026, 11, 23), "00:00"),
+        (date(2026, 11, 23), "15:00"),
+        (date(2026, 11, 23), "23:59"),
+        (date(2026, 10, 25), "00:00"),  # Paris's 25-hour day
+        (date(2026, 3, 29), "00:00"),  # and its 23-hour one
+    ],
+)
+def test_an_arrival_window_ends_within_its_bound_after_check_in(
+    arrival: date, check_in: str, hours: int
+) -> None:
+    paris = ZoneInfo("Europe/Paris")
+    start = datetime.combine(arrival, time.fromisoformat(check_in), paris)
+    booking = Booking(
+        key=BookingKey("smoobu", "1"),
+        unit_id="101",
+        status=BookingStatus.CONFIRMED,
+        arrival=arrival,
+        departure=arrival + timedelta(days=5),
+        guest_name="Zoë Müller",
+    )
+    late = start + timedelta(days=5)
+    one = UnitStay(booking, start, late, start, late)
+    delay = timedelta(hours=hours)
+    assert arrival_window_end(one, delay) - start <= window_after_check_in(delay)

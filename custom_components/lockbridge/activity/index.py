@@ -44,14 +44,22 @@ class DoorIndex:
         rows = [(item, stay) for item in self.units for stay in item.stays if stay.end > now]
         self._by_start = sorted(rows, key=_start)
         self._by_check_in = sorted(rows, key=_check_in)
+        #: Check-ins moved off their arrival day (an override): their day and window are
+        #: not near their check-in, so every query holds them.
+        self._off_day = [
+            r for r in self._by_check_in if r[1].check_in.date() != r[1].booking.arrival
+        ]
 
     def begun(self, now: datetime) -> Sequence[Row]:
         """The stays whose code works by `now` (some may have ended since the build)."""
         return self._by_start[: bisect_right(self._by_start, now, key=_start)]
 
     def checking_in(self, since: datetime, until: datetime | None = None) -> Sequence[Row]:
-        """The stays checking in from `since` to `until` (included), in check-in order."""
+        """The stays checking in from `since` to `until` (included), in check-in order.
+
+        Those whose check-in was moved off their arrival day come too, first.
+        """
         first = bisect_left(self._by_check_in, since, key=_check_in)
-        if until is None:
-            return self._by_check_in[first:]
-        return self._by_check_in[first : bisect_right(self._by_check_in, until, key=_check_in)]
+        last = None if until is None else bisect_right(self._by_check_in, until, key=_check_in)
+        moved = [row for row in self._off_day if row[1].check_in < since]
+        return moved + self._by_check_in[first:last]

@@ -47,6 +47,7 @@ from ..engine.arrivals import (
     is_watched,
     not_arrived_at,
     unit_day,
+    window_after_check_in,
 )
 from ..engine.bookings import BookingKey
 from ..engine.occupancy import UnitStay
@@ -63,9 +64,6 @@ from .store import ActivityStore
 PARALLEL_READS = 4
 #: Seconds from the setup to the first round of reads.
 FIRST_ROUND_AFTER = 30
-#: A stay is in its arrival window at most this long after its check-in (the day's end, an
-#: hour of DST), or its delay and an hour more: older check-ins are not looked at.
-WINDOW_AFTER_CHECK_IN = timedelta(hours=26)
 #: A guest due today or tomorrow checks in within this much of now (either way).
 DUE_WITHIN = timedelta(hours=50)
 
@@ -126,8 +124,8 @@ class DoorWatch(DataUpdateCoordinator[DoorData]):
         self._unknown: Counter[str] = Counter()
         self._due_timer: CALLBACK_TYPE | None = None
         self._telling = asyncio.Lock()
-        self._index: DoorIndex | None = None
-        self._index_of: object = None
+        #: The sync's views it was built from, and the index.
+        self._index: tuple[object, DoorIndex] | None = None
 
     # -- life ------------------------------------------------------------------------------
 
@@ -175,14 +173,14 @@ class DoorWatch(DataUpdateCoordinator[DoorData]):
     def index(self) -> DoorIndex:
         """The stays by start and check-in, made again when the sync's views are new."""
         views = self.sync.views
-        if self._index is None or self._index_of is not views:
+        if self._index is None or self._index[0] is not views:
             units = [
                 UnitStays(unit, unit.keypad.lock_id, views.units[unit.unique_id].stays)
                 for unit in self.sync.units
                 if unit.keypad is not None and unit.unique_id in views.units
             ]
-            self._index, self._index_of = DoorIndex(units, dt_util.utcnow()), views
-        return self._index
+            self._index = (views, DoorIndex(units, dt_util.utcnow()))
+        return self._index[1]
 
     def today(self, lock_id: int, now: datetime) -> date:
         """The lock's local date now."""
@@ -370,7 +368,7 @@ class DoorWatch(DataUpdateCoordinator[DoorData]):
 
         The first due first; only those due by `due_by` when given.
         """
-        since = now - max(WINDOW_AFTER_CHECK_IN, self.delay + timedelta(hours=2))
+        since = now - window_after_check_in(self.delay)
         until = None if due_by is None else due_by - self.delay
         for item, stay in self.index().checking_in(since, until):
             key = stay.booking.key

@@ -111,6 +111,15 @@ def arrival_window_end(stay: UnitStay, delay: timedelta) -> datetime:
     return min(stay.end, max(midnight, not_arrived_at(stay, delay) + LATE_AT_LEAST))
 
 
+def window_after_check_in(delay: timedelta) -> timedelta:
+    """The longest an arrival window lasts after a check-in on its arrival day.
+
+    To the day's end (a DST day has 25 hours), or an hour past the delay. A check-in moved
+    to another day (an override) can be further from its window's end.
+    """
+    return max(timedelta(hours=25), delay + LATE_AT_LEAST)
+
+
 def is_watched(stay: UnitStay, arrived: bool, now: datetime, delay: timedelta) -> bool:
     """Its code works now, its guest is not seen yet, and its arrival window is open."""
     return not arrived and stay.start <= now < arrival_window_end(stay, delay)
