@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("clients of the clouds", ("api", "const", "clock")),
     ("pure rules", ("engine",)),
     ("Home Assistant plumbing", (
-        "models", "repairs", "login_guard", "state_check", "storage", "forms", "events",
+        "models", "members", "repairs", "login_guard", "state_check", "storage", "forms", "events",
         "clients",
     )),
     ("what every source is", ("sources.base", "sources.push")),

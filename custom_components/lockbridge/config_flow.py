@@ -50,6 +50,7 @@ from .const import (
     DEFAULTS,
     DOMAIN,
     LOGGER,
+    SUBENTRY_STAFF,
 )
 from .engine.pins import MAX_LENGTH, MIN_LENGTH
 from .forms import (
@@ -61,6 +62,7 @@ from .forms import (
 )
 from .login_guard import LOGIN_GUARDS
 from .sources.registry import SOURCES, flows, interval_options
+from .staff_flow import StaffFlow
 
 if TYPE_CHECKING:
     # Home Assistant types its forms with probatio (2026.9+), which it also installs as
@@ -116,8 +118,8 @@ class LockBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_supported_subentry_types(
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        """Booking sources."""
-        return flows()
+        """Booking sources, and staff members."""
+        return {**flows(), SUBENTRY_STAFF: StaffFlow}
 
     @staticmethod
     @callback

@@ -21,10 +21,25 @@ CONF_KEYPAD: Final = "keypad"
 CONF_CHECK_IN: Final = "check_in"
 CONF_CHECK_OUT: Final = "check_out"
 NOT_MANAGED: Final = "not_managed"
+#: A unit's other doors (a building door, a shared entrance): keypads as CONF_KEYPAD names them.
+CONF_DOORS: Final = "doors"
 #: What to do with the codes of guests in the house when their unit's keypad changes.
 CONF_KEEP_CODES: Final = "keep_codes"
 KEEP_UNTIL_CHECK_OUT: Final = "keep_until_check_out"
 REMOVE_NOW: Final = "remove_now"
+
+# --- staff subentries (subentry type STAFF) ----------------------------------------------
+SUBENTRY_STAFF: Final = "staff"
+CONF_NAME: Final = "name"
+CONF_ROLE: Final = "role"
+#: The units (their unique ids) whose doors the member opens.
+CONF_UNIT_IDS: Final = "unit_ids"
+CONF_PIN: Final = "pin"
+CONF_TURNOVER: Final = "turnover"
+CONF_TURNOVER_START: Final = "turnover_start"
+CONF_TURNOVER_END: Final = "turnover_end"
+CONF_PERMANENT: Final = "permanent"
+CONF_LANGUAGE: Final = "language"
 
 # --- options ----------------------------------------------------------------------------
 CONF_PIN_LENGTH: Final = "pin_length"
@@ -82,6 +97,9 @@ EVENT_CODE_CREATED: Final = "lockbridge_code_created"
 EVENT_CODE_UPDATED: Final = "lockbridge_code_updated"
 EVENT_CODE_REMOVED: Final = "lockbridge_code_removed"
 EVENT_CODE_FAILED: Final = "lockbridge_code_failed"
+#: A staff member's code was made or moved to a new window / removed (never its PIN).
+EVENT_ACCESS_GRANTED: Final = "lockbridge_access_granted"
+EVENT_ACCESS_REVOKED: Final = "lockbridge_access_revoked"
 EVENT_CHECKED_IN: Final = "lockbridge_guest_checked_in"
 EVENT_NOT_ARRIVED: Final = "lockbridge_guest_not_arrived"
 EVENT_EARLY: Final = "lockbridge_guest_early"
@@ -97,6 +115,9 @@ SERVICE_SEND_GUEST_MESSAGE: Final = "send_guest_message"
 SERVICE_MARK_CHECKED_IN: Final = "mark_checked_in"
 SERVICE_SET_HOUSEKEEPING: Final = "set_housekeeping"
 SERVICE_READ_ACTIVITY: Final = "read_activity"
+SERVICE_GRANT_ACCESS: Final = "grant_access"
+SERVICE_REVOKE_ACCESS: Final = "revoke_access"
+SERVICE_GET_ACCESS: Final = "get_access"
 
 # --- cloud outages ----------------------------------------------------------------------
 #: A cloud unreadable this long while a guest is due raises a repair (the card says it at once).

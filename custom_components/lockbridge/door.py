@@ -49,6 +49,27 @@ def stay_at_door(watch: DoorWatch, stay: UnitStay | None, now: datetime) -> dict
     }
 
 
+def cleaning(coordinator: SyncCoordinator, unit: Unit, now: datetime) -> dict[str, Any]:
+    """The unit's next cleaning window, who has it and their code's state (never the PIN)."""
+    data = coordinator.data
+    grants = data.turnovers.get(unit.key, ()) if data else ()
+    if not grants or (grant := grants[0]).start is None or grant.end is None:
+        return {"cleaning_start": None, "cleaning_end": None, "cleaner": None, "cleaner_code": None}
+    failed = {outcome.action.key for outcome in data.failed} if data else set()
+    if grant.key in failed:
+        state = "failed"
+    elif coordinator.code_for(grant.key) is None:
+        state = "pending"
+    else:
+        state = "active" if grant.start <= now < grant.end else "scheduled"
+    return {
+        "cleaning_start": grant.start.isoformat(),
+        "cleaning_end": grant.end.isoformat(),
+        "cleaner": grant.person,
+        "cleaner_code": state,
+    }
+
+
 class DoorUnitEntity(UnitEntity):
     """A unit entity that also hears the door watch."""
 
@@ -82,11 +103,15 @@ class DaySensor(DoorUnitEntity, SensorEntity):
         now = dt_util.now()
         stay = self.watch.day(self.unit, now)[1]
         coming = next_stay(self.view.stays, now)
-        return stay_at_door(self.watch, stay, now) | {
-            "next_guest": coming.booking.guest_name if coming else None,
-            "next_check_in": coming.check_in.isoformat() if coming else None,
-            "stale": self.view.stale,
-        }
+        return (
+            stay_at_door(self.watch, stay, now)
+            | {
+                "next_guest": coming.booking.guest_name if coming else None,
+                "next_check_in": coming.check_in.isoformat() if coming else None,
+                "stale": self.view.stale,
+            }
+            | cleaning(self.coordinator, self.unit, now)
+        )
 
 
 class HousekeepingSelect(DoorUnitEntity, SelectEntity):

@@ -13,10 +13,18 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 
 from .api import AccessCode, Lock
-from .const import EVENT_CODE_CREATED, EVENT_CODE_FAILED, EVENT_CODE_REMOVED, EVENT_CODE_UPDATED
+from .const import (
+    EVENT_ACCESS_GRANTED,
+    EVENT_ACCESS_REVOKED,
+    EVENT_CODE_CREATED,
+    EVENT_CODE_FAILED,
+    EVENT_CODE_REMOVED,
+    EVENT_CODE_UPDATED,
+)
 from .engine.apply import Outcome
 from .engine.bookings import UnitKey
 from .engine.plan import ActionKind
+from .engine.staff import parse_staff_key
 from .models import Unit
 
 _EVENT_OF_KIND = {
@@ -63,7 +71,7 @@ def fire_outcome(
 ) -> None:
     """One event for one applied (or failed) action of a sync."""
     action = outcome.action
-    stay = action.stay
+    stay = action.stay or action.grant
     code = outcome.code or action.code
     unit = units.get(action.unit) if action.unit else None
     data = code_payload(
@@ -82,9 +90,22 @@ def fire_outcome(
         "source": action.key.source,
         "unit_id": action.unit.unit_id if action.unit else None,
         "unit": unit.name if unit else None,
-        "guest": stay.booking.guest_name if stay else None,
         "reason": str(action.reason),
     }
+    if (staff := parse_staff_key(action.key)) is not None:
+        # A staff code: who it is for, by which rule (the PIN: `lockbridge.get_access`).
+        data |= {
+            "member_id": staff[0],
+            "rule": staff[1].label,
+            "person": action.grant.person if action.grant else None,
+            "role": str(action.grant.role) if action.grant else None,
+        }
+        if outcome.ok:
+            revoked = action.kind is ActionKind.DELETE
+            hass.bus.async_fire(EVENT_ACCESS_REVOKED if revoked else EVENT_ACCESS_GRANTED, data)
+            return
+    else:
+        data["guest"] = action.stay.booking.guest_name if action.stay else None
     if outcome.ok:
         hass.bus.async_fire(_EVENT_OF_KIND[action.kind], data)
     else:

@@ -19,6 +19,7 @@ from .const import (
     CONF_BUFFER_BEFORE,
     CONF_CHECK_IN,
     CONF_CHECK_OUT,
+    CONF_DOORS,
     CONF_GRACE,
     CONF_HORIZON,
     CONF_KEYPAD,
@@ -35,6 +36,9 @@ from .engine.bookings import UnitKey
 from .engine.pins import is_digits
 from .engine.plan import KeypadRef, PinMethod, Settings, UnitConfig
 from .engine.window import TimePolicy
+
+#: The most doors a unit or a staff member names (a typo'd list must stay small).
+MAX_DOORS = 16
 
 
 def option(options: Mapping[str, Any], key: str) -> Any:
@@ -65,6 +69,12 @@ def parse_keypad(value: object) -> KeypadRef | None:
     return KeypadRef(int(lock), keypad) if sep and is_digits(lock) and keypad else None
 
 
+def parse_keypads(value: object) -> tuple[KeypadRef, ...]:
+    """The readable keypads of a list of keypad values, each once."""
+    items = value if isinstance(value, list) else []
+    return tuple(dict.fromkeys(k for item in items[:MAX_DOORS] if (k := parse_keypad(item))))
+
+
 def _time(value: object, default: str) -> time:
     try:
         return time.fromisoformat(str(value))
@@ -93,6 +103,15 @@ class Unit:
     keypad: KeypadRef | None
     check_in: time
     check_out: time
+    #: More doors than its keypad: a building door, a shared entrance.
+    doors: tuple[KeypadRef, ...] = ()
+
+    @property
+    def keypads(self) -> tuple[KeypadRef, ...]:
+        """Every door of the unit, its keypad first; none when it is not managed."""
+        if self.keypad is None:
+            return ()
+        return (self.keypad, *(door for door in self.doors if door != self.keypad))
 
     def config(self, options: Mapping[str, Any]) -> UnitConfig | None:
         """The engine's unit config, None when the unit is not managed."""
@@ -107,6 +126,7 @@ class Unit:
                 buffer_before=timedelta(minutes=int(option(options, CONF_BUFFER_BEFORE))),
                 buffer_after=timedelta(minutes=int(option(options, CONF_BUFFER_AFTER))),
             ),
+            self.keypads[1:],
         )
 
 
@@ -127,6 +147,7 @@ def units_of(subentry: ConfigSubentry) -> list[Unit]:
                 keypad=parse_keypad(item.get(CONF_KEYPAD)),
                 check_in=_time(item.get(CONF_CHECK_IN), DEFAULT_CHECK_IN),
                 check_out=_time(item.get(CONF_CHECK_OUT), DEFAULT_CHECK_OUT),
+                doors=parse_keypads(item.get(CONF_DOORS)),
             )
         )
     return units

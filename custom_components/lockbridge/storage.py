@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -12,10 +12,15 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .engine.bookings import Booking, BookingKey, from_dict, to_dict
+from .engine.bookings import Booking, BookingKey, KeypadRef, from_dict, to_dict
 from .engine.messages import Written
+from .engine.staff import GUEST_MEMBER, Visit
 from .engine.window import Override, in_range
 from .state_check import checked_parts
+
+#: A visit over this long is let go (its code is gone by then: the grace is hours).
+VISITS_KEPT = timedelta(days=7)
+MAX_VISIT_DOORS = 16
 
 VERSION = 1
 #: Seconds to gather changes (a budget changes on every request it counts) into one write.
@@ -76,6 +81,30 @@ def _saved_bookings(bookings: list[Booking], current: Any) -> list[dict[str, Any
     return None if saved == current else saved
 
 
+def _visit(visit_id: str, raw: Any) -> Visit | None:
+    if not isinstance(raw, dict):
+        return None
+    start, end = saved_moment(raw.get("start")), saved_moment(raw.get("end"))
+    doors = raw.get("doors")
+    keypads = tuple(
+        KeypadRef(int(lock), keypad)
+        for item in (doors if isinstance(doors, list) else [])[:MAX_VISIT_DOORS]
+        for lock, sep, keypad in [str(item).partition("/")]
+        if sep and lock.isdigit() and keypad
+    )
+    if start is None or end is None or not keypads or end <= start:
+        return None
+    return Visit(
+        visit_id=visit_id[:16],
+        member_id=str(raw.get("member") or GUEST_MEMBER)[:16],
+        name=str(raw.get("name") or "")[:40],
+        doors=keypads,
+        start=start,
+        end=end,
+        revoked=raw.get("revoked") is True,
+    )
+
+
 class StateStore:
     """Per-booking overrides; per source its budget, bookings read, placeholders written."""
 
@@ -95,6 +124,8 @@ class StateStore:
             "reads": {},
             # The Keys token and when it expires: a restart does not log in again.
             "session": {},
+            # Dated staff visits (grant_access): visit id -> member, name, doors, window.
+            "visits": {},
         }
         #: Changes with every override set, so that views built on them know to rebuild.
         self.overrides_revision = 0
@@ -154,6 +185,34 @@ class StateStore:
         }
         kept.update({str(key): until.isoformat() for key, until in keys.items()})
         self._data["released"] = kept
+        self.schedule_save()
+
+    def visits(self) -> dict[str, Visit]:
+        """The staff visits granted and not long over; each unreadable one left out."""
+        found = {}
+        for visit_id, raw in self._data["visits"].items():
+            if (visit := _visit(str(visit_id), raw)) is not None:
+                found[visit.visit_id] = visit
+        return found
+
+    def set_visit(self, visit: Visit) -> None:
+        """Keep a visit (a new one, or one revoked); those a week over are let go."""
+        horizon = dt_util.utcnow() - VISITS_KEPT
+        self._data["visits"] = {
+            visit_id: raw
+            for visit_id, raw in self._data["visits"].items()
+            if (kept := _visit(str(visit_id), raw)) is not None and kept.end > horizon
+        } | {
+            visit.visit_id: {
+                "member": visit.member_id,
+                "name": visit.name,
+                "doors": [f"{door.lock_id}/{door.keypad_id}" for door in visit.doors],
+                "start": visit.start.isoformat(),
+                "end": visit.end.isoformat(),
+                "revoked": visit.revoked,
+            }
+        }
+        self.overrides_revision += 1
         self.schedule_save()
 
     def budget(self, subentry_id: str) -> dict[str, Any] | None:

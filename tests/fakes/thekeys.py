@@ -55,6 +55,8 @@ class SimCode:
     description: str
     active: bool
     notify: bool
+    #: No dates at all (as jeedom reads one): it always opens; start/end are placeholders.
+    permanent: bool = False
 
 
 @dataclass
@@ -132,6 +134,11 @@ class _CodeForm:
     description: str
     active: bool
     notify: bool
+    permanent: bool = False
+
+
+#: What a permanent code's dates hold here (never shown: the cloud sends null).
+_PERMANENT_DAY = date(2000, 1, 1)
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -283,6 +290,7 @@ class TheKeysSimulator(SimulatorBase):
         description: str = "",
         active: bool = True,
         notify: bool = False,
+        permanent: bool = False,
     ) -> int:
         """Add a code as if made in the app; no validation, so tests can seed odd states."""
         if self._locks[lock_id].keypad(id_accessoire) is None:
@@ -301,6 +309,7 @@ class TheKeysSimulator(SimulatorBase):
             description=description,
             active=active,
             notify=notify,
+            permanent=permanent,
         )
         return share_id
 
@@ -356,6 +365,8 @@ class TheKeysSimulator(SimulatorBase):
         """
         lock = self._locks[code.lock_id]
         moment = self._aware(at or datetime.now(UTC), lock)
+        if code.permanent:
+            return code.active
         window = code_window(
             code.start, code.end, code.start_time, code.end_time, _zone(lock.timezone)
         )
@@ -650,6 +661,7 @@ class TheKeysSimulator(SimulatorBase):
             description=parsed.description,
             active=parsed.active,
             notify=parsed.notify,
+            permanent=parsed.permanent,
         )
         return self._envelope({"id": code_id, "code": parsed.code})
 
@@ -664,7 +676,7 @@ class TheKeysSimulator(SimulatorBase):
             return self._envelope(None, 400, form=errors)
         # Symfony full-form semantics: every field comes from this submission.
         code.name, code.code = parsed.name, parsed.code
-        code.start, code.end = parsed.start, parsed.end
+        code.start, code.end, code.permanent = parsed.start, parsed.end, parsed.permanent
         code.start_time, code.end_time = parsed.start_time, parsed.end_time
         code.description, code.active, code.notify = (
             parsed.description,
@@ -797,8 +809,8 @@ class TheKeysSimulator(SimulatorBase):
             "nom": code.name,
             "actif": code.active,
             "code": code.code,
-            "date_debut": code.start.isoformat(),
-            "date_fin": code.end.isoformat(),
+            "date_debut": None if code.permanent else code.start.isoformat(),
+            "date_fin": None if code.permanent else code.end.isoformat(),
             "heure_debut": self._render_time(code.start_time, lock),
             "heure_fin": self._render_time(code.end_time, lock),
             "description": code.description,
@@ -854,10 +866,17 @@ class TheKeysSimulator(SimulatorBase):
             errors["code"] = [_PIN_TAKEN]
 
         days: dict[str, date] = {}
+        # No dates and no times at all: a permanent code.
+        permanent = not any(
+            text(key) or text(key, "hour")
+            for key in ("date_debut", "date_fin", "heure_debut", "heure_fin")
+        )
         for key in ("date_debut", "date_fin"):
             raw = text(key)
             day = parse_day(raw.strip()) if raw else None
-            if day is None:
+            if permanent:
+                days[key] = _PERMANENT_DAY
+            elif day is None:
                 errors[key] = [_BAD_DATE if raw else _BLANK]
             else:
                 days[key] = day
@@ -882,6 +901,7 @@ class TheKeysSimulator(SimulatorBase):
             code=pin,
             start=days["date_debut"],
             end=days["date_fin"],
+            permanent=permanent,
             start_time=times["heure_debut"],
             end_time=times["heure_fin"],
             description=text("description") or "",

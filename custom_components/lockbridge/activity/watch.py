@@ -55,6 +55,7 @@ from ..models import Unit, option
 from ..repairs import Issues
 from ..sync.coordinator import SyncCoordinator
 from ..sync.data import SyncData
+from .cleaning import cleaning_seen
 from .events import Door, fire_arrival, fire_not_arrived
 from .health import HealthRepairs
 from .index import DoorIndex, UnitStays
@@ -352,6 +353,8 @@ class DoorWatch(DataUpdateCoordinator[DoorData]):
             for item, w in items:
                 if (arrival := seen.get(w.stay.booking.key)) is not None:
                     await self._tell_arrival(item, w.stay, arrival)
+            if cleaning_seen(self.sync, self.store, activity):
+                self._publish()
 
     async def _tell_arrival(self, item: UnitStays, stay: UnitStay, arrival: Arrival) -> None:
         """Kept first, then told: a restart finds it and never tells it again."""

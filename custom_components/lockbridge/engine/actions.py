@@ -7,8 +7,9 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 
 from ..api.models import AccessCode, CodeFields
-from .bookings import BookingKey, UnitKey
-from .desired import KeypadRef, Reason, Stay
+from .bookings import BookingKey, KeypadRef, UnitKey
+from .desired import Reason, Stay
+from .staff import Grant
 
 
 class ActionKind(StrEnum):
@@ -54,6 +55,8 @@ class Action:
     #: Every field to send (create, update, adopt).
     fields: CodeFields | None = None
     stay: Stay | None = None
+    #: The staff rule's code, for a staff code.
+    grant: Grant | None = None
 
     def updated_code(self) -> AccessCode:
         """The code to re-submit for an update or adoption."""
@@ -78,7 +81,7 @@ class Unchanged:
 
     key: BookingKey
     keypad: KeypadRef
-    unit: UnitKey
+    unit: UnitKey | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,8 @@ from typing import Any, Protocol
 from ..api.errors import ApiError, NotFoundError, RateLimitedError
 from ..api.models import AccessCode, CodeFields
 from .actions import FINAL_REASONS, Action, ActionKind, Plan
-from .bookings import BookingKey, UnitKey
-from .desired import Desired, KeypadRef
+from .bookings import BookingKey, KeypadRef, UnitKey
+from .desired import Desired
 from .pins import is_digits
 from .plan import plan
 

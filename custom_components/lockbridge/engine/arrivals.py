@@ -168,3 +168,18 @@ def housekeeping(
     if left is not None and (mark is None or mark.since < left):
         return Housekeeping.DIRTY
     return mark.state if mark is not None else Housekeeping.READY
+
+
+def cleaning_started(
+    windows: Iterable[tuple[frozenset[int], datetime, datetime]], activity: LockActivity
+) -> datetime | None:
+    """The first opening by a cleaner's code (its code ids) inside its turnover window."""
+    uses = [
+        entry.at
+        for codes, start, end in windows
+        for entry in activity.entries
+        if entry.share_id in codes
+        and entry.action is LogAction.OPEN
+        and start.replace(second=0, microsecond=0) <= entry.at < end
+    ]
+    return min(uses, default=None)

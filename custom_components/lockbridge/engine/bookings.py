@@ -51,6 +51,14 @@ class UnitKey(NamedTuple):
     unit_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class KeypadRef:
+    """A keypad of a lock (a door), as the unit map names it."""
+
+    lock_id: int
+    keypad_id: str
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Booking:
     """A stay as the engine sees it, whatever the source."""

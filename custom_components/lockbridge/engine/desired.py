@@ -14,9 +14,18 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from ..api.models import CodeFields
-from .bookings import Booking, BookingKey, BookingStatus, Normalised, Rejection, UnitKey
+from .bookings import (
+    Booking,
+    BookingKey,
+    BookingStatus,
+    KeypadRef,
+    Normalised,
+    Rejection,
+    UnitKey,
+)
 from .ownership import NO_OWNER, code_name, tag
-from .window import Override, TimePolicy, Validity, stay_window, validity
+from .staff import Grant, Staff, Verdict
+from .window import Override, TimePolicy, Validity, stay_times, validity
 
 DEFAULT_HORIZON = timedelta(days=90)
 DEFAULT_GRACE = timedelta(days=1)
@@ -37,6 +46,12 @@ class Reason(StrEnum):
     UNIT_NOT_MANAGED = "unit_not_managed"
     ENDED = "ended"
     DUPLICATE = "duplicate"
+    #: Another door of the stay has its PIN (regenerated there): this door follows.
+    PIN_CHANGED = "pin_changed"
+    # A staff code's rule said so (engine/staff.py, `Verdict`).
+    STAFF_REMOVED = Verdict.STAFF_REMOVED.value
+    RULE_REMOVED = Verdict.RULE_REMOVED.value
+    REVOKED = Verdict.REVOKED.value
 
 
 class PinMethod(StrEnum):
@@ -47,19 +62,19 @@ class PinMethod(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class KeypadRef:
-    """A keypad of a lock, as the unit map names it."""
-
-    lock_id: int
-    keypad_id: str
-
-
-@dataclass(frozen=True, slots=True)
 class UnitConfig:
-    """A managed unit: its keypad and how its stays become windows."""
+    """A managed unit: its doors and how its stays become windows."""
 
+    #: The unit's first door, whose lock's time zone is the unit's.
     keypad: KeypadRef
     policy: TimePolicy = field(default_factory=TimePolicy)
+    #: More doors: a building door, a shared entrance. Each stay's PIN opens all of them.
+    doors: tuple[KeypadRef, ...] = ()
+
+    @property
+    def keypads(self) -> tuple[KeypadRef, ...]:
+        """Every door of the unit, the first one first."""
+        return (self.keypad, *(door for door in self.doors if door != self.keypad))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,11 +130,26 @@ class Stay:
     validity: Validity
     #: The ownership tag its code carries.
     description: str
+    #: Every door of its unit, the first one `keypad`.
+    keypads: tuple[KeypadRef, ...] = ()
+    #: The guest's own times (the window adds the unit's buffers): a turnover's bounds.
+    check_in: datetime | None = None
+    check_out: datetime | None = None
 
     @property
     def key(self) -> BookingKey:
         """The booking's key."""
         return self.booking.key
+
+    @property
+    def unit(self) -> UnitKey:
+        """The booking's unit."""
+        return self.booking.unit
+
+    @property
+    def pin(self) -> None:
+        """A guest has no PIN of their own (staff may: `Grant.pin`)."""
+        return None
 
     def code_fields(self, pin: str, *, notify: bool = False) -> CodeFields:
         """The full field set of this stay's code."""
@@ -161,6 +191,11 @@ class Desired:
     owner: str = NO_OWNER
     #: Bookings whose codes the host let go now, though a unit-map change would keep them.
     released: frozenset[BookingKey] = frozenset()
+    #: The codes staff rules want (engine/grants.py), and the rules that speak for them.
+    grants: Mapping[BookingKey, Grant] = field(default_factory=dict)
+    staff: Staff = field(default_factory=Staff)
+    #: The managed units, whose doors staff rules open too.
+    units: Mapping[UnitKey, UnitConfig] = field(default_factory=dict)
 
     def zone(self, lock_id: int) -> ZoneInfo:
         """A lock's time zone, falling back to Home Assistant's."""
@@ -210,7 +245,7 @@ def build_desired(
                 removed[booking.key] = Removal(Reason.UNIT_NOT_MANAGED, booking)
             else:
                 zone = zones.get(unit.keypad.lock_id, default_zone)
-                start, end = stay_window(
+                times = stay_times(
                     booking.arrival,
                     booking.departure,
                     zone,
@@ -223,10 +258,13 @@ def build_desired(
                     booking=booking,
                     keypad=unit.keypad,
                     name=code_name(settings.prefix(booking.key.source), booking.guest_name),
-                    start=start,
-                    end=end,
-                    validity=validity(start, end, zone),
+                    start=times.start,
+                    end=times.end,
+                    validity=validity(times.start, times.end, zone),
                     description=tag(booking.key, owner, source_id),
+                    keypads=unit.keypads,
+                    check_in=times.check_in,
+                    check_out=times.check_out,
                 )
     return Desired(
         stays=stays,
@@ -238,4 +276,5 @@ def build_desired(
         settings=settings,
         owner=owner,
         released=released,
+        units=units,
     )

@@ -24,12 +24,11 @@ from zoneinfo import ZoneInfo
 
 from ..api.models import AccessCode, CodeFields
 from .actions import FINAL_REASONS, Action, ActionKind, Guard, Plan, Unchanged
-from .bookings import BookingKey, UnitKey
+from .bookings import BookingKey, KeypadRef, UnitKey
 from .desired import (
     DEFAULT_GRACE,
     DEFAULT_HORIZON,
     Desired,
-    KeypadRef,
     PinMethod,
     Reason,
     Removal,
@@ -42,6 +41,7 @@ from .desired import (
 )
 from .ownership import MANUAL, is_legacy_name_match, legacy_booking, parse_ownership
 from .pins import PinSpaceExhaustedError, is_digits, phone_pin, random_pin
+from .staff import STAFF, Grant
 from .window import in_range
 
 # The inputs and the outputs live in `desired` and `actions`; imported from here too.
@@ -194,6 +194,8 @@ class _Planner:
 
     def _answered(self, key: BookingKey, item: _Owned) -> bool:
         """The code's own source answered this cycle, so what it says of the booking holds."""
+        if key.source == STAFF:
+            return True  # the staff rules are local: always whole
         found = self._sources_of(key, item)
         return bool(found) and not any(source_id in self.guarded for source_id in found)
 
@@ -208,37 +210,58 @@ class _Planner:
         margin = self.settings.grace if grace else timedelta(0)
         return end is not None and self.now >= end + margin
 
-    # -- stays -------------------------------------------------------------------------
+    # -- stays and grants --------------------------------------------------------------
 
-    def stay(self, stay: Stay) -> None:
+    def stay(self, stay: Stay | Grant) -> None:
+        """Bring every door of a stay (or a staff rule) to its one code."""
         codes = self.owned.pop(stay.key, [])
-        if stay.keypad.lock_id not in self.actual:
-            self.unreadable.add(stay.keypad.lock_id)
+        doors = stay.keypads or (stay.keypad,)
+        readable = [door for door in doors if door.lock_id in self.actual]
+        self.unreadable.update(door.lock_id for door in doors if door.lock_id not in self.actual)
+        if not readable:
             return
-        unit = stay.booking.unit
-        if self.now >= stay.end + self.settings.grace:
+        unit = stay.unit
+        if stay.end is not None and self.now >= stay.end + self.settings.grace:
             for item in codes:
                 self._delete(stay.key, item.code, Reason.ENDED, unit)
             return
-        here = [item for item in codes if item.keypad == stay.keypad]
-        elsewhere = [item for item in codes if item.keypad != stay.keypad]
-        if self.now >= stay.end:
-            # Over, within the grace: leave the code be, it changes nothing now.
-            if here:
-                self.unchanged.append(Unchanged(stay.key, stay.keypad, unit))
+        here = {door: [item for item in codes if item.keypad == door] for door in readable}
+        elsewhere = [item for item in codes if item.keypad not in doors]
+        if stay.end is not None and self.now >= stay.end:
+            # Over, within the grace: leave the codes be, they change nothing now.
+            self.unchanged.extend(
+                Unchanged(stay.key, door, unit) for door in readable if here[door]
+            )
             return
-        if not codes and (adoptable := self._adoptable(stay)) is not None:
-            here = [_Owned(adoptable, legacy=True)]
-        if here:
-            self._keep(stay, here)
-        elif stay.start <= self.now + self.settings.horizon:
+        if (
+            not codes
+            and isinstance(stay, Stay)
+            and stay.keypad in here
+            and (adoptable := self._adoptable(stay)) is not None
+        ):
+            here[stay.keypad] = [_Owned(adoptable, legacy=True)]
+        due = stay.start is None or stay.start <= self.now + self.settings.horizon
+        missing = [door for door in readable if not here[door]]
+        # One PIN on every door: the remembered one while a code of the stay holds it (a
+        # regenerated PIN reaches the other doors), else the oldest code's.
+        pins = [item.code.pin for door in readable for item in here[door]]
+        remembered = self.memory.get(stay.key)
+        target = remembered if remembered in pins else min(pins, default=None)
+        for door in readable:
+            if here[door]:
+                self._keep(stay, door, here[door], target)
+        if missing and due:
             reason = Reason.UNIT_MOVED if elsewhere else Reason.NEW_BOOKING
-            self._create(stay, reason, moved_pin=elsewhere[0].code.pin if elsewhere else None)
-        elif elsewhere:
+            kept = [items[0].code.pin for items in here.values() if items]
+            moved = [item.code.pin for item in elsewhere]
+            self._create(stay, missing, reason, [*kept, *moved])
+        elif elsewhere and not any(here.values()):
             # Moved to a unit where it is not due yet: keep the guest's PIN for then.
             self.memory[stay.key] = elsewhere[0].code.pin
+        if len(readable) < len(doors):
+            return  # a door unread: the old codes stay until every new one can be made
         for item in elsewhere:
-            # Moved by its source, or its unit's keypad changed: the old code goes, unless a
+            # Moved by its source, or its unit's doors changed: the old code goes, unless a
             # guest may be using it now (it then goes once the stay is over).
             if self._answered(stay.key, item) and not self._protected(stay.key, item.code):
                 self._delete(stay.key, item.code, Reason.UNIT_MOVED, unit)
@@ -256,38 +279,56 @@ class _Planner:
                 return code
         return None
 
-    def _keep(self, stay: Stay, codes: list[_Owned]) -> None:
-        remembered = self.memory.get(stay.key)
-        codes.sort(key=lambda item: (item.code.pin != remembered, item.legacy, item.code.id))
+    def _keep(
+        self, stay: Stay | Grant, door: KeypadRef, codes: list[_Owned], target: str | None
+    ) -> None:
+        codes.sort(key=lambda item: (item.code.pin != target, item.legacy, item.code.id))
         kept, *duplicates = codes
         for item in duplicates:
-            self._delete(stay.key, item.code, Reason.DUPLICATE, stay.booking.unit)
+            self._delete(stay.key, item.code, Reason.DUPLICATE, stay.unit)
         code = kept.code
-        self.memory[stay.key] = code.pin
-        wanted = stay.code_fields(code.pin, notify=code.notify)
+        pin = code.pin
+        if target is not None and pin != target and target not in self.taken[door]:
+            pin = target
+            self.taken[door].add(pin)
+        self.memory[stay.key] = pin
+        wanted = stay.code_fields(pin, notify=code.notify)
         reason = self._difference(code, wanted)
         if kept.legacy:
             kind, reason = ActionKind.ADOPT, Reason.OLD_SCRIPT_CODE
         elif reason is None:
-            self.unchanged.append(Unchanged(stay.key, stay.keypad, stay.booking.unit))
+            self.unchanged.append(Unchanged(stay.key, door, stay.unit))
             return
         else:
             kind = ActionKind.UPDATE
-        self.actions.append(
-            Action(
-                kind=kind,
-                reason=reason,
-                key=stay.key,
-                keypad=stay.keypad,
-                unit=stay.booking.unit,
-                code=code,
-                fields=wanted,
-                stay=stay,
-            )
+        self.actions.append(self._action(kind, reason, stay, door, code=code, fields=wanted))
+
+    @staticmethod
+    def _action(
+        kind: ActionKind,
+        reason: Reason,
+        stay: Stay | Grant,
+        door: KeypadRef,
+        *,
+        fields: CodeFields,
+        code: AccessCode | None = None,
+    ) -> Action:
+        return Action(
+            kind=kind,
+            reason=reason,
+            key=stay.key,
+            keypad=door,
+            unit=stay.unit,
+            code=code,
+            fields=fields,
+            stay=stay if isinstance(stay, Stay) else None,
+            grant=stay if isinstance(stay, Grant) else None,
         )
 
     @staticmethod
     def _difference(code: AccessCode, wanted: CodeFields) -> Reason | None:
+        if code.pin != wanted.pin:
+            return Reason.PIN_CHANGED
         if (code.start_date, code.start_time, code.end_date, code.end_time) != (
             wanted.start_date,
             wanted.start_time,
@@ -301,40 +342,37 @@ class _Planner:
             return Reason.DETAILS_CHANGED
         return None
 
-    def _create(self, stay: Stay, reason: Reason, *, moved_pin: str | None) -> None:
-        taken = self.taken[stay.keypad]
+    def _create(
+        self, stay: Stay | Grant, doors: list[KeypadRef], reason: Reason, pins: list[str]
+    ) -> None:
+        """New codes on these doors, all with one PIN, free on each of them."""
+        taken = set().union(*(self.taken[door] for door in doors))
         length = self.settings.pin_length
         pin = next(
             (
                 candidate
-                # The PIN the guest already has comes first: on the old keypad, or remembered.
-                for candidate in (moved_pin, self.memory.get(stay.key))
+                # The PIN the guest already has comes first: on another door, on the old
+                # keypad, or remembered; then a staff member's own.
+                for candidate in (*pins, self.memory.get(stay.key), stay.pin)
                 if candidate is not None and is_digits(candidate) and candidate not in taken
             ),
             None,
         )
-        if pin is None and self.settings.pin_method is PinMethod.PHONE:
+        if pin is None and self.settings.pin_method is PinMethod.PHONE and isinstance(stay, Stay):
             pin = phone_pin(stay.booking.phone, length, taken)
         if pin is None:
             try:
                 pin = random_pin(length, taken, randbelow=self.randbelow)
             except PinSpaceExhaustedError:
                 # A keypad full of codes holds back its own stays only.
-                self.no_free_pin[stay.key] = stay.keypad
+                self.no_free_pin[stay.key] = doors[0]
                 return
-        taken.add(pin)
         self.memory[stay.key] = pin
-        self.actions.append(
-            Action(
-                kind=ActionKind.CREATE,
-                reason=reason,
-                key=stay.key,
-                keypad=stay.keypad,
-                unit=stay.booking.unit,
-                fields=stay.code_fields(pin),
-                stay=stay,
+        for door in doors:
+            self.taken[door].add(pin)
+            self.actions.append(
+                self._action(ActionKind.CREATE, reason, stay, door, fields=stay.code_fields(pin))
             )
-        )
 
     # -- codes without a stay ----------------------------------------------------------
 
@@ -346,6 +384,9 @@ class _Planner:
         """
         for key, codes in self.owned.items():
             if key in self.desired.held:
+                continue
+            if key.source == STAFF:
+                self._staff_orphans(key, codes)
                 continue
             removal = self.desired.removed.get(key)
             for item in codes:
@@ -361,6 +402,15 @@ class _Planner:
                     key, item.code
                 ):
                     self._delete(key, item.code, removal.reason, removal.booking.unit)
+
+    def _staff_orphans(self, key: BookingKey, codes: list[_Owned]) -> None:
+        """A staff code no rule wants: it goes on its rule's word, or once it is over."""
+        verdict = self.desired.staff.verdict(key)
+        for item in codes:
+            if self._ended(item.code, grace=True):
+                self._delete(key, item.code, Reason.ENDED, None)
+            elif verdict is not None:
+                self._delete(key, item.code, Reason(verdict.value), None)
 
     def _delete(
         self, key: BookingKey, code: AccessCode, reason: Reason, unit: UnitKey | None
@@ -400,7 +450,7 @@ class _Planner:
 
     def _live_pins(self) -> dict[BookingKey, str]:
         # Remember PINs of bookings still around in any form; forget the rest.
-        known = set(self.desired.stays) | self.desired.held
+        known = set(self.desired.stays) | set(self.desired.grants) | self.desired.held
         for snapshot in self.desired.sources.values():
             if not snapshot.ok:
                 known.update(booking.key for booking in snapshot.bookings)
@@ -424,5 +474,7 @@ def plan(
     planner = _Planner(desired, actual, now, pins or {}, randbelow)
     for key in sorted(desired.stays):
         planner.stay(desired.stays[key])
+    for key in sorted(desired.grants):
+        planner.stay(desired.grants[key])
     planner.orphans()
     return planner.result()

@@ -1,4 +1,4 @@
-"""Actions: codes, PINs, stays' times, the sync, guest messages, and the door.
+"""Actions: codes, PINs, stays' times, the sync, guest messages, the door, staff access.
 
 One module per what they act on: codes, stays, messages, the sync, the door.
 """
@@ -11,11 +11,14 @@ from homeassistant.helpers.service import async_register_admin_service
 from ..const import (
     DOMAIN,
     SERVICE_CREATE_CODE,
+    SERVICE_GET_ACCESS,
     SERVICE_GET_STAYS,
+    SERVICE_GRANT_ACCESS,
     SERVICE_MARK_CHECKED_IN,
     SERVICE_READ_ACTIVITY,
     SERVICE_REGENERATE_CODE,
     SERVICE_REMOVE_CODE,
+    SERVICE_REVOKE_ACCESS,
     SERVICE_SEND_GUEST_MESSAGE,
     SERVICE_SET_HOUSEKEEPING,
     SERVICE_SET_STAY_OVERRIDE,
@@ -23,6 +26,14 @@ from ..const import (
 )
 from ..engine.messages import TEMPLATE_FIELDS
 from ..engine.pins import MAX_LENGTH, MIN_LENGTH
+from .access import (
+    GET_ACCESS_SCHEMA,
+    GRANT_SCHEMA,
+    REVOKE_SCHEMA,
+    get_access,
+    grant_access,
+    revoke_access,
+)
 from .codes import (
     CREATE_SCHEMA,
     REGENERATE_SCHEMA,
@@ -105,3 +116,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
         hass, DOMAIN, SERVICE_SET_HOUSEKEEPING, set_housekeeping, HOUSEKEEPING_SCHEMA
     )
     async_register_admin_service(hass, DOMAIN, SERVICE_READ_ACTIVITY, read_activity, READ_SCHEMA)
+    async_register_admin_service(
+        hass, DOMAIN, SERVICE_GRANT_ACCESS, grant_access, GRANT_SCHEMA, SupportsResponse.OPTIONAL
+    )
+    async_register_admin_service(
+        hass, DOMAIN, SERVICE_REVOKE_ACCESS, revoke_access, REVOKE_SCHEMA, SupportsResponse.OPTIONAL
+    )
+    async_register_admin_service(
+        hass, DOMAIN, SERVICE_GET_ACCESS, get_access, GET_ACCESS_SCHEMA, SupportsResponse.ONLY
+    )

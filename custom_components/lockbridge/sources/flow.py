@@ -25,6 +25,7 @@ from ..clients import thekeys_client
 from ..const import (
     CONF_CHECK_IN,
     CONF_CHECK_OUT,
+    CONF_DOORS,
     CONF_KEEP_CODES,
     CONF_KEYPAD,
     CONF_UNITS,
@@ -44,7 +45,7 @@ from ..forms import (
     server_suggestion,
     unfold_server,
 )
-from ..models import keypad_named_after, keypad_options, keypad_value
+from ..models import MAX_DOORS, keypad_named_after, keypad_options, keypad_value
 from .push import CONF_CLOUDHOOK_URL, CONF_WEBHOOK_ID, cloudhook_url, new_webhook_id, webhook_url
 
 if TYPE_CHECKING:
@@ -205,12 +206,13 @@ class SourceFlow(ConfigSubentryFlow):
         if user_input is not None:
             unit_id, name = self._units[done]
             keypad = user_input[CONF_KEYPAD]
+            doors = [door for door in user_input.get(CONF_DOORS, []) if door != keypad]
             self._map[unit_id] = {
                 "name": name,
                 CONF_KEYPAD: None if keypad == NOT_MANAGED else keypad,
                 CONF_CHECK_IN: user_input[CONF_CHECK_IN],
                 CONF_CHECK_OUT: user_input[CONF_CHECK_OUT],
-            }
+            } | ({CONF_DOORS: doors[:MAX_DOORS]} if doors else {})
             self._answered.add(unit_id)
             done += 1
         if done == len(self._units):
@@ -245,6 +247,16 @@ class SourceFlow(ConfigSubentryFlow):
                 vol.Required(
                     CONF_CHECK_OUT, default=previous.get(CONF_CHECK_OUT, DEFAULT_CHECK_OUT)
                 ): TimeSelector(),
+                # A building door, a shared entrance: each stay's PIN opens them too.
+                vol.Optional(CONF_DOORS, default=list(previous.get(CONF_DOORS) or [])): (
+                    SelectSelector(
+                        SelectSelectorConfig(
+                            options=self._keypads,
+                            multiple=True,
+                            mode=SelectSelectorMode.DROPDOWN,
+                        )
+                    )
+                ),
             }
         )
         return self.async_show_form(

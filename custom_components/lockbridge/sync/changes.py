@@ -66,7 +66,9 @@ class Pending:
 
 
 def touched_locks(
-    before: Iterable[Booking], after: Iterable[Booking], keypads: Mapping[UnitKey, KeypadRef]
+    before: Iterable[Booking],
+    after: Iterable[Booking],
+    keypads: Mapping[UnitKey, tuple[KeypadRef, ...]],
 ) -> set[int]:
     """The locks of the units a changed, added or removed booking was or is on."""
     old = {booking.key: booking for booking in before}
@@ -76,8 +78,8 @@ def touched_locks(
         was, now = old.get(key), new.get(key)
         if was != now:
             for booking in (was, now):
-                if booking is not None and (ref := keypads.get(booking.unit)) is not None:
-                    locks.add(ref.lock_id)
+                if booking is not None:
+                    locks.update(ref.lock_id for ref in keypads.get(booking.unit, ()))
     return locks
 
 
@@ -121,9 +123,10 @@ def locks_of(
         for booking in source.data.bookings if source.data else ():
             if booking.key == key:
                 locks.update(
-                    unit.keypad.lock_id
+                    door.lock_id
                     for unit in source.units
-                    if unit.key == booking.unit and unit.keypad is not None
+                    if unit.key == booking.unit
+                    for door in unit.keypads
                 )
     return locks
 

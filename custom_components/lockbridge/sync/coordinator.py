@@ -25,16 +25,18 @@ from ..clients import login_digest
 from ..clock import ClockedCoordinator
 from ..const import CONF_LOCKS_INTERVAL, DOMAIN, FAILURES_BEFORE_PROBLEM, LOGGER
 from ..engine.apply import Applier, Journal, Outcome, codes_after
-from ..engine.bookings import BookingKey, UnitKey
-from ..engine.plan import Desired, KeypadRef, UnitConfig, lock_zones
+from ..engine.bookings import BookingKey
+from ..engine.plan import Desired, KeypadRef, lock_zones
+from ..engine.staff import Staff
 from ..login_guard import LOGIN_GUARDS, LoginGuard, login_refused
+from ..members import staff_of
 from ..models import Unit, option, settings_from
 from ..repairs import Issues
 from ..sources.base import SourceCoordinator, SourceData
 from ..storage import StateStore
 from .changes import Inputs, Pending, locks_of, quiet, touched_locks
 from .data import SyncData
-from .jobs import desired_job, plan_job
+from .jobs import desired_job, plan_job, turnovers_by_unit
 from .problems import sync_problems
 from .reads import read
 from .report import report
@@ -122,25 +124,18 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
         """Every unit of every source."""
         return [unit for source in self.sources.values() for unit in source.units]
 
-    def unit_configs(self) -> dict[UnitKey, UnitConfig]:
-        """The managed units as the engine wants them."""
-        options = self.config_entry.options
-        return {
-            unit.key: config for unit in self.units if (config := unit.config(options)) is not None
-        }
-
-    def desired(self, account: Account) -> Callable[[], Desired]:
-        """The codes the bookings call for: a job for a worker thread, fed from the loop."""
+    def desired(self, account: Account, now: datetime) -> Callable[[], Desired]:
+        """The codes the bookings and staff rules call for: a job for a worker thread."""
         keypads = {
             KeypadRef(lock.id, keypad.id) for lock in account.locks for keypad in lock.keypads
         }
-        # A unit whose keypad is missing from the account is held: nothing made, nothing
+        # A unit with a door missing from the account is held: nothing made, nothing
         # removed, until the host picks a keypad again (a repair issue says so).
         held = frozenset(
-            unit.key
-            for unit in self.units
-            if unit.keypad is not None and unit.keypad not in keypads
+            unit.key for unit in self.units if any(door not in keypads for door in unit.keypads)
         )
+        members = staff_of(self.config_entry, self.units)
+        options = self.config_entry.options
         return partial(
             desired_job,
             [
@@ -148,13 +143,17 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
                 for source in self.sources.values()
             ],
             held,
-            self.unit_configs(),
+            {unit.key: config for unit in self.units if (config := unit.config(options))},
             zones=lock_zones({lock.id: lock.timezone for lock in account.locks}),
             default_zone=self.default_zone,
-            settings=settings_from(self.config_entry.options, self.kinds),
+            settings=settings_from(options, self.kinds),
             overrides=self.state.overrides(),
             owner=self.owner,
             released=self.state.released(),
+            staff=Staff(
+                {item.member.member_id: item.member for item in members}, self.state.visits()
+            ),
+            now=now,
         )
 
     # -- the cycle -----------------------------------------------------------------------
@@ -266,7 +265,12 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
                 }
             # Thousands of bookings take tens of milliseconds: not in the event loop.
             desired, planned = await self.hass.async_add_executor_job(
-                plan_job, self.desired(account), codes, now, dict(self.journal.pins), self.randbelow
+                plan_job,
+                self.desired(account, now),
+                codes,
+                now,
+                dict(self.journal.pins),
+                self.randbelow,
             )
             if scope is not None:  # the other locks' listings may be old: no action on them
                 planned = replace(
@@ -307,6 +311,8 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
                 views_revision=revision,
                 generation=self.data.generation + 1 if self.data else 1,
                 carried_failures=carried,
+                grants=desired.grants,
+                turnovers=turnovers_by_unit(desired.grants.values()),
             )
             if not dry_run:
                 # After a scoped sync the next whole one plans: the others may need work.
@@ -383,10 +389,9 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
 
     def _build_views(self) -> Views:
         data = self.data  # None before the first sync, whatever its type says
-        locks, codes, failed = (
-            (data.account.locks, data.codes, data.failed) if data else ((), {}, ())
-        )
-        return self._views_job(locks, codes, failed)()
+        return self._views_job(
+            *((data.account.locks, data.codes, data.failed) if data else ((), {}, ()))
+        )()
 
     def zone_of(self, lock: Lock | None) -> ZoneInfo:
         """A lock's time zone, else Home Assistant's."""
@@ -451,19 +456,16 @@ class SyncCoordinator(ClockedCoordinator[SyncData]):
     def source_updated(self, source: SourceCoordinator) -> None:
         """A source's bookings changed (or it failed): sync at once, unless one is on it.
 
-        Only the locks of the stays that changed, when the source answered (a failure
-        changes what may be deleted anywhere: every lock then). A sync that reads the
-        sources after the change covers it: a running one that had not yet read them, or
-        the follow-up started here. The follow-up restarts the periodic timer, so the
-        periodic sync does not repeat it. The views stay as they are until that sync has
-        built new ones in a worker thread (built when read, they were built on the loop:
-        70 ms at 200 locks, read by the door watch between a poll and its sync).
+        Only the locks of the stays that changed, when the source answered (else every
+        lock). A sync reading the sources after the change covers it: a running one, or the
+        follow-up started here (which restarts the periodic timer). The views stay until
+        that sync builds new ones in a worker (built when read, they were built on the loop).
         """
         if self._reading_all:
             return
         before, answered = self._synced.get(source.subentry.subentry_id, (None, False))
         if source.answered and answered and source.data is not None and before is not None:
-            keypads = {unit.key: unit.keypad for unit in source.units if unit.keypad}
+            keypads = {unit.key: unit.keypads for unit in source.units}
             self.pending.touch(touched_locks(before.bookings, source.data.bookings, keypads))
         else:
             # A failure, or a recovery: what may be deleted changed on every lock.

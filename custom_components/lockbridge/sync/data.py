@@ -8,7 +8,9 @@ from datetime import datetime
 
 from ..api import AccessCode, Account
 from ..engine.apply import ApplyResult, Outcome
+from ..engine.bookings import BookingKey, UnitKey
 from ..engine.plan import Plan
+from ..engine.staff import Grant
 from .views import Views
 
 
@@ -33,6 +35,10 @@ class SyncData:
     #: Failures of earlier syncs on locks a scoped sync left alone: still shown, retried by
     #: the next whole sync.
     carried_failures: tuple[Outcome, ...] = ()
+    #: The codes the staff rules wanted at this sync (engine/grants.py), and the turnover
+    #: ones by unit (what the unit's day shows).
+    grants: Mapping[BookingKey, Grant] = field(default_factory=dict, compare=False)
+    turnovers: Mapping[UnitKey, tuple[Grant, ...]] = field(default_factory=dict, compare=False)
 
     @property
     def failed(self) -> tuple[Outcome, ...]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from ..api import AccessCode
 from ..engine.bookings import BookingKey, Rejection, RejectReason, UnitKey
+from ..engine.grants import with_staff
 from ..engine.plan import Desired, Plan, Settings, SourceSnapshot, UnitConfig, build_desired, plan
+from ..engine.staff import Grant, RuleKind, Staff
 from ..engine.window import Override
 from ..sources.base import SourceData
 
@@ -24,8 +27,10 @@ def desired_job(
     overrides: Mapping[BookingKey, Override],
     owner: str,
     released: frozenset[BookingKey],
+    staff: Staff,
+    now: datetime,
 ) -> Desired:
-    """The sources' bookings as snapshots, then the codes they want (in a worker thread)."""
+    """The sources' bookings as snapshots, then the codes they and the staff rules want."""
     snapshots: dict[str, SourceSnapshot] = {}
     for source_id, kind, legacy, answered, data in sources:
         found = data.bookings if data else ()
@@ -42,7 +47,7 @@ def desired_job(
             kind=kind,
             legacy=legacy,
         )
-    return build_desired(
+    guests = build_desired(
         snapshots,
         units,
         zones=zones,
@@ -52,6 +57,7 @@ def desired_job(
         owner=owner,
         released=released,
     )
+    return with_staff(guests, staff, now)
 
 
 def plan_job(
@@ -64,3 +70,15 @@ def plan_job(
     """The codes wanted, and the plan that brings the keypads there (in a worker thread)."""
     wanted = desired()
     return wanted, plan(wanted, codes, now, pins=pins, randbelow=randbelow)
+
+
+def turnovers_by_unit(grants: Iterable[Grant]) -> dict[UnitKey, tuple[Grant, ...]]:
+    """The turnover codes of each unit, by person (what the unit's day shows)."""
+    found: dict[UnitKey, list[Grant]] = defaultdict(list)
+    for grant in grants:
+        if grant.kind is RuleKind.TURNOVER and grant.unit is not None:
+            found[grant.unit].append(grant)
+    return {
+        unit: tuple(sorted(items, key=lambda g: (g.start is None, g.start, g.person)))
+        for unit, items in found.items()
+    }
