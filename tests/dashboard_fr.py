@@ -91,8 +91,23 @@ REPLACEMENTS: tuple[tuple[str, str, int], ...] = (
     (
         "#- Names come from the clouds: shown as text, never as table cells, links or HTML.",
         "#- Les noms viennent des clouds : affichés comme texte, jamais comme cellules, liens ou HTML.",  # noqa: E501
-        2,
+        3,
     ),
+    ("heading: Cleaning\n", "heading: Ménage\n", 1),
+    (
+        "# Each unit's next cleaning window (its Day sensor), who has it and their code's state.",
+        "# Le prochain créneau de ménage de chaque logement (son capteur Jour), qui l'a et l'état de son code.",  # noqa: E501
+        1,
+    ),
+    (
+        """{'pending': 'pending', 'scheduled': 'scheduled',
+                    'active': 'active', 'failed': 'failed'}""",
+        """{'pending': 'en attente', 'scheduled': 'programmé',
+                    'active': 'actif', 'failed': 'en échec'}""",
+        1,
+    ),
+    ("}}**: Cleaning {{", "}}** : Ménage {{", 1),
+    ("No cleaning planned.", "Aucun ménage prévu.", 1),
 )
 
 

@@ -57,7 +57,7 @@ async def test_the_dashboard_shows_the_demo_locks_and_sync(
     hass: HomeAssistant, demo: Demo, steady_pins: None
 ) -> None:
     await set_up(hass, demo.entry())
-    locks, sync = rendered(hass, DASHBOARD)
+    _, locks, sync = rendered(hass, DASHBOARD)  # the cleaning card first
     assert "| Garden Studio - Garden door | Locked | 6 % | 3 |" in locks
     assert "Bookings and keypads agree." in sync
     assert "Not read" not in sync
@@ -79,7 +79,7 @@ async def test_the_sync_card_does_not_say_all_is_well_while_a_cloud_is_unread(
     await entry.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
 
-    (_, sync), (_, french_sync) = rendered(hass, DASHBOARD), rendered(hass, FRENCH)
+    (*_, sync), (*_, french_sync) = rendered(hass, DASHBOARD), rendered(hass, FRENCH)
     assert "Bookings and keypads agree." not in sync
     assert "**Not read at the last try**: Smoobu Demo Host, The Keys." in sync
     assert "**Non lu à la dernière tentative** : Smoobu Demo Host, The Keys." in french_sync
@@ -99,7 +99,7 @@ async def test_the_french_dashboard_speaks_french_on_the_demo(
     hass: HomeAssistant, demo: Demo, steady_pins: None
 ) -> None:
     await set_up(hass, demo.entry())
-    locks, sync = rendered(hass, FRENCH)
+    _, locks, sync = rendered(hass, FRENCH)
     assert "| Serrure | État | Batterie | Codes | Synchronisée |" in locks
     assert "Réservations et claviers concordent." in sync
     assert "HotelRunner : 249 requêtes sur 250 restantes aujourd'hui." in sync
@@ -129,7 +129,7 @@ async def test_names_from_the_clouds_cannot_break_or_inject_into_the_cards(
     demo.thekeys.add_lock(3799, hostile, keypads=[("Kz9Qw8Er", "Digicode")])
     await set_up(hass, demo.entry())
     texts = rendered(hass, DASHBOARD)
-    locks = texts[0]
+    locks = texts[1]
 
     (row,) = [line for line in locks.splitlines() if "Eve" in line]
     assert row.count("|") == 6  # the five cells of the table, no more

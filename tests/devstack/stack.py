@@ -27,11 +27,20 @@ import aiohttp
 from aiohttp import web
 
 from custom_components.lockbridge.const import (
+    CONF_DOORS,
     CONF_KEYPAD,
+    CONF_LANGUAGE,
+    CONF_NAME,
+    CONF_PERMANENT,
+    CONF_PIN,
+    CONF_ROLE,
     CONF_SERVER,
     CONF_THEKEYS_URL,
+    CONF_TURNOVER,
+    CONF_UNIT_IDS,
     DOMAIN,
     NOT_MANAGED,
+    SUBENTRY_STAFF,
 )
 from custom_components.lockbridge.engine.ownership import parse_tag
 from custom_components.lockbridge.sources.hotelrunner import (
@@ -47,7 +56,7 @@ from custom_components.lockbridge.sources.smoobu import (
     KIND as SUBENTRY_SMOOBU,
 )
 from tests.fakes.__main__ import make_root_app
-from tests.fakes.demo import DemoSet, build_simulators
+from tests.fakes.demo import DemoSet, StaffSeed, build_simulators
 from tests.fakes.thekeys import TheKeysSimulator
 
 from .hass_api import Answer, HassApiError, HomeAssistantApi
@@ -361,7 +370,7 @@ class Stack:
         if (
             previous.get("simulators") == self.sim_url
             and len(entries) == 1
-            and entries[0]["num_subentries"] == 2
+            and entries[0]["num_subentries"] == 2 + len(self._demo().staff)
         ):
             self.reused = True
             self._webhooks = dict(previous.get("webhooks") or {})
@@ -388,18 +397,20 @@ class Stack:
         )
         entry_id = created["result"]["entry_id"]
         smoobu_form = _answers(
+            demo.doors,
             **{
                 CONF_API_KEY: demo.smoobu_api_key,
                 CONF_API_SECRET: demo.smoobu_api_secret,
                 CONF_SERVER: {CONF_SMOOBU_URL: f"{self.sim_url}/smoobu"},
-            }
+            },
         )
         hotelrunner_form = _answers(
+            demo.doors,
             **{
                 CONF_TOKEN: demo.hotelrunner_token,
                 CONF_HR_ID: demo.hotelrunner_hr_id,
                 CONF_SERVER: {CONF_HOTELRUNNER_URL: f"{self.sim_url}/hotelrunner/api/v2/apps"},
-            }
+            },
         )
         for kind, form in (
             (SUBENTRY_SMOOBU, smoobu_form),
@@ -409,6 +420,25 @@ class Stack:
                 "subentries/flow", [entry_id, kind], self._noting_webhook(kind, form)
             )
         await self._paste_webhooks()
+        for member in demo.staff:
+            await self._add_staff(entry_id, member)
+
+    async def _add_staff(self, entry_id: str, member: StaffSeed) -> None:
+        """A staff member through the staff form (which needs the entry loaded, its units too)."""
+        for _ in range(40):
+            # Each subentry added reloads the entry: the form aborts while it is not loaded.
+            await self._wait_loaded()
+            try:
+                await self.api.run_flow(
+                    "subentries/flow", [entry_id, SUBENTRY_STAFF], _staff_answer(member)
+                )
+            except HassApiError as err:
+                if "entry_not_loaded" not in str(err):
+                    raise
+                await asyncio.sleep(0.5)
+            else:
+                return
+        raise StackError(f"the staff form of {member.name} never opened: the entry did not load")
 
     def _noting_webhook(self, kind: str, answer: Answer) -> Answer:
         """`answer`, noting the address the push step shows (the one a host pastes)."""
@@ -484,11 +514,12 @@ def http_store(port: int) -> dict[str, Any]:
     }
 
 
-def _answers(**values: Any) -> Answer:
+def _answers(doors: dict[str, tuple[str, ...]] | None = None, /, **values: Any) -> Answer:
     """Answer the account and source forms with ``values``, and every unit form as a host would.
 
     A unit gets the keypad whose label names it (the demo's locks are named after their units),
-    and the default check-in and check-out times.
+    its other ``doors`` (by unit name; the building door) and the default check-in and
+    check-out times.
     """
 
     def answer(step_id: str, form: dict[str, Any]) -> dict[str, Any]:
@@ -504,6 +535,39 @@ def _answers(**values: Any) -> Answer:
         data[CONF_KEYPAD] = next(
             (option["value"] for option in options if unit in option["label"]), NOT_MANAGED
         )
+        if extra := (doors or {}).get(unit):
+            offered = {option["value"] for option in options}
+            missing = set(extra) - offered
+            if missing or not _has(fields, CONF_DOORS):
+                raise StackError(f"the unit form of {unit} offers no door {sorted(missing)}")
+            data[CONF_DOORS] = list(extra)
+        return data
+
+    return answer
+
+
+def _staff_answer(member: StaffSeed) -> Answer:
+    """Answer the staff form for `member`: its units picked by name among those offered."""
+
+    def answer(step_id: str, form: dict[str, Any]) -> dict[str, Any]:
+        fields = form["data_schema"]
+        units = next(field for field in fields if field["name"] == CONF_UNIT_IDS)
+        offered = {o["label"]: o["value"] for o in units["selector"]["select"]["options"]}
+        wanted = list(offered) if member.units is None else list(member.units)
+        if missing := [name for name in wanted if name not in offered]:
+            raise StackError(f"the staff form of {member.name} offers no unit {missing}")
+        data: dict[str, Any] = {
+            CONF_NAME: member.name,
+            CONF_ROLE: member.role,
+            CONF_UNIT_IDS: [offered[name] for name in wanted],
+            CONF_DOORS: [],
+            CONF_TURNOVER: member.turnover,
+            CONF_PERMANENT: member.permanent,
+        }
+        if member.pin:
+            data[CONF_PIN] = member.pin
+        if member.language:
+            data[CONF_LANGUAGE] = member.language
         return data
 
     return answer

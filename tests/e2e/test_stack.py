@@ -548,6 +548,104 @@ async def test_a_guest_typing_their_pin_turns_the_unit_in_house_once(
     assert await told() == [f"{first} checked in at {checked_at:%H:%M} (seen at the keypad)"]
 
 
+async def test_a_turnover_gives_marie_a_window_that_follows_the_next_check_in(
+    stack: dict[str, Any], api: HomeAssistantApi
+) -> None:
+    """Marie cleans every unit: each Day sensor has her window, the dashboard says it; a new
+    check-in on the Garden Studio's turnover day ends her code there, moved away it has the
+    day again, on the keypad within the push delay."""
+    states = await api.states()
+    days = {
+        entity: state["attributes"]
+        for entity, state in states.items()
+        if entity.startswith("sensor.") and entity.endswith("_day")
+    }
+    assert len(days) == 5
+    assert all(day["cleaner"] == "Marie" for day in days.values()), days
+    assert all(day["cleaner_code"] in ("scheduled", "active") for day in days.values()), days
+    # The Seaside Loft's turnover today (Lars out, Zoë in) until Zoë's check-in; then hers.
+    (zoe,) = [
+        s for s in await stays_of(api, unit="calendar.seaside_loft") if s["guest"] == "Zoë Müller"
+    ]
+    seaside = days["sensor.seaside_loft_day"]
+    zoe_in = datetime.fromisoformat(zoe["check_in"])
+    if datetime.now(PARIS) < zoe_in:
+        assert datetime.fromisoformat(seaside["cleaning_end"]) == zoe_in
+        assert datetime.fromisoformat(seaside["cleaning_start"]).date() == zoe_in.date()
+    else:
+        assert datetime.fromisoformat(seaside["cleaning_start"]) == datetime.fromisoformat(
+            zoe["check_out"]
+        )
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = await logged_in(browser, stack, stack["username"], stack["password"])
+        for day in days.values():
+            await page.get_by_text(_cleaning_line(day)).first.wait_for(timeout=20_000)
+        await browser.close()
+
+    garden = days["sensor.garden_studio_day"]
+    start = datetime.fromisoformat(garden["cleaning_start"]).astimezone(PARIS)
+    assert datetime.fromisoformat(garden["cleaning_end"]).astimezone(PARIS).time() == time(23, 59)
+    control = f"{stack['sim_url']}/_control/smoobu/bookings"
+    async with aiohttp.ClientSession() as session:
+        keypad = thekeys(session, stack)
+        async with session.post(
+            control,
+            json={
+                "apartment": 102,
+                "arrival": start.date().isoformat(),
+                "departure": (start.date() + timedelta(days=2)).isoformat(),
+                "guest": "Lena Novak",
+            },
+        ) as answer:
+            booking = (await answer.json())["id"]
+        try:
+            code = await _cleaner_code(
+                keypad, GARDEN_LOCK, lambda c: c.end_time is not None and c.end_time < time(23, 59)
+            )
+            (lena,) = [s for s in await stays_of(api) if s["guest"] == "Lena Novak"]
+            assert (code.end_date, code.end_time) == (
+                wall(lena["check_in"]).date(),
+                wall(lena["check_in"]).time(),
+            )
+            day = (await api.states())["sensor.garden_studio_day"]["attributes"]
+            assert datetime.fromisoformat(day["cleaning_end"]) == datetime.fromisoformat(
+                lena["check_in"]
+            )
+
+            later = start.date() + timedelta(days=1)
+            async with session.patch(f"{control}/{booking}", json={"arrival": later.isoformat()}):
+                pass
+            moved = await _cleaner_code(keypad, GARDEN_LOCK, lambda c: c.end_time == time(23, 59))
+            assert moved.pin == code.pin  # one PIN per unit for the cleaner
+            assert moved.end_date == start.date()
+        finally:
+            async with session.delete(f"{control}/{booking}"):
+                pass
+
+
+def _cleaning_line(day: dict[str, Any]) -> str:
+    """The cleaning card's words for a Day sensor's window (the English dashboard)."""
+    start = datetime.fromisoformat(day["cleaning_start"]).astimezone(PARIS)
+    end = datetime.fromisoformat(day["cleaning_end"]).astimezone(PARIS)
+    on = "" if start.date() == datetime.now(PARIS).date() else start.strftime("%d/%m ")
+    return f"Cleaning {on}{start:%H:%M}-{end:%H:%M} · {day['cleaner']} · code {day['cleaner_code']}"
+
+
+async def _cleaner_code(keypad: TheKeysClient, lock: int, done: Callable[[Any], bool]) -> Any:
+    """Marie's turnover code on `lock` once `done` says so, within PUSH_WITHIN."""
+    deadline = clock.monotonic() + PUSH_WITHIN
+    while True:
+        codes = await keypad.list_codes(lock)
+        code = next((c for c in codes if c.name == "cleaner Marie"), None)
+        if (code is not None and done(code)) or clock.monotonic() > deadline:
+            assert code is not None, f"no code of Marie on {lock}"
+            assert done(code), f"not within {PUSH_WITHIN} s: {code}"
+            return code
+        await asyncio.sleep(0.25)
+
+
 async def test_the_card_names_each_unreadable_cloud(
     stack: dict[str, Any], api: HomeAssistantApi
 ) -> None:

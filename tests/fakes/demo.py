@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from .hotelrunner import HotelRunnerSimulator
@@ -23,6 +23,10 @@ _HOTELRUNNER_UNITS = {
     "HR:2": ("Deluxe Suite", 3705, "Villa - Deluxe Suite", "Kd5Jy1Mf"),
 }
 _LOW_BATTERY_LOCK = 3702
+#: The dev stack's building door: one more lock and keypad, a second door of one unit.
+BUILDING_DOOR = (3706, "Building entrance", "Kb8Ex4Tn")
+#: The unit whose guests' PIN opens the building door too.
+BUILDING_UNIT = "Old Town Flat"
 _NICE = {
     "street": "12 Rue de France",
     "zip": "06000",
@@ -46,6 +50,31 @@ class DemoSet:
     smoobu_apartments: dict[int, str]  # id -> name
     hotelrunner_rooms: dict[str, str]  # inv_code -> name
     locks: dict[int, tuple[str, str]]  # lock id -> (lock name, keypad id_accessoire)
+    #: Unit name -> its other doors, as the unit step's "doors" field names keypads.
+    doors: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: The staff members the dev stack adds through the staff subentry flow.
+    staff: tuple[StaffSeed, ...] = ()
+
+
+@dataclass(frozen=True)
+class StaffSeed:
+    """A staff member of the demo, as a host fills the staff form."""
+
+    name: str
+    role: str
+    #: Unit names; None for every managed unit.
+    units: tuple[str, ...] | None = None
+    turnover: bool = False
+    permanent: bool = False
+    pin: str | None = None
+    language: str | None = None
+
+
+#: Marie cleans every unit at each turnover; Claire, the owner, has a code of her own.
+DEMO_STAFF = (
+    StaffSeed("Marie", "cleaner", turnover=True, language="fr"),
+    StaffSeed("Claire", "owner", units=("Seaside Loft",), permanent=True, pin="731946"),
+)
 
 
 def build_simulators(
@@ -54,13 +83,26 @@ def build_simulators(
     """Create the three simulators with default credentials and seed the demo.
 
     The dev stack's demo (this) also has a busy unit, three coming stays in the Old Town Flat,
-    for the Guests card; the unit tests' demo (``seed_demo`` alone) keeps its one.
+    for the Guests card, a building door (the Old Town Flat's second keypad) and two staff
+    members; the unit tests' demo (``seed_demo`` alone) keeps its one stay and five locks.
     """
     thekeys, smoobu, hotelrunner = TheKeysSimulator(), SmoobuSimulator(), HotelRunnerSimulator()
     day = today or date.today()  # noqa: DTZ011
     demo = seed_demo(thekeys, smoobu, hotelrunner, day)
     seed_busy_unit(smoobu, day)
-    return thekeys, smoobu, hotelrunner, demo
+    demo = seed_building_door(thekeys, demo)
+    return thekeys, smoobu, hotelrunner, replace(demo, staff=DEMO_STAFF)
+
+
+def seed_building_door(thekeys: TheKeysSimulator, demo: DemoSet) -> DemoSet:
+    """The building's entrance, a lock with a keypad: the Old Town Flat's second door."""
+    lock_id, name, keypad = BUILDING_DOOR
+    thekeys.add_lock(lock_id, name, keypads=[(keypad, "Digicode")])
+    return replace(
+        demo,
+        locks={**demo.locks, lock_id: (name, keypad)},
+        doors={**demo.doors, BUILDING_UNIT: (f"{lock_id}/{keypad}",)},
+    )
 
 
 def seed_busy_unit(smoobu: SmoobuSimulator, today: date) -> None:

@@ -41,7 +41,7 @@ from .desired import (
 )
 from .ownership import MANUAL, is_legacy_name_match, legacy_booking, parse_ownership
 from .pins import PinSpaceExhaustedError, is_digits, phone_pin, random_pin
-from .staff import STAFF, Grant
+from .staff import STAFF, Grant, RuleKind, Verdict, parse_staff_key
 from .window import in_range
 
 # The inputs and the outputs live in `desired` and `actions`; imported from here too.
@@ -262,8 +262,11 @@ class _Planner:
             return  # a door unread: the old codes stay until every new one can be made
         for item in elsewhere:
             # Moved by its source, or its unit's doors changed: the old code goes, unless a
-            # guest may be using it now (it then goes once the stay is over).
-            if self._answered(stay.key, item) and not self._protected(stay.key, item.code):
+            # guest may be using it now (it then goes once the stay is over). A staff rule's
+            # doors are the host's own word: a door taken from it loses the code at once.
+            if self._answered(stay.key, item) and (
+                isinstance(stay, Grant) or not self._protected(stay.key, item.code)
+            ):
                 self._delete(stay.key, item.code, Reason.UNIT_MOVED, unit)
 
     def _adoptable(self, stay: Stay) -> AccessCode | None:
@@ -406,6 +409,9 @@ class _Planner:
     def _staff_orphans(self, key: BookingKey, codes: list[_Owned]) -> None:
         """A staff code no rule wants: it goes on its rule's word, or once it is over."""
         verdict = self.desired.staff.verdict(key)
+        parsed = parse_staff_key(key)
+        if verdict is None and parsed is not None and parsed[1] is RuleKind.PERMANENT:
+            verdict = Verdict.RULE_REMOVED  # the rule stands but names no door any more
         for item in codes:
             if self._ended(item.code, grace=True):
                 self._delete(key, item.code, Reason.ENDED, None)
