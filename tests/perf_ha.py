@@ -58,7 +58,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, EVENT_LOGGING_CHANGED
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er, json as json_helper
@@ -77,11 +77,19 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.lockbridge.const import (
+    CONF_DOORS,
+    CONF_NAME,
+    CONF_ROLE,
     CONF_THEKEYS_URL,
+    CONF_TURNOVER,
+    CONF_UNIT_IDS,
+    CONF_UNITS,
     DOMAIN,
     EVENT_CHECKED_IN,
     EVENT_NOT_ARRIVED,
+    SUBENTRY_STAFF,
 )
+from custom_components.lockbridge.engine.bookings import KeypadRef
 from custom_components.lockbridge.storage import SAVE_DELAY as STATE_SAVE_DELAY
 from tests import bench
 from tests.bench import Stay, World, changed_ids, make_world, move
@@ -313,7 +321,7 @@ def _serve_in_child(
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     world = world_on(locks, bookings, now.date())
-    server = SimServer(*simulators(world, now), world=world)
+    server = SimServer(*simulators(world, now, doors=True), world=world)
     server.thekeys.faults.latency = server.smoobu.faults.latency = latency
     server.start()
     commands: dict[str, Callable[..., Any]] = {
@@ -794,8 +802,17 @@ def world_on(locks: int, bookings: int, today: date) -> World:
     return world
 
 
+def entrances(world: World) -> dict[int, KeypadRef]:
+    """A quarter of the apartments have a building door too: a lock of its own."""
+    return {
+        apartment: KeypadRef(9001 + index, f"Ke{index:06d}")
+        for index, apartment in enumerate(sorted(world.keypads))
+        if index % 4 == 0
+    }
+
+
 def simulators(
-    world: World | None, now: datetime
+    world: World | None, now: datetime, *, doors: bool = False
 ) -> tuple[TheKeysSimulator, SmoobuSimulator, HotelRunnerSimulator]:
     """The three clouds, The Keys and Smoobu holding `world`.
 
@@ -812,6 +829,10 @@ def simulators(
             keypad.lock_id, f"Lock {keypad.lock_id}", keypads=[(keypad.keypad_id, "Keypad")]
         )
         smoobu.add_apartment(apartment, f"Apartment {apartment}")
+    for door in entrances(world).values() if doors else ():
+        thekeys.add_lock(
+            door.lock_id, f"Entrance {door.lock_id}", keypads=[(door.keypad_id, "Keypad")]
+        )
     every = CREATED_OVER / max(len(world.stays), 1)
     for i, stay in enumerate(sorted(world.stays.values(), key=lambda stay: stay.id)):
         smoobu.add_booking(
@@ -851,8 +872,14 @@ def make_entry(
     smoobu_units: dict[str, tuple[str, str | None]] | None = None,
     hotelrunner_units: dict[str, tuple[str, str | None]] | None = None,
     polling: bool = True,
+    doors: dict[int, KeypadRef] | None = None,
+    cleaner: bool = False,
 ) -> MockConfigEntry:
-    """The account with its sources, as the flows store them (tests/demo_stack.py)."""
+    """The account with its sources, as the flows store them (tests/demo_stack.py).
+
+    `doors`: Smoobu apartments' second doors; `cleaner`: a staff member with a turnover
+    rule on every Smoobu unit (the staff flow's data).
+    """
     demo = Demo(
         server.thekeys,
         server.smoobu,
@@ -863,7 +890,26 @@ def make_entry(
     )
     subentries = []
     if smoobu_units:
-        subentries.append(demo.smoobu_subentry())
+        smoobu = demo.smoobu_subentry()
+        for apartment, door in (doors or {}).items():
+            smoobu["data"][CONF_UNITS][str(apartment)][CONF_DOORS] = [
+                f"{door.lock_id}/{door.keypad_id}"
+            ]
+        subentries.append(smoobu)
+        if cleaner:
+            subentries.append(
+                ConfigSubentryData(
+                    data={
+                        CONF_NAME: "Marie",
+                        CONF_ROLE: "cleaner",
+                        CONF_UNIT_IDS: [f"{smoobu['unique_id']}_{u}" for u in smoobu_units],
+                        CONF_TURNOVER: True,
+                    },
+                    subentry_type=SUBENTRY_STAFF,
+                    title="Marie",
+                    unique_id=None,
+                )
+            )
     if hotelrunner_units:
         subentries.append(demo.hotelrunner_subentry())
     return MockConfigEntry(
@@ -890,19 +936,25 @@ def smoobu_units(world: World) -> dict[str, tuple[str, str | None]]:
 
 
 def codes_right(world: World, thekeys: TheKeysSimulator) -> int:
-    """Bookings with exactly one code (tag ending in its id), on its keypad, its dates."""
+    """Bookings with exactly one code (tag ending in its id) on each of its doors, its dates.
+
+    The doors are its apartment's keypad and, where the simulators have one, its entrance;
+    both codes carry one PIN.
+    """
     found: dict[str, list[Any]] = {}
     for code in thekeys.codes():
         found.setdefault(code.description.rpartition(":")[2], []).append(code)
+    second = {apt: door for apt, door in entrances(world).items() if thekeys.has_lock(door.lock_id)}
     right = 0
     for stay in world.stays.values():
-        codes, keypad = found.get(str(stay.id), []), world.keypads[stay.apartment]
-        if len(codes) == 1 and (
-            codes[0].lock_id,
-            codes[0].id_accessoire,
-            codes[0].start,
-            codes[0].end,
-        ) == (keypad.lock_id, keypad.keypad_id, stay.arrival, stay.departure):
+        doors = [world.keypads[stay.apartment], *filter(None, [second.get(stay.apartment)])]
+        codes = found.get(str(stay.id), [])
+        if (
+            len(codes) == len(doors)
+            and len({code.code for code in codes}) == 1
+            and {(code.lock_id, code.id_accessoire, code.start, code.end) for code in codes}
+            == {(door.lock_id, door.keypad_id, stay.arrival, stay.departure) for door in doors}
+        ):
             right += 1
     return right
 
@@ -1204,7 +1256,14 @@ async def _scenarios(
 ) -> None:
     server, world = meters.server, meters.world
     assert isinstance(server, ProcessSimServer)
-    entry = make_entry(server, smoobu_units=smoobu_units(world), polling=False)
+    # One staff rule per unit, two doors on a quarter of them (as the child's simulators).
+    entry = make_entry(
+        server,
+        smoobu_units=smoobu_units(world),
+        polling=False,
+        doors=entrances(world),
+        cleaner=True,
+    )
     entry.add_to_hass(hass)
 
     async def first_sync() -> None:

@@ -18,6 +18,7 @@ import yaml
 from custom_components.lockbridge.engine.ownership import parse_tag
 from tests.demo_stack import Demo, set_up
 from tests.devstack.stack import REPO
+from tests.test_staff import MARIE_PIN, marie, with_staff
 
 
 @pytest.fixture(autouse=True)
@@ -110,3 +111,19 @@ def test_every_test_the_fault_table_names_exists() -> None:
         source = (REPO / "tests" / path).read_text(encoding="utf-8")
         if name:
             assert f"def {name}(" in source, f"{path}::{name}"
+
+
+async def test_the_readme_automation_sends_the_cleaner_their_window_and_pin(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    """Marie's turnover code is made: her phone gets the unit, the window and her PIN."""
+    sent = async_mock_service(hass, "notify", "mobile_app_cleaner_phone")
+    assert await async_setup_component(
+        hass, "automation", readme_automation("Example: send the cleaner")
+    )
+    await set_up(hass, with_staff(demo, marie()))
+    await hass.async_block_till_done()
+
+    [call] = sent
+    # Lars leaves the Seaside Loft at 12:00 on the demo day, Zoë arrives at 15:00.
+    assert call.data["message"] == f"Seaside Loft: Mon 23 Nov 12:00 to 15:00, PIN {MARIE_PIN}."

@@ -59,6 +59,16 @@ def test_a_turnover_day_from_in_house_to_departed_to_arriving_to_in_house() -> N
     assert unit_day(stays, {}, at(28, 9), date(2026, 11, 28)) == (DayState.VACANT, None)
 
 
+def test_the_next_guest_let_in_before_the_last_one_leaves_is_the_days_guest() -> None:
+    """Zoë's code moved to 08:00 and used at 09:00 while Lars is still in: the day is hers."""
+    lars = stay("1", 20, 23)
+    early = stay("2", 23, 27)
+    zoe = UnitStay(early.booking, at(23, 8), early.end, at(23, 8), early.check_out)
+    seen = {zoe.booking.key: Arrival(at(23, 9), SeenHow.KEYPAD)}
+    assert unit_day((lars, zoe), seen, at(23, 9, 5), DAY) == (DayState.IN_HOUSE, zoe)
+    assert unit_day((lars, zoe), {}, at(23, 7), DAY) == (DayState.IN_HOUSE, lars)
+
+
 def test_only_an_opening_by_the_stays_own_code_on_its_lock_in_its_window_counts() -> None:
     zoe = stay("2", 23, 27)
 

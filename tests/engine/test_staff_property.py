@@ -842,3 +842,20 @@ def test_a_door_taken_from_a_permanent_rule_loses_its_code(
     planned = plan(desired, listing(store), later, pins=first.pins)
     deleted = {a.code.id for a in planned.actions if a.kind is ActionKind.DELETE and a.code}
     assert {code.id for code in on_store} <= deleted
+
+
+def test_with_overlapping_stays_the_turnover_ends_at_the_first_check_in_after_it() -> None:
+    """A room type's stays overlap: the window runs to the next check-in, not the next start."""
+    units = {UNIT: UnitConfig(FRONT[0])}
+    bookings = [
+        booking("A", UNIT.unit_id, DAY, DAY + timedelta(2), "Ann"),  # leaves day 2 at 12:00
+        booking("B", UNIT.unit_id, DAY + timedelta(1), DAY + timedelta(5), "Bob"),
+        booking("C", UNIT.unit_id, DAY + timedelta(2), DAY + timedelta(4), "Cem"),  # 15:00
+    ]
+    cleaner = Member(member_id="m1", name="Carla", units=(UNIT,), turnover=TurnoverRule())
+    desired = desired_of(bookings, Staff({"m1": cleaner}), START, units=units)
+    grant = desired.grants[staff_key("m1", RuleKind.TURNOVER, unit_ref(UNIT))]
+    assert (grant.start, grant.end) == (
+        datetime.combine(DAY + timedelta(2), time(12, 0), PARIS),
+        datetime.combine(DAY + timedelta(2), time(15, 0), PARIS),
+    )

@@ -137,8 +137,9 @@ def unit_day(
 
     In house: a guest seen in (or past their arrival day, when nobody could say). Arriving:
     a guest due today, not seen yet. Departed: a guest left today and nobody is due or in.
+    Two guests in at once (the next one let in before the last one's check-out): the newest.
     """
-    for stay in stays:
+    for stay in reversed(stays):
         arrived = stay.booking.key in arrivals
         if stay.start <= now < stay.check_out and (
             arrived or (stay.check_in <= now and stay.booking.arrival < today)

@@ -6,6 +6,7 @@ same stays the guests' codes are, so moving a check-in moves the cleaner's windo
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
@@ -70,6 +71,7 @@ def build_grants(desired: Desired, staff: Staff, now: datetime) -> dict[BookingK
             validity=validity(*window, zone) if window else None,
             description=tag(key, desired.owner),
             pin=member.pin,
+            language=member.language,
         )
 
     for member in staff.members.values():
@@ -78,7 +80,7 @@ def build_grants(desired: Desired, staff: Staff, now: datetime) -> dict[BookingK
         for unit in member.units if member.turnover is not None else ():
             if (config := units.get(unit)) is None:
                 continue
-            stays = sorted(by_unit.get(unit, ()), key=lambda stay: stay.start)
+            stays = by_unit.get(unit, [])
             zone = desired.zone(config.keypad.lock_id)
             window = next_turnover(stays, member.turnover or TurnoverRule(), zone, now)
             if window is not None:
@@ -107,21 +109,22 @@ def _at(day: date, wall: time, zone: ZoneInfo) -> datetime:
 def turnovers(
     stays: list[Stay], rule: TurnoverRule, zone: ZoneInfo
 ) -> Iterator[tuple[datetime, datetime]]:
-    """Each check-out's cleaning window, in order (`stays` sorted by start).
+    """Each check-out's cleaning window.
 
-    By default from the check-out to the next guest's check-in that day, else to the day's
-    end; a rule's fixed window is taken as it is, on the check-out day.
+    By default from the check-out to the next guest's check-in that day (the first check-in
+    at or after it: a room type's stays may overlap), else to the day's end; a rule's fixed
+    window is taken as it is, on the check-out day.
     """
-    for index, leaving in enumerate(stays):
+    arrivals = sorted(stay.check_in or stay.start for stay in stays)
+    for leaving in stays:
         out = (leaving.check_out or leaving.end).astimezone(zone)
         day = out.date()
         if rule.start is not None and rule.end is not None:
             start, end = _at(day, rule.start, zone), _at(day, rule.end, zone)
         else:
-            following = stays[index + 1] if index + 1 < len(stays) else None
             start, end = out, _at(day, _DAY_END, zone)
-            if following is not None:
-                end = min(end, following.check_in or following.start)
+            if (index := bisect_left(arrivals, out)) < len(arrivals):
+                end = min(end, arrivals[index])
         if end > start:
             yield start, end
 
@@ -130,4 +133,4 @@ def next_turnover(
     stays: list[Stay], rule: TurnoverRule, zone: ZoneInfo, now: datetime
 ) -> tuple[datetime, datetime] | None:
     """The first cleaning window not over yet."""
-    return next((window for window in turnovers(stays, rule, zone) if window[1] > now), None)
+    return min((w for w in turnovers(stays, rule, zone) if w[1] > now), default=None)

@@ -244,9 +244,11 @@ class _Planner:
         missing = [door for door in readable if not here[door]]
         # One PIN on every door: the remembered one while a code of the stay holds it (a
         # regenerated PIN reaches the other doors), else the oldest code's.
-        pins = [item.code.pin for door in readable for item in here[door]]
+        held = [item.code for door in readable for item in here[door]]
         remembered = self.memory.get(stay.key)
-        target = remembered if remembered in pins else min(pins, default=None)
+        oldest = min(held, key=lambda code: code.id, default=None)
+        target = remembered if remembered in {code.pin for code in held} else None
+        target = target or (oldest.pin if oldest else None)
         for door in readable:
             if here[door]:
                 self._keep(stay, door, here[door], target)

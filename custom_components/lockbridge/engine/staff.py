@@ -155,6 +155,8 @@ class Grant:
     validity: Validity | None
     description: str
     pin: str | None = field(default=None, repr=False)
+    #: The member's language, for the messages an automation sends them.
+    language: str | None = None
 
     @property
     def keypad(self) -> KeypadRef:

@@ -188,6 +188,7 @@ async def get_access(call: ServiceCall) -> ServiceResponse:
                 "key": str(grant.key),
                 "rule": grant.kind.label,
                 "role": str(grant.role),
+                "language": grant.language,
                 "unit": unit.name if grant.unit and (unit := units.get(grant.unit)) else None,
                 **_answer(entry, grant.key, grant.person, grant.start, grant.end),
             }
