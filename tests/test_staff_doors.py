@@ -3,6 +3,8 @@ cleaner's, opens both; the second door taken off the map takes only its own code
 
 from __future__ import annotations
 
+from datetime import date
+
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -10,6 +12,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.lockbridge.const import CONF_DOORS, CONF_UNITS, DOMAIN
 from custom_components.lockbridge.engine.ownership import parse_tag
 from tests.demo_stack import Demo, set_up
+from tests.test_privacy import no_wait
 from tests.test_staff import MARIE_PIN, SEASIDE_KEYPAD, SEASIDE_LOCK, marie
 
 ENTRANCE_LOCK, ENTRANCE_KEYPAD = 3799, "Kb4Ent9Q"
@@ -89,3 +92,31 @@ async def test_every_stay_and_the_cleaner_get_one_pin_on_both_doors(
     assert pins_by_booking(demo, SEASIDE_LOCK) == loft
     assert LARS in pins_by_booking(demo, ENTRANCE_LOCK)
     assert all(c.id_accessoire == SEASIDE_KEYPAD for c in demo.thekeys.codes(SEASIDE_LOCK))
+
+
+async def test_a_door_that_fails_is_shown_for_that_door_and_retried(
+    hass: HomeAssistant, demo: Demo
+) -> None:
+    """The entrance refuses a new guest's code: the loft's keypad gets it, the entrance's lock
+    says it is not in sync; once it answers, its code comes with the same PIN."""
+    entry = await set_up(hass, two_doors(demo))
+    coordinator = entry.runtime_data.coordinator
+    coordinator.sleep = no_wait  # the retries of the failing create
+    demo.thekeys.faults.fail_next = 100
+    demo.thekeys.faults.fail_path = f"/partage/create/{ENTRANCE_LOCK}/"
+    nina = demo.smoobu.add_booking(101, date(2026, 11, 28), date(2026, 11, 30), "Nina Petrova")
+    await hass.services.async_call(DOMAIN, "sync", {}, blocking=True, return_response=True)
+
+    key = f"smoobu:{nina}"
+    assert key in pins_by_booking(demo, SEASIDE_LOCK)
+    assert key not in pins_by_booking(demo, ENTRANCE_LOCK)
+    assert coordinator.data.failing_locks == {ENTRANCE_LOCK}
+    in_sync = {
+        state.name: state.attributes.get("in_sync") for state in hass.states.async_all("lock")
+    }
+    assert [name for name, ok in in_sync.items() if not ok] == ["Building - Entrance"]
+
+    demo.thekeys.faults.fail_next = 0
+    await hass.services.async_call(DOMAIN, "sync", {}, blocking=True, return_response=True)
+    assert pins_by_booking(demo, ENTRANCE_LOCK)[key] == pins_by_booking(demo, SEASIDE_LOCK)[key]
+    assert coordinator.data.failing_locks == frozenset()
