@@ -235,6 +235,7 @@ def check_languages(english: dict[str, Any], others: dict[str, Any]) -> list[str
 #: Words a translation keeps: names of products and clouds, units, and words French shares.
 KEPT_WORDS = frozenset(
     {"lockbridge", "the", "keys", "smoobu", "hotelrunner", "pin", "api", "id", "hmac", "min"}
+    | {"airbnb", "booking", "com", "vrbo", "ical"}
     | {"codes", "code"}
 )
 #: Words no French sentence has: their presence means a sentence was left in English.

@@ -14,11 +14,12 @@ from ..repairs import Issues
 from ..storage import StateStore
 from .base import SourceCoordinator
 from .hotelrunner import HotelRunnerCoordinator
+from .ical import IcalCoordinator
 from .smoobu import NO_MESSAGES_ERROR, SmoobuCoordinator
 
 #: In the order the account's flow offers them.
 SOURCES: Final[dict[str, type[SourceCoordinator]]] = {
-    source.kind: source for source in (SmoobuCoordinator, HotelRunnerCoordinator)
+    source.kind: source for source in (SmoobuCoordinator, HotelRunnerCoordinator, IcalCoordinator)
 }
 #: The refusal to message a guest whose booking comes from a source that cannot.
 MESSAGES_REFUSED: Final = NO_MESSAGES_ERROR

@@ -1,0 +1,300 @@
+"""iCal booking feeds: fetched bounded, parsed leniently, off the event loop.
+
+Real feeds are not what RFC 5545 says (ical.md): `DTSTAMP :` with a space, broken lines,
+NUL bytes, no DTEND, no SUMMARY, `X-WR-TIMEZONE` instead of TZIDs, Windows zone names. The
+parser (`icalendar`, lenient: a bad line or value harms only its own event) keeps what it
+can read and says why it skipped the rest. `parse_feed` is blocking (it reads time-zone
+files and may take a second on a large feed): run it in an executor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+import hashlib
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from yarl import URL
+
+from ._http import MAX_BODY, _read_bounded
+from .errors import (
+    ApiTimeoutError,
+    CommunicationError,
+    InvalidResponseError,
+    NotFoundError,
+    RequestRejectedError,
+)
+
+#: A feed of a few years of stays is under 1 MB; 8 MB is far beyond any real one.
+MAX_FEED_BYTES = MAX_BODY
+#: Events read from one feed; a feed with more is read up to here and marked incomplete.
+MAX_EVENTS = 20_000
+#: An unfolded line longer than this is dropped (a DESCRIPTION is a few hundred characters).
+MAX_LINE = 16_384
+MAX_UID = 255
+MAX_SUMMARY = 255
+MAX_DESCRIPTION = 2_000
+FETCH_TIMEOUT = 30.0
+#: Redirects followed (a PMS behind a CDN); never from https down to http.
+MAX_REDIRECTS = 3
+#: The start of a content line ("NAME;PARAM=...:" or "NAME:"), or a folded continuation.
+_CONTENT_LINE = re.compile(r"[ \t]|[A-Za-z0-9-]+\s*[;:]")
+
+
+class SkipReason:
+    """Why an event of a feed was not read (shown as counts, never with the event)."""
+
+    RECURRING = "recurring"
+    NO_START = "no_start"
+    BAD_DATES = "bad_dates"
+    NO_END = "no_end"
+
+
+@dataclass(frozen=True, slots=True)
+class IcalEvent:
+    """One VEVENT, as far as a booking needs it. Times are aware, in the feed's zone."""
+
+    uid: str
+    summary: str
+    description: str
+    start: date | datetime
+    #: None when the event has neither DTEND nor DURATION.
+    end: date | datetime | None
+    #: STATUS, upper case; "" when absent.
+    status: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IcalFeed:
+    """What a feed held."""
+
+    events: tuple[IcalEvent, ...]
+    #: (uid, SkipReason) for each event left out.
+    skipped: tuple[tuple[str, str], ...]
+    #: The whole calendar was read: it ended (END:VCALENDAR) and no bound was hit. Only a
+    #: complete feed may say that a reservation is gone.
+    complete: bool
+    #: The zone its times were read in: the calendar's own, else the default given.
+    zone: str
+    #: Of the raw bytes: a feed that did not change is not parsed again.
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedAnswer:
+    """A fetch: the body, or None when the server said it did not change (304)."""
+
+    body: bytes | None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+#: DTSTAMP is the time of the export, new at every read on Airbnb: left out of the digest.
+_STAMP = re.compile(rb"^DTSTAMP[;:][^\n]*\n", re.MULTILINE | re.IGNORECASE)
+
+
+def digest_of(raw: bytes) -> str:
+    """The digest `IcalFeed.digest` holds: the same for a feed whose events did not change."""
+    return hashlib.sha256(_STAMP.sub(b"", raw)).hexdigest()
+
+
+class IcalClient:
+    """One feed URL (a secret: Airbnb's and others' carry a token, so it is never logged)."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, url: str, *, timeout: float = FETCH_TIMEOUT
+    ) -> None:
+        self._session = session
+        self._url = URL(url)
+        self._timeout = timeout
+
+    async def fetch(self, etag: str | None = None, last_modified: str | None = None) -> FeedAnswer:
+        """The feed's bytes; `etag`/`last_modified` from the last answer make it conditional.
+
+        Errors say what went wrong, never the address (aiohttp's own errors can hold it).
+        """
+        headers = {"Accept": "text/calendar, text/plain;q=0.8, */*;q=0.5"}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        failure: Exception
+        try:
+            async with (
+                asyncio.timeout(self._timeout),
+                self._session.get(
+                    self._url, headers=headers, allow_redirects=True, max_redirects=MAX_REDIRECTS
+                ) as resp,
+            ):
+                if self._url.scheme == "https" and resp.url.scheme != "https":
+                    raise RequestRejectedError("feed: redirected from https to http, refused")
+                if resp.status == 304:
+                    return FeedAnswer(None, etag, last_modified)
+                _raise_for_status(resp.status)
+                body = await _read_bounded(resp, "feed")
+                return FeedAnswer(body, resp.headers.get("ETag"), resp.headers.get("Last-Modified"))
+        except TimeoutError:
+            failure = ApiTimeoutError(f"feed: no answer within {self._timeout:g} s")
+        except aiohttp.TooManyRedirects:
+            failure = CommunicationError("feed: too many redirects")
+        except aiohttp.ClientError as err:
+            failure = CommunicationError(f"feed: connection failed ({type(err).__name__})")
+        raise failure
+
+
+def _raise_for_status(status: int) -> None:
+    if status == 200:
+        return
+    if status >= 500 or status == 429:
+        raise CommunicationError(f"feed: server error (HTTP {status})")
+    if status in (404, 410):
+        raise NotFoundError(f"feed: not found (HTTP {status})")
+    # 401/403: a revoked export link; not "log in again" (there is no login).
+    raise RequestRejectedError(f"feed: refused (HTTP {status})")
+
+
+def _clean_lines(raw: bytes) -> tuple[str, bool]:
+    """The text with NUL bytes, overlong and broken lines gone; whether the calendar ends."""
+    text = raw.replace(b"\x00", b"").decode("utf-8", errors="replace").lstrip("\ufeff")
+    if "BEGIN:VCALENDAR" not in text[:4096].upper():
+        # An HTML error page or a login wall answered 200: not a calendar, not an empty one.
+        raise InvalidResponseError("feed: the answer is not a calendar")
+    kept: list[str] = []
+    dropping = False
+    for line in text.splitlines():
+        if line[:1] in (" ", "\t"):
+            if not dropping and kept and len(kept[-1]) + len(line) <= MAX_LINE:
+                kept[-1] += line[1:]
+            else:
+                dropping = True
+            continue
+        dropping = not _CONTENT_LINE.match(line) or len(line) > MAX_LINE
+        if not dropping:
+            kept.append(line)
+    ended = any(line.strip().upper() == "END:VCALENDAR" for line in kept[-3:])
+    # Lines are written back unfolded; icalendar reads them as they are.
+    return "\r\n".join(kept) + "\r\n", ended
+
+
+def parse_feed(raw: bytes, default_zone: str) -> IcalFeed:
+    """Read a feed's events (blocking: run it in an executor).
+
+    Floating times and UTC ones are read in the calendar's zone (`X-WR-TIMEZONE`, else
+    `default_zone`, the home's), so that a stay's day and hour are the property's.
+    """
+    import icalendar  # noqa: PLC0415  # imported on first use: it is slow to import
+    import x_wr_timezone  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    text, ended = _clean_lines(raw)
+    try:
+        calendars = icalendar.Calendar.from_ical(text, multiple=True)
+    except (ValueError, KeyError, IndexError, TypeError) as err:
+        raise InvalidResponseError(f"feed: unreadable calendar ({type(err).__name__})") from None
+    events: list[IcalEvent] = []
+    skipped: list[tuple[str, str]] = []
+    complete = ended and bool(calendars)
+    zone_name = default_zone
+    for calendar in calendars:
+        declared = _text(calendar.get("X-WR-TIMEZONE"), 64)
+        zone = _zone(declared) or _zone(default_zone) or ZoneInfo("UTC")
+        standard = calendar
+        if declared and _zone(declared) is not None:
+            zone_name = declared
+            # A library fault must not cost the feed: the times are converted below anyway.
+            with suppress(Exception):
+                standard = x_wr_timezone.to_standard(calendar)
+        for component in standard.walk("VEVENT"):
+            if len(events) + len(skipped) >= MAX_EVENTS:
+                complete = False
+                break
+            event, reason = _event(component, zone)
+            if event is not None:
+                events.append(event)
+            else:
+                skipped.append((_text(component.get("UID"), MAX_UID), reason))
+    return IcalFeed(tuple(events), tuple(skipped), complete, zone_name, digest_of(raw))
+
+
+def _event(component: Any, zone: ZoneInfo) -> tuple[IcalEvent | None, str]:
+    uid = _text(component.get("UID"), MAX_UID)
+    if component.get("RRULE") is not None or component.get("RDATE") is not None:
+        # A stay does not repeat: a recurring event is a host's note or a rule, not a booking.
+        return None, SkipReason.RECURRING
+    start = _moment(component.get("DTSTART"), zone)
+    if start is None:
+        return None, SkipReason.NO_START if "DTSTART" not in component else SkipReason.BAD_DATES
+    end: date | datetime | None
+    if "DTEND" in component:
+        end = _moment(component.get("DTEND"), zone)
+        if end is None:
+            return None, SkipReason.BAD_DATES
+    elif (duration := _duration(component.get("DURATION"))) is not None:
+        end = start + duration
+    else:
+        end = None
+    if isinstance(start, datetime) != isinstance(end, datetime) and end is not None:
+        # DTSTART a date, DTEND a time (or the reverse): the days are what a host means.
+        start, end = _day(start), _day(end)
+    return (
+        IcalEvent(
+            uid=uid,
+            summary=_text(component.get("SUMMARY"), MAX_SUMMARY),
+            description=_text(component.get("DESCRIPTION"), MAX_DESCRIPTION),
+            start=start,
+            end=end,
+            status=_text(component.get("STATUS"), 20).upper(),
+        ),
+        "",
+    )
+
+
+def _day(moment: date | datetime) -> date:
+    return moment.date() if isinstance(moment, datetime) else moment
+
+
+def _moment(prop: Any, zone: ZoneInfo) -> date | datetime | None:
+    """A DTSTART/DTEND as a date, or an aware datetime in `zone`; None when unreadable."""
+    try:
+        value = prop.dt
+    except Exception:  # icalendar raises its own errors for broken values
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:  # floating: the property's wall time
+            return value.replace(tzinfo=zone)
+        try:
+            return value.astimezone(zone)
+        except (OverflowError, ValueError):
+            return None
+    return value if isinstance(value, date) else None
+
+
+def _duration(prop: Any) -> timedelta | None:
+    try:
+        value = prop.dt
+    except Exception:
+        return None
+    return value if isinstance(value, timedelta) and value > timedelta(0) else None
+
+
+def _zone(name: str) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ValueError, OSError):  # unknown, or a path-like name
+        return None
+
+
+def _text(value: Any, limit: int) -> str:
+    """A property's text, one line per line, bounded; "" when absent."""
+    if value is None:
+        return ""
+    if isinstance(value, list):  # a property given twice: the first one
+        value = value[0] if value else ""
+    text = str(value).replace("\x00", "")
+    return text[:limit].strip()
