@@ -38,7 +38,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 # Layers that run without Home Assistant (api/ is the async clients, engine/ the pure rules).
 NO_HOME_ASSISTANT = ("api", "engine")
 # The only places a booking source may be named: its client, its plug-in and the registry.
-SOURCE_NAMES = re.compile(r"smoobu|hotelrunner")
+SOURCE_NAMES = re.compile(r"smoobu|hotelrunner|\b(?i:ical)\b")
 SOURCE_NAME_HOMES = ("api/", "sources/")
 
 

@@ -168,7 +168,7 @@ async def test_the_account_flow_goes_on_to_the_source_the_host_picks(
     )
     assert (result["type"], result["menu_options"]) == (
         FlowResultType.MENU,
-        ["add_smoobu", "add_hotelrunner", "add_later"],
+        ["add_smoobu", "add_hotelrunner", "add_ical", "add_later"],
     )
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "add_smoobu"}

@@ -55,8 +55,7 @@ def cleaning(coordinator: SyncCoordinator, unit: Unit, now: datetime) -> dict[st
     grants = data.turnovers.get(unit.key, ()) if data else ()
     if not grants or (grant := grants[0]).start is None or grant.end is None:
         return {"cleaning_start": None, "cleaning_end": None, "cleaner": None, "cleaner_code": None}
-    failed = {outcome.action.key for outcome in data.failed} if data else set()
-    if grant.key in failed:
+    if grant.key in coordinator.views.failed:
         state = "failed"
     elif coordinator.code_for(grant.key) is None:
         state = "pending"

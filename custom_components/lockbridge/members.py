@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import time
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 
@@ -28,7 +27,7 @@ from .const import (
 from .engine.ownership import short_id, truncate
 from .engine.pins import is_digits
 from .engine.staff import Member, Role, TurnoverRule
-from .models import MAX_DOORS, Unit, parse_keypads
+from .models import MAX_DOORS, Unit, parse_keypads, parse_time
 
 #: A staff member's PIN: as many digits as a keypad takes.
 PIN_LENGTHS = range(4, 9)
@@ -46,13 +45,6 @@ class StaffMember:
 def member_id(subentry_id: str) -> str:
     """The id a member's codes are tagged with (short, stable, no subentry id in clear)."""
     return short_id("staff", subentry_id)
-
-
-def _time(value: object) -> time | None:
-    try:
-        return time.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
 
 
 def _role(value: object) -> Role:
@@ -73,7 +65,7 @@ def member_of(subentry: ConfigSubentry, units: Mapping[str, Unit]) -> Member:
     data = subentry.data
     raw_units = data.get(CONF_UNIT_IDS)
     unit_ids = raw_units if isinstance(raw_units, list) else []
-    start, end = _time(data.get(CONF_TURNOVER_START)), _time(data.get(CONF_TURNOVER_END))
+    start, end = parse_time(data.get(CONF_TURNOVER_START)), parse_time(data.get(CONF_TURNOVER_END))
     return Member(
         member_id=member_id(subentry.subentry_id),
         name=truncate(str(data.get(CONF_NAME) or subentry.title), NAME_MAX),

@@ -75,11 +75,16 @@ def parse_keypads(value: object) -> tuple[KeypadRef, ...]:
     return tuple(dict.fromkeys(k for item in items[:MAX_DOORS] if (k := parse_keypad(item))))
 
 
-def _time(value: object, default: str) -> time:
+def parse_time(value: object) -> time | None:
+    """A time of day as forms store it ("15:00:00"); None when absent or unreadable."""
     try:
-        return time.fromisoformat(str(value))
+        return time.fromisoformat(str(value)) if value else None
     except ValueError:
-        return time.fromisoformat(default)
+        return None
+
+
+def _time(value: object, default: str) -> time:
+    return parse_time(value) or time.fromisoformat(default)
 
 
 def anonymous_id(secret: str) -> str:

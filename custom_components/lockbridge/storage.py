@@ -12,15 +12,15 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .engine.bookings import Booking, BookingKey, KeypadRef, from_dict, to_dict
+from .engine.bookings import Booking, BookingKey, from_dict, to_dict
 from .engine.messages import Written
 from .engine.staff import GUEST_MEMBER, Visit
 from .engine.window import Override, in_range
+from .models import keypad_value, parse_keypads
 from .state_check import checked_parts
 
 #: A visit over this long is let go (its code is gone by then: the grace is hours).
 VISITS_KEPT = timedelta(days=7)
-MAX_VISIT_DOORS = 16
 
 VERSION = 1
 #: Seconds to gather changes (a budget changes on every request it counts) into one write.
@@ -85,13 +85,7 @@ def _visit(visit_id: str, raw: Any) -> Visit | None:
     if not isinstance(raw, dict):
         return None
     start, end = saved_moment(raw.get("start")), saved_moment(raw.get("end"))
-    doors = raw.get("doors")
-    keypads = tuple(
-        KeypadRef(int(lock), keypad)
-        for item in (doors if isinstance(doors, list) else [])[:MAX_VISIT_DOORS]
-        for lock, sep, keypad in [str(item).partition("/")]
-        if sep and lock.isdigit() and keypad
-    )
+    keypads = parse_keypads(raw.get("doors"))
     if start is None or end is None or not keypads or end <= start:
         return None
     return Visit(
@@ -206,7 +200,7 @@ class StateStore:
             visit.visit_id: {
                 "member": visit.member_id,
                 "name": visit.name,
-                "doors": [f"{door.lock_id}/{door.keypad_id}" for door in visit.doors],
+                "doors": [keypad_value(door) for door in visit.doors],
                 "start": visit.start.isoformat(),
                 "end": visit.end.isoformat(),
                 "revoked": visit.revoked,

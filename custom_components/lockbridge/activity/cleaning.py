@@ -6,12 +6,8 @@ day's next arrival): a cleaner on a day with no arrival is not looked for.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from ..api import LockActivity
 from ..engine.arrivals import Housekeeping, HousekeepingMark, cleaning_started
-from ..engine.bookings import BookingKey
-from ..engine.staff import STAFF
 from ..models import Unit
 from ..sync.coordinator import SyncCoordinator
 from .store import ActivityStore
@@ -24,14 +20,11 @@ def cleaning_seen(
     data = sync.data
     if data is None or not data.turnovers:
         return []
-    codes: dict[BookingKey, set[int]] = defaultdict(set)
-    for code_id, key in sync.views.bookings_of_codes.items():
-        if key.source == STAFF:
-            codes[key].add(code_id)
+    codes = sync.views.staff_codes
     marked = []
     for unit in sync.units:
         windows = [
-            (frozenset(codes[grant.key]), grant.start, grant.end)
+            (codes.get(grant.key, frozenset()), grant.start, grant.end)
             for grant in data.turnovers.get(unit.key, ())
             if grant.start is not None
             and grant.end is not None

@@ -193,7 +193,7 @@ def parse_feed(raw: bytes, default_zone: str) -> IcalFeed:
     text, ended = _clean_lines(raw)
     try:
         calendars = icalendar.Calendar.from_ical(text, multiple=True)
-    except (ValueError, KeyError, IndexError, TypeError) as err:
+    except Exception as err:  # whatever the parser trips on: this feed only fails
         raise InvalidResponseError(f"feed: unreadable calendar ({type(err).__name__})") from None
     events: list[IcalEvent] = []
     skipped: list[tuple[str, str]] = []
@@ -212,7 +212,10 @@ def parse_feed(raw: bytes, default_zone: str) -> IcalFeed:
             if len(events) + len(skipped) >= MAX_EVENTS:
                 complete = False
                 break
-            event, reason = _event(component, zone)
+            try:
+                event, reason = _event(component, zone)
+            except Exception:  # an event the parser half-read: it alone is left out
+                event, reason = None, SkipReason.BAD_DATES
             if event is not None:
                 events.append(event)
             else:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from .bookings import BookingKey, KeypadRef, UnitKey
-from .desired import Desired, Stay, UnitConfig
+from .desired import Desired, Stay
 from .ownership import code_name, tag
 from .staff import Grant, Member, Role, RuleKind, Staff, TurnoverRule, staff_key, unit_ref
 from .window import validity
@@ -32,14 +32,18 @@ def _prefix(role: Role) -> str:
     return "staff" if role is Role.OTHER else str(role)
 
 
-def _doors(member: Member, units: Mapping[UnitKey, UnitConfig]) -> tuple[KeypadRef, ...]:
-    found = [door for unit in member.units if (c := units.get(unit)) for door in c.keypads]
+def member_doors(
+    member: Member, keypads: Mapping[UnitKey, Sequence[KeypadRef]]
+) -> tuple[KeypadRef, ...]:
+    """A member's doors: every door of its units, then its own (each once)."""
+    found = [door for unit in member.units for door in keypads.get(unit, ())]
     return tuple(dict.fromkeys([*found, *member.doors]))
 
 
 def build_grants(desired: Desired, staff: Staff, now: datetime) -> dict[BookingKey, Grant]:
     """Every code the staff rules want now."""
     units = desired.units
+    unit_doors = {key: config.keypads for key, config in units.items()}
     by_unit: dict[UnitKey, list[Stay]] = defaultdict(list)
     for stay in desired.stays.values():
         by_unit[stay.unit].append(stay)
@@ -76,7 +80,7 @@ def build_grants(desired: Desired, staff: Staff, now: datetime) -> dict[BookingK
 
     for member in staff.members.values():
         if member.permanent:
-            add(member, RuleKind.PERMANENT, "", _doors(member, units))
+            add(member, RuleKind.PERMANENT, "", member_doors(member, unit_doors))
         for unit in member.units if member.turnover is not None else ():
             if (config := units.get(unit)) is None:
                 continue

@@ -17,6 +17,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
 from ..engine.bookings import BookingKey, KeypadRef, clean_name
+from ..engine.grants import member_doors
 from ..engine.ownership import owned_key
 from ..engine.staff import GUEST_MEMBER, Grant, RuleKind, Visit, staff_key
 from ..members import NAME_MAX, staff_of
@@ -94,7 +95,8 @@ async def grant_access(call: ServiceCall) -> ServiceResponse:
         if len(found) != 1:
             raise invalid("unknown_person", person=person)
         member_id, name = found[0].member_id, name or found[0].name
-        doors = doors or list(dict.fromkeys(_member_doors(entry, found[0].member_id)))
+        units = {unit.key: unit.keypads for unit in coordinator.units}
+        doors = doors or list(member_doors(found[0], units))
     if not name:
         raise invalid("person_or_name")
     if not doors:
@@ -111,17 +113,6 @@ async def grant_access(call: ServiceCall) -> ServiceResponse:
     await coordinator.sync_locks({door.lock_id for door in doors})
     key = staff_key(member_id, RuleKind.VISIT, visit.visit_id)
     return {"visit_id": visit.visit_id, **_answer(entry, key, name, start, end)}
-
-
-def _member_doors(entry: LockBridgeConfigEntry, member_id: str) -> list[KeypadRef]:
-    """A member's own doors and their units' (where a visit goes when no door is named)."""
-    coordinator = entry.runtime_data.coordinator
-    for item in staff_of(entry, coordinator.units):
-        if item.member.member_id == member_id:
-            by_key = {unit.key: unit for unit in coordinator.units}
-            units = [by_key[key] for key in item.member.units if key in by_key]
-            return [*(door for unit in units for door in unit.keypads), *item.member.doors]
-    return []
 
 
 def _answer(

@@ -175,6 +175,7 @@ class IcalCoordinator(SourceCoordinator):
         """Every feed read; the reservations remembered merged with what they hold now."""
         reads = await asyncio.gather(*(self._read(feed) for feed in self.feeds))
         if self.feeds and all(read is None for read in reads):
+            self._tell()
             raise ApiError(f"every feed failed ({self.feeds[0].last_error})")
         first, _ = self.fetch_range()
         known, empty = merge(

@@ -18,7 +18,14 @@ from typing import Final
 
 from ..api.ical import IcalEvent, IcalFeed
 from ..api.ical_rules import EventKind, Reading, Rules, read_event
-from ..engine.bookings import Booking, BookingKey, BookingStatus, Collector, Rejection
+from ..engine.bookings import (
+    Booking,
+    BookingKey,
+    BookingStatus,
+    Collector,
+    Rejection,
+    clean_text,
+)
 
 KIND: Final = "ical"
 #: Reads in a row a reservation must be missing from its feed before it is cancelled.
@@ -85,7 +92,7 @@ def read_feed(feed: IcalFeed, config: FeedConfig, source_id: str, label: str) ->
             continue
         arrival, check_in = _day_and_time(event.start)
         departure, check_out = _end(event)
-        name = reading.name or _unnamed(label, reading, arrival, departure)
+        name = clean_text(reading.name) or _unnamed(label, reading, arrival, departure)
         uid = event.uid or "/".join(
             (config.rules.platform, config.unit_id, str(arrival), str(departure), reading.code)
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +18,7 @@ from ..engine.bookings import Booking, BookingKey, BookingStatus, UnitKey
 from ..engine.occupancy import UnitStay
 from ..engine.ownership import owned_key
 from ..engine.plan import code_end, lock_zones
+from ..engine.staff import STAFF
 from ..engine.window import Override, stay_times
 from ..models import Unit, settings_from
 
@@ -56,6 +57,8 @@ class Views:
     #: Every stay's start, end, check-in and check-out, sorted: the moments an entity's
     #: state may change with nothing else changing.
     moments: tuple[datetime, ...] = ()
+    #: Each staff rule's code ids (a cleaner's code seen at the door).
+    staff_codes: Mapping[BookingKey, frozenset[int]] = field(default_factory=dict)
 
 
 def build_views(
@@ -104,11 +107,14 @@ def build_views(
         views[unit.unique_id] = UnitView(unit, tuple(stays), stale.get(unit.subentry_id, True))
     ours: dict[BookingKey, AccessCode] = {}
     keys: dict[int, BookingKey] = {}
+    staff: dict[BookingKey, set[int]] = defaultdict(set)
     for items in codes.values():
         for code in items:
             if (key := owned_key(code.description, owner)) is not None:
                 keys[code.id] = key
                 ours.setdefault(key, code)
+                if key.source == STAFF:
+                    staff[key].add(code.id)
     # And when the plan's answer changes with time alone: a code made a horizon before its
     # stay, removed a grace after its end (its stay's, or its own for a code left over).
     settings = settings_from(options)
@@ -135,4 +141,13 @@ def build_views(
         | {end + settings.grace for end in ends if end is not None}
         | midnights
     )
-    return Views(views, by_id, zones, ours, keys, frozenset(failed), tuple(moments))
+    return Views(
+        views,
+        by_id,
+        zones,
+        ours,
+        keys,
+        frozenset(failed),
+        tuple(moments),
+        {key: frozenset(ids) for key, ids in staff.items()},
+    )
