@@ -42,6 +42,7 @@ MAX_DESCRIPTION = 2_000
 FETCH_TIMEOUT = 30.0
 #: Redirects followed (a PMS behind a CDN); never from https down to http.
 MAX_REDIRECTS = 3
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 #: The start of a content line ("NAME;PARAM=...:" or "NAME:"), or a folded continuation.
 _CONTENT_LINE = re.compile(r"[ \t]|[A-Za-z0-9-]+\s*[;:]")
 
@@ -125,26 +126,33 @@ class IcalClient:
             headers["If-Modified-Since"] = last_modified
         failure: Exception
         try:
-            async with (
-                asyncio.timeout(self._timeout),
-                self._session.get(
-                    self._url, headers=headers, allow_redirects=True, max_redirects=MAX_REDIRECTS
-                ) as resp,
-            ):
-                if self._url.scheme == "https" and resp.url.scheme != "https":
-                    raise RequestRejectedError("feed: redirected from https to http, refused")
+            async with asyncio.timeout(self._timeout):
+                return await self._follow(headers, etag, last_modified)
+        except TimeoutError:
+            failure = ApiTimeoutError(f"feed: no answer within {self._timeout:g} s")
+        except aiohttp.ClientError as err:
+            failure = CommunicationError(f"feed: connection failed ({type(err).__name__})")
+        raise failure
+
+    async def _follow(
+        self, headers: dict[str, str], etag: str | None, last_modified: str | None
+    ) -> FeedAnswer:
+        """Redirects followed by hand: each hop checked before the token is sent there."""
+        url = self._url
+        for _ in range(MAX_REDIRECTS + 1):
+            async with self._session.get(url, headers=headers, allow_redirects=False) as resp:
+                location = resp.headers.get("Location")
+                if resp.status in _REDIRECTS and location:
+                    url = url.join(URL(location))
+                    if self._url.scheme == "https" and url.scheme != "https":
+                        raise RequestRejectedError("feed: redirected from https to http, refused")
+                    continue
                 if resp.status == 304:
                     return FeedAnswer(None, etag, last_modified)
                 _raise_for_status(resp.status)
                 body = await _read_bounded(resp, "feed")
                 return FeedAnswer(body, resp.headers.get("ETag"), resp.headers.get("Last-Modified"))
-        except TimeoutError:
-            failure = ApiTimeoutError(f"feed: no answer within {self._timeout:g} s")
-        except aiohttp.TooManyRedirects:
-            failure = CommunicationError("feed: too many redirects")
-        except aiohttp.ClientError as err:
-            failure = CommunicationError(f"feed: connection failed ({type(err).__name__})")
-        raise failure
+        raise CommunicationError("feed: too many redirects")
 
 
 def _raise_for_status(status: int) -> None:
@@ -170,13 +178,19 @@ def _clean_lines(raw: bytes) -> tuple[str, bool]:
         if line[:1] in (" ", "\t"):
             if not dropping and kept and len(kept[-1]) + len(line) <= MAX_LINE:
                 kept[-1] += line[1:]
-            else:
+            elif not dropping and kept:
+                kept.pop()  # the whole line goes, not its first 16 kB
                 dropping = True
             continue
         dropping = not _CONTENT_LINE.match(line) or len(line) > MAX_LINE
         if not dropping:
             kept.append(line)
     ended = any(line.strip().upper() == "END:VCALENDAR" for line in kept[-3:])
+    if not ended:
+        # Cut short (a dropped connection): the whole events before the cut are read, the
+        # calendar is marked incomplete, and the event the cut fell in is left out.
+        last = max((i for i, line in enumerate(kept) if line.upper() == "END:VEVENT"), default=0)
+        kept = [*kept[: last + 1], "END:VCALENDAR"]
     # Lines are written back unfolded; icalendar reads them as they are.
     return "\r\n".join(kept) + "\r\n", ended
 
@@ -200,11 +214,11 @@ def parse_feed(raw: bytes, default_zone: str) -> IcalFeed:
     complete = ended and bool(calendars)
     zone_name = default_zone
     for calendar in calendars:
-        declared = _text(calendar.get("X-WR-TIMEZONE"), 64)
-        zone = _zone(declared) or _zone(default_zone) or ZoneInfo("UTC")
+        own = _zone(_text(calendar.get("X-WR-TIMEZONE"), 64))
+        zone = own or _zone(default_zone) or ZoneInfo("UTC")
         standard = calendar
-        if declared and _zone(declared) is not None:
-            zone_name = declared
+        if own is not None:
+            zone_name = own.key
             # A library fault must not cost the feed: the times are converted below anyway.
             with suppress(Exception):
                 standard = x_wr_timezone.to_standard(calendar)
@@ -285,12 +299,17 @@ def _duration(prop: Any) -> timedelta | None:
 
 
 def _zone(name: str) -> ZoneInfo | None:
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ValueError, OSError):  # unknown, or a path-like name
-        return None
+    """An IANA zone, or a Windows one (Outlook and Exchange write those); None if unknown."""
+    from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON  # noqa: PLC0415
+
+    for candidate in (name, WINDOWS_TO_OLSON.get(name)):
+        if not candidate:
+            continue
+        try:
+            return ZoneInfo(candidate)
+        except (KeyError, ValueError, OSError):  # not found (a KeyError), or path-like
+            continue
+    return None
 
 
 def _text(value: Any, limit: int) -> str:

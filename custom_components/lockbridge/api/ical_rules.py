@@ -94,7 +94,7 @@ _DEFAULTS: dict[Platform, tuple[str, str]] = {
     ),
     # A PMS: every event is a stay named by its summary, unless it says it is closed.
     Platform.OTHER: (
-        r"^\s*(?:(?:reserved|booked|reservation|booking)\s*[-\u2013:]\s*)?(?P<name>.*?)\s*$",
+        r"^\s*(?:(?:reserved|booked|reservation|booking)\s*(?:[-\u2013:]\s*|$))?(?P<name>.*?)\s*$",
         r"\b(?:not available|unavailable|blocked|closed|owner block|maintenance)\b",
     ),
 }

@@ -10,6 +10,7 @@ is no push and no messaging: a feed is read-only.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -73,11 +74,13 @@ class Feed:
     failures: int = 0
     last_error: str | None = None
     empty: bool = False
+    #: 1, 2... when the unit has two feeds of this platform; 0 when it has one.
+    rank: int = 0
 
     @property
     def name(self) -> str:
-        """How the host knows it: "Seaside Loft (Airbnb)"."""
-        return f"{self.unit_name} ({self.label})"
+        """How the host knows it: "Seaside Loft (Airbnb)", "Seaside Loft (Airbnb 2)"."""
+        return f"{self.unit_name} ({self.label}{f' {self.rank}' if self.rank else ''})"
 
 
 def _parse_and_read(
@@ -138,6 +141,13 @@ class IcalCoordinator(SourceCoordinator):
                     names[unit_id],
                 )
             )
+        # Two feeds of one platform on one unit are told apart by their rank.
+        named = Counter((feed.unit_name, feed.label) for feed in self.feeds)
+        rank: Counter[tuple[str, str]] = Counter()
+        for feed in self.feeds:
+            if named[(feed.unit_name, feed.label)] > 1:
+                rank[(feed.unit_name, feed.label)] += 1
+                feed.rank = rank[(feed.unit_name, feed.label)]
         low, high = MISSES_RANGE
         self.misses = min(max(int(subentry.data.get(CONF_MISSES) or DEFAULT_MISSES), low), high)
         self._known = self._restore()
@@ -212,13 +222,19 @@ class IcalCoordinator(SourceCoordinator):
                 elif feed.last is None:
                     raise ApiError("feed: not modified, but never read")  # noqa: TRY301
             except ApiError as err:
-                feed.failures += 1
-                feed.last_error = str(err)
-                LOGGER.debug("%s: feed %s failed: %s", self.subentry.title, feed.name, err)
+                self._failed_read(feed, str(err))
+                return None
+            except Exception as err:  # a parser fault costs this feed only
+                self._failed_read(feed, f"feed: unreadable ({type(err).__name__})")
                 return None
         feed.etag, feed.last_modified = answer.etag, answer.last_modified
         feed.failures, feed.last_error = 0, None
         return feed.last
+
+    def _failed_read(self, feed: Feed, error: str) -> None:
+        feed.failures += 1
+        feed.last_error = error
+        LOGGER.debug("%s: feed %s failed: %s", self.subentry.title, feed.name, error)
 
     def _tell(self) -> None:
         """A repair while a feed fails again and again, or came back empty."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import secrets
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import SubentryFlowResult
@@ -208,9 +209,7 @@ class IcalFlow(SourceFlow):
         units = dict.fromkeys(str(feed[CONF_UNIT]) for feed in self._feeds)
         self._units = [(unit_id, self._name(unit_id)) for unit_id in units]
         if not self._unique_id:
-            self._unique_id = f"{KIND}-{feed_id_of(self._feeds[0][CONF_URL])}"
-        if result := self._check_unique("reconfigure" if self.source == "reconfigure" else "user"):
-            return result
+            self._unique_id = self._free_unique_id()
         labels = {Platform(feed[CONF_PLATFORM]).label for feed in self._feeds}
         label = labels.pop() if len(labels) == 1 else Platform.OTHER.label
         self._title = f"{label}: {', '.join(name for _, name in self._units)}"[:80]
@@ -326,6 +325,17 @@ class IcalFlow(SourceFlow):
             f"{counts.get('reservation', 0)} reservations, "
             f"{counts.get('block', 0)} blocks and {counts.get('noise', 0)} other events left out"
         )
+
+    def _free_unique_id(self) -> str:
+        """The id of its first feed no other source holds: stable when a source is added again.
+
+        A source keeps the id its first feed gave it, even once that feed is gone.
+        """
+        taken = {sub.unique_id for sub in self._get_entry().subentries.values()}
+        for feed in self._feeds:
+            if (candidate := f"{KIND}-{feed_id_of(feed[CONF_URL])}") not in taken:
+                return candidate
+        return f"{KIND}-{secrets.token_hex(6)}"
 
     def _unit_for(self, name: str) -> str:
         """The unit of that name (typed before, or in the unit map), else a new one."""

@@ -10,7 +10,7 @@ its guest is in the house. A failed, incomplete or empty feed says nothing.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 import hashlib
@@ -54,6 +54,8 @@ class FeedRead:
     complete: bool
     #: What its events were: reservation, cancelled, block, noise, duplicate, skipped:<why>.
     counts: Mapping[str, int] = field(default_factory=dict)
+    #: Stays with neither a guest's name nor a reservation code: never taken for another.
+    anonymous: frozenset[BookingKey] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +85,9 @@ def read_feed(feed: IcalFeed, config: FeedConfig, source_id: str, label: str) ->
     """The stays in a feed's events (blocks and noise left out, duplicates once)."""
     counts: Counter[str] = Counter(f"skipped:{reason}" for _, reason in feed.skipped)
     seen = {BookingKey(KIND, booking_id(source_id, uid)) for uid, _ in feed.skipped if uid}
-    out = Collector({config.unit_id})
-    firsts: dict[tuple[str, date, date, str], BookingKey] = {}
+    #: One per stay (unit, dates, guest): a confirmed copy wins over a cancelled one.
+    stays: dict[tuple[str, date | None, date | None, str] | BookingKey, _Candidate] = {}
+    anonymous: set[BookingKey] = set()
     for event in feed.events:
         reading = read_event(event, config.rules)
         if reading.kind in (EventKind.BLOCK, EventKind.NOISE):
@@ -98,32 +101,56 @@ def read_feed(feed: IcalFeed, config: FeedConfig, source_id: str, label: str) ->
         )
         key = BookingKey(KIND, booking_id(source_id, uid))
         seen.add(key)
-        if arrival is not None and departure is not None:
-            stay = (config.unit_id, arrival, departure, name.casefold())
-            if stay in firsts:
-                counts["duplicate"] += 1  # Smoobu's iCal lists each stay three times
+        if not (reading.name or reading.code):
+            anonymous.add(key)  # its name is made of its dates: no proof of who it is
+        candidate = _Candidate(key, arrival, departure, name, reading, check_in, check_out)
+        stay = (config.unit_id, arrival, departure, name.casefold()) if arrival else key
+        if (first := stays.get(stay)) is not None:
+            counts["duplicate"] += 1  # Smoobu's iCal lists each stay three times
+            if not (first.cancelled and not candidate.cancelled):
                 continue
-            firsts[stay] = key
-        counts[reading.kind] += 1
-        status = (
-            BookingStatus.CANCELLED
-            if reading.kind is EventKind.CANCELLED
-            else BookingStatus.CONFIRMED
-        )
+        stays[stay] = candidate
+    out = Collector({config.unit_id})
+    for item in stays.values():
+        counts[item.reading.kind] += 1
         out.add(
-            key,
+            item.key,
             config.unit_id,
-            arrival,
-            departure,
-            status,
-            name,
-            phone=reading.phone or None,
-            check_in=check_in,
-            check_out=check_out,
+            item.arrival,
+            item.departure,
+            BookingStatus.CANCELLED if item.cancelled else BookingStatus.CONFIRMED,
+            item.name,
+            phone=item.reading.phone or None,
+            check_in=item.check_in,
+            check_out=item.check_out,
             channel=label,
         )
     result = out.result()
-    return FeedRead(result.bookings, frozenset(seen), result.rejected, feed.complete, counts)
+    return FeedRead(
+        result.bookings,
+        frozenset(seen),
+        result.rejected,
+        feed.complete,
+        counts,
+        frozenset(anonymous),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """An event read as a reservation, before duplicates are set aside."""
+
+    key: BookingKey
+    arrival: date | None
+    departure: date | None
+    name: str
+    reading: Reading
+    check_in: time | None
+    check_out: time | None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.reading.kind is EventKind.CANCELLED
 
 
 def _day_and_time(moment: date | datetime | None) -> tuple[date | None, time | None]:
@@ -175,7 +202,7 @@ def merge(
         mine = {key: item for key, item in known.items() if item.feed_id == feed_id}
         if (
             read.complete
-            and not _lists_stays(read.bookings)
+            and not read.seen
             and any(_live(item.booking, today) for item in mine.values())
         ):
             # Every stay gone at once is a feed gone wrong (or an export link reset), never
@@ -189,7 +216,12 @@ def merge(
         for listed in read.bookings:
             old = renamed.get(fingerprint(listed))
             booking = listed
-            if listed.key not in known and old is not None and old not in taken:
+            if (
+                listed.key not in known
+                and listed.key not in read.anonymous
+                and old is not None
+                and old not in taken
+            ):
                 booking = replace(listed, key=old)  # the feed renamed its UID
             taken.add(booking.key)
             result[booking.key] = Known(booking, feed_id)
@@ -207,10 +239,6 @@ def merge(
                 booking = replace(booking, status=BookingStatus.CANCELLED)
             result[key] = Known(booking, feed_id, count)
     return {key: item for key, item in result.items() if item.booking.departure >= keep_from}, empty
-
-
-def _lists_stays(bookings: Iterable[Booking]) -> bool:
-    return any(booking.status is BookingStatus.CONFIRMED for booking in bookings)
 
 
 def _live(booking: Booking, today: date) -> bool:
