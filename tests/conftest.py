@@ -27,7 +27,7 @@ from custom_components.lockbridge.api._http import secret_forms
 from custom_components.lockbridge.const import CONF_SERVER
 from tests import demo_stack
 from tests.demo_stack import Demo
-from tests.fakes import HotelRunnerSimulator, SmoobuSimulator, TheKeysSimulator
+from tests.fakes import HotelRunnerSimulator, IcalSimulator, SmoobuSimulator, TheKeysSimulator
 from tests.fakes.__main__ import make_root_app
 from tests.fakes.demo import seed_demo
 
@@ -134,7 +134,7 @@ def no_secrets_in_logs(
     ]
     if "demo" in request.fixturenames:
         demo = request.getfixturevalue("demo")
-        simulators += [demo.thekeys, demo.smoobu, demo.hotelrunner]
+        simulators += [demo.thekeys, demo.smoobu, demo.hotelrunner, demo.ical]
     caplog.set_level(logging.DEBUG)
     yield
     secrets = issued_secrets(*simulators)
@@ -269,14 +269,15 @@ async def hotelrunner_url(hotelrunner_sim: HotelRunnerSimulator) -> AsyncIterato
 
 @pytest.fixture
 async def demo(freezer: FrozenDateTimeFactory) -> AsyncIterator[Demo]:
-    """The demo data set on the three simulators (test credentials), on the demo day."""
+    """The demo data set on the simulators (test credentials), on the demo day."""
     freezer.move_to(demo_stack.NOW)
     thekeys = TheKeysSimulator(username=TK_USERNAME, password=TK_PASSWORD)
     smoobu = SmoobuSimulator(api_key=SMOOBU_KEY, api_secret=SMOOBU_SECRET)
     hotelrunner = HotelRunnerSimulator(token=HR_TOKEN, hr_id=HR_ID)
-    seed_demo(thekeys, smoobu, hotelrunner, demo_stack.DAY)
-    server = await serve(make_root_app(thekeys, smoobu, hotelrunner))
-    yield Demo(thekeys, smoobu, hotelrunner, str(server.make_url("")).rstrip("/"))
+    ical = IcalSimulator()
+    seed_demo(thekeys, smoobu, hotelrunner, demo_stack.DAY, ical)
+    server = await serve(make_root_app(thekeys, smoobu, hotelrunner, ical))
+    yield Demo(thekeys, smoobu, hotelrunner, str(server.make_url("")).rstrip("/"), ical=ical)
     await server.close()
 
 

@@ -1,4 +1,4 @@
-"""The demo data set on the three simulators, and a LockBridge entry configured for it."""
+"""The demo data set on the simulators, and a LockBridge entry configured for it."""
 
 from __future__ import annotations
 
@@ -18,12 +18,22 @@ from custom_components.lockbridge.sources.hotelrunner import (
     CONF_TOKEN,
     CONF_URL as CONF_HOTELRUNNER_URL,
 )
+from custom_components.lockbridge.sources.ical_flow import (
+    CONF_FEEDS,
+    CONF_MISSES,
+    CONF_PLATFORM,
+    CONF_UNIT,
+    CONF_URL as CONF_FEED_URL,
+    feed_id_of,
+)
+from custom_components.lockbridge.sources.push import CONF_WEBHOOK_ID
 from custom_components.lockbridge.sources.smoobu import (
     CONF_API_KEY,
     CONF_API_SECRET,
     CONF_URL as CONF_SMOOBU_URL,
 )
-from tests.fakes import HotelRunnerSimulator, SmoobuSimulator, TheKeysSimulator
+from tests.fakes import HotelRunnerSimulator, IcalSimulator, SmoobuSimulator, TheKeysSimulator
+from tests.fakes.demo import ICAL_TOKEN, ICAL_UNIT, add_ical_lock
 
 DAY = date(2026, 11, 23)
 #: 10:00 in Paris on the demo day: Lars leaves today, Zoë arrives, Hiroshi is in.
@@ -38,6 +48,8 @@ HOTELRUNNER_UNITS = {
     "HR:1": ("Standard Room", "3704/Kh2Vc6Pz"),
     "HR:2": ("Deluxe Suite", "3705/Kd5Jy1Mf"),
 }
+#: The iCal source's one unit, as its flow names it ("u1": the first unit typed).
+ICAL_UNITS = {"u1": (ICAL_UNIT[0], f"{ICAL_UNIT[1]}/{ICAL_UNIT[3]}")}
 
 
 def unit_map(units: dict[str, tuple[str, str | None]]) -> dict[str, dict[str, Any]]:
@@ -62,6 +74,9 @@ class Demo:
     hotelrunner_units: dict[str, tuple[str, str | None]] = field(
         default_factory=lambda: dict(HOTELRUNNER_UNITS)
     )
+    #: The iCal feeds (the conftest demo seeds the Harbour Cabin's Airbnb one).
+    ical: IcalSimulator = field(default_factory=IcalSimulator)
+    ical_units: dict[str, tuple[str, str | None]] = field(default_factory=lambda: dict(ICAL_UNITS))
 
     def smoobu_subentry(self, *, secret: bool = True, **extra: Any) -> ConfigSubentryData:
         """The Smoobu source as the flow stores it (with `extra` data)."""
@@ -95,22 +110,57 @@ class Demo:
             unique_id=f"hotelrunner-{anonymous_id(self.hotelrunner.hr_id)}",
         )
 
+    @property
+    def ical_url(self) -> str:
+        """The Harbour Cabin's Airbnb export address (loopback http: the flow warns)."""
+        return f"{self.base_url}/ical/feeds/{ICAL_TOKEN}.ics"
+
+    def ical_subentry(self, **extra: Any) -> ConfigSubentryData:
+        """The iCal source as its flow stores it (with `extra` data).
+
+        The Harbour Cabin's lock joins The Keys account here, when a test asks for the source,
+        so that every other test's account keeps its five locks (keypad lists, listings).
+        """
+        add_ical_lock(self.thekeys)
+        units = unit_map(self.ical_units)
+        for unit in units.values():
+            unit["check_out"] = "11:00:00"  # Airbnb's default
+        return ConfigSubentryData(
+            data={
+                CONF_FEEDS: [
+                    {CONF_FEED_URL: self.ical_url, CONF_PLATFORM: "airbnb", CONF_UNIT: unit_id}
+                    for unit_id in self.ical_units
+                ],
+                CONF_UNITS: units,
+                CONF_MISSES: 3,
+                CONF_WEBHOOK_ID: "1c" * 32,
+                **extra,
+            },
+            subentry_type="ical",
+            title=f"Airbnb: {', '.join(name for name, _ in self.ical_units.values())}",
+            unique_id=f"ical-{feed_id_of(self.ical_url)}",
+        )
+
     def entry(
         self,
         *,
         options: dict[str, Any] | None = None,
         smoobu: bool = True,
         hotelrunner: bool = True,
+        ical: bool = False,
         secret: bool = True,
         hotelrunner_data: dict[str, Any] | None = None,
         smoobu_data: dict[str, Any] | None = None,
+        ical_data: dict[str, Any] | None = None,
     ) -> MockConfigEntry:
-        """A config entry for the demo account with its sources."""
+        """A config entry for the demo account with its sources (iCal only when asked)."""
         subentries = []
         if smoobu:
             subentries.append(self.smoobu_subentry(secret=secret, **(smoobu_data or {})))
         if hotelrunner:
             subentries.append(self.hotelrunner_subentry(**(hotelrunner_data or {})))
+        if ical:
+            subentries.append(self.ical_subentry(**(ical_data or {})))
         return MockConfigEntry(
             domain=DOMAIN,
             unique_id="42",

@@ -124,6 +124,33 @@ async def test_budget_survives_a_restart(
     assert "hotelrunner_budget" not in issues(hass)
 
 
+async def test_a_reload_held_by_the_minute_budget_shows_what_was_read(
+    hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory
+) -> None:
+    """HotelRunner's 5 a minute spent by reloads: its rooms keep their guests, not
+    "unavailable" nor "cannot be read", until the next slot reads it again."""
+    entry = await set_up(hass, demo.entry(smoobu=False))
+    guest = "sensor.standard_room_current_guest"
+    before = the_state(hass, guest).state
+    source = next(iter(entry.runtime_data.coordinator.sources.values()))
+    source.budget.restore({"version": 1, "sent": [time.time()] * 5, "hold_until": 0})
+    entry.runtime_data.state.set_budget(source.subentry.subentry_id, source.budget.export())
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+
+    source = next(iter(entry.runtime_data.coordinator.sources.values()))
+    assert source.on_hold
+    assert (the_state(hass, guest).state, source.stale) == (before, False)
+    assert the_state(hass, guest).attributes["stale"] is False
+    # The hold is told (until when), the rooms are not "unreadable".
+    assert the_state(hass, PROBLEM).attributes["stale_sources"] == []
+    sent = len(demo.hotelrunner.requests)
+    await tick(hass, freezer, 10)
+    assert len(demo.hotelrunner.requests) > sent  # read again once a slot is free
+    assert not source.on_hold
+    assert the_state(hass, guest).state == before
+
+
 @pytest.mark.usefixtures("every_entity_enabled")
 async def test_repairs_are_raised_and_cleared(
     hass: HomeAssistant, demo: Demo, freezer: FrozenDateTimeFactory

@@ -30,7 +30,7 @@ LockBridge demo is running.
   Guests dashboard  {stack.url}/{DASHBOARD_PATH}
   In French         {stack.url}/{FRENCH_DASHBOARD_PATH}
   Log in as         {stack.login.username} / {stack.login.password}
-  Simulators        {stack.sim_url}/thekeys, /smoobu, /hotelrunner
+  Simulators        {stack.sim_url}/thekeys, /smoobu, /hotelrunner, /ical
   Configuration     {settings.config_dir}{reused}
   Logs              {settings.config_dir / "home-assistant.log"}
   Nothing leaves this machine: connections Home Assistant tried to make to other

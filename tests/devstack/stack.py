@@ -27,19 +27,9 @@ import aiohttp
 from aiohttp import web
 
 from custom_components.lockbridge.const import (
-    CONF_DOORS,
-    CONF_KEYPAD,
-    CONF_LANGUAGE,
-    CONF_NAME,
-    CONF_PERMANENT,
-    CONF_PIN,
-    CONF_ROLE,
     CONF_SERVER,
     CONF_THEKEYS_URL,
-    CONF_TURNOVER,
-    CONF_UNIT_IDS,
     DOMAIN,
-    NOT_MANAGED,
     SUBENTRY_STAFF,
 )
 from custom_components.lockbridge.engine.ownership import parse_tag
@@ -49,6 +39,7 @@ from custom_components.lockbridge.sources.hotelrunner import (
     CONF_URL as CONF_HOTELRUNNER_URL,
 )
 from custom_components.lockbridge.sources.hotelrunner_records import KIND as SUBENTRY_HOTELRUNNER
+from custom_components.lockbridge.sources.ical_reading import KIND as SUBENTRY_ICAL
 from custom_components.lockbridge.sources.smoobu import (
     CONF_API_KEY,
     CONF_API_SECRET,
@@ -59,6 +50,8 @@ from tests.fakes.__main__ import make_root_app
 from tests.fakes.demo import DemoSet, StaffSeed, build_simulators
 from tests.fakes.thekeys import TheKeysSimulator
 
+from .answers import answers, ical_answer, staff_answer
+from .config import CONFIGURATION, http_store
 from .hass_api import Answer, HassApiError, HomeAssistantApi
 
 REPO = Path(__file__).resolve().parents[2]
@@ -100,46 +93,6 @@ class Settings:
 
 class StackError(Exception):
     """The stack could not start."""
-
-
-CONFIGURATION = """\
-# Written by scripts/develop at every start (tests/devstack/stack.py); edit it there.
-homeassistant:
-  name: LockBridge demo
-  time_zone: {time_zone}
-  country: FR
-  currency: EUR
-  unit_system: metric
-  latitude: 43.6965
-  longitude: 7.2632
-  elevation: 10
-  internal_url: "{url}"
-frontend:
-config:
-# The door's check-ins and late guests, as a host reads them (LockBridge's logbook.py).
-recorder:
-  purge_keep_days: 3
-logbook:
-history:
-lovelace:
-  dashboards:
-    {dashboard}:
-      mode: yaml
-      title: Guests
-      icon: mdi:account-key
-      show_in_sidebar: true
-      filename: guests-dashboard.yaml
-    {french_dashboard}:
-      mode: yaml
-      title: Voyageurs
-      icon: mdi:account-key
-      show_in_sidebar: true
-      filename: guests-dashboard.fr.yaml
-logger:
-  default: warning
-  logs:
-    custom_components.lockbridge: info
-"""
 
 
 class Stack:
@@ -252,9 +205,9 @@ class Stack:
     async def _serve_simulators(self) -> None:
         # The host's today, not the machine's: they differ for an hour or two around midnight.
         today = self.settings.today or datetime.now(ZoneInfo(TIME_ZONE)).date()
-        thekeys, smoobu, hotelrunner, self.demo = build_simulators(today)
+        thekeys, smoobu, hotelrunner, ical, self.demo = build_simulators(today)
         self._thekeys = thekeys
-        self._runner = web.AppRunner(make_root_app(thekeys, smoobu, hotelrunner))
+        self._runner = web.AppRunner(make_root_app(thekeys, smoobu, hotelrunner, ical))
         await self._runner.setup()
         try:
             await web.TCPSite(self._runner, "127.0.0.1", self.settings.sim_port).start()
@@ -360,7 +313,7 @@ class Stack:
     # ---- LockBridge, through the config flows ----
 
     async def _configure(self) -> None:
-        """Add the account and both sources, unless a previous run left them in place."""
+        """Add the account and the sources, unless a previous run left them in place."""
         for domain in ONLINE_ONLY:
             for entry in await self.api.entries(domain):
                 await self.api.remove_entry(entry["entry_id"])
@@ -370,7 +323,7 @@ class Stack:
         if (
             previous.get("simulators") == self.sim_url
             and len(entries) == 1
-            and entries[0]["num_subentries"] == 2 + len(self._demo().staff)
+            and entries[0]["num_subentries"] == 3 + len(self._demo().staff)
         ):
             self.reused = True
             self._webhooks = dict(previous.get("webhooks") or {})
@@ -389,14 +342,14 @@ class Stack:
         created = await self.api.run_flow(
             "flow",
             DOMAIN,
-            _answers(
+            answers(
                 username=demo.thekeys_username,
                 password=demo.thekeys_password,
                 **{CONF_SERVER: {CONF_THEKEYS_URL: f"{self.sim_url}/thekeys"}},
             ),
         )
         entry_id = created["result"]["entry_id"]
-        smoobu_form = _answers(
+        smoobu_form = answers(
             demo.doors,
             **{
                 CONF_API_KEY: demo.smoobu_api_key,
@@ -404,7 +357,7 @@ class Stack:
                 CONF_SERVER: {CONF_SMOOBU_URL: f"{self.sim_url}/smoobu"},
             },
         )
-        hotelrunner_form = _answers(
+        hotelrunner_form = answers(
             demo.doors,
             **{
                 CONF_TOKEN: demo.hotelrunner_token,
@@ -419,9 +372,20 @@ class Stack:
             await self.api.run_flow(
                 "subentries/flow", [entry_id, kind], self._noting_webhook(kind, form)
             )
+        # The Harbour Cabin's Airbnb export: no push, its feed is read on loopback http.
+        await self._add_ical(entry_id)
         await self._paste_webhooks()
         for member in demo.staff:
             await self._add_staff(entry_id, member)
+
+    async def _add_ical(self, entry_id: str) -> None:
+        demo = self._demo()
+        if demo.ical_feeds:
+            await self.api.run_flow(
+                "subentries/flow",
+                [entry_id, SUBENTRY_ICAL],
+                ical_answer(f"{self.sim_url}/ical", demo.ical_feeds, demo.doors),
+            )
 
     async def _add_staff(self, entry_id: str, member: StaffSeed) -> None:
         """A staff member through the staff form (which needs the entry loaded, its units too)."""
@@ -430,7 +394,7 @@ class Stack:
             await self._wait_loaded()
             try:
                 await self.api.run_flow(
-                    "subentries/flow", [entry_id, SUBENTRY_STAFF], _staff_answer(member)
+                    "subentries/flow", [entry_id, SUBENTRY_STAFF], staff_answer(member)
                 )
             except HassApiError as err:
                 if "entry_not_loaded" not in str(err):
@@ -463,7 +427,9 @@ class Stack:
 
     async def _wait_loaded(self) -> None:
         """Wait for the entry and one calendar per demo unit (the reload after a source)."""
-        units = len(self._demo().smoobu_apartments) + len(self._demo().hotelrunner_rooms)
+        demo = self._demo()
+        units = len(demo.smoobu_apartments) + len(demo.hotelrunner_rooms)
+        units += len({feed.unit for feed in demo.ical_feeds})
         state, calendars = "absent", []
         try:
             async with asyncio.timeout(120):
@@ -487,92 +453,6 @@ class Stack:
         return self.demo
 
 
-def http_store(port: int) -> dict[str, Any]:
-    """Home Assistant's HTTP settings, loopback on ``port``, as its own store keeps them.
-
-    Since 2026.10 `http:` in YAML is deprecated: it is migrated once, as a trial that the
-    UI asks to confirm and that reverts (with a restart) five minutes later. The settings are
-    written as the confirmed ones instead, at every start, since the port may change.
-    """
-    from homeassistant.components.http import config as http  # noqa: PLC0415  # newest only
-
-    settings = http.HTTP_STORAGE_SCHEMA({"server_host": ["127.0.0.1"], "server_port": port})
-    return {
-        "version": http.STORAGE_VERSION,
-        "minor_version": http.STORAGE_MINOR_VERSION,
-        "key": http.STORAGE_KEY,
-        "data": {
-            "stable": {
-                **settings,
-                "created_at": datetime.now(ZoneInfo("UTC")).isoformat(),
-                "error": None,
-                "error_message": None,
-            },
-            "pending": None,
-            "yaml_migration_done": True,
-        },
-    }
-
-
-def _answers(doors: dict[str, tuple[str, ...]] | None = None, /, **values: Any) -> Answer:
-    """Answer the account and source forms with ``values``, and every unit form as a host would.
-
-    A unit gets the keypad whose label names it (the demo's locks are named after their units),
-    its other ``doors`` (by unit name; the building door) and the default check-in and
-    check-out times.
-    """
-
-    def answer(step_id: str, form: dict[str, Any]) -> dict[str, Any]:
-        if form["type"] == "menu":  # after the account: its sources are added one by one
-            return {"next_step_id": "add_later"}
-        fields = form["data_schema"]
-        data = {field["name"]: field["default"] for field in fields if "default" in field}
-        if step_id != "unit":
-            return data | {key: value for key, value in values.items() if _has(fields, key)}
-        unit = form["description_placeholders"]["unit"]
-        keypad = next(field for field in fields if field["name"] == CONF_KEYPAD)
-        options = keypad["selector"]["select"]["options"]
-        data[CONF_KEYPAD] = next(
-            (option["value"] for option in options if unit in option["label"]), NOT_MANAGED
-        )
-        if extra := (doors or {}).get(unit):
-            offered = {option["value"] for option in options}
-            missing = set(extra) - offered
-            if missing or not _has(fields, CONF_DOORS):
-                raise StackError(f"the unit form of {unit} offers no door {sorted(missing)}")
-            data[CONF_DOORS] = list(extra)
-        return data
-
-    return answer
-
-
-def _staff_answer(member: StaffSeed) -> Answer:
-    """Answer the staff form for `member`: its units picked by name among those offered."""
-
-    def answer(step_id: str, form: dict[str, Any]) -> dict[str, Any]:
-        fields = form["data_schema"]
-        units = next(field for field in fields if field["name"] == CONF_UNIT_IDS)
-        offered = {o["label"]: o["value"] for o in units["selector"]["select"]["options"]}
-        wanted = list(offered) if member.units is None else list(member.units)
-        if missing := [name for name in wanted if name not in offered]:
-            raise StackError(f"the staff form of {member.name} offers no unit {missing}")
-        data: dict[str, Any] = {
-            CONF_NAME: member.name,
-            CONF_ROLE: member.role,
-            CONF_UNIT_IDS: [offered[name] for name in wanted],
-            CONF_DOORS: [],
-            CONF_TURNOVER: member.turnover,
-            CONF_PERMANENT: member.permanent,
-        }
-        if member.pin:
-            data[CONF_PIN] = member.pin
-        if member.language:
-            data[CONF_LANGUAGE] = member.language
-        return data
-
-    return answer
-
-
 def _link(link: Path, target: Path) -> None:
     link.unlink(missing_ok=True)
     link.symlink_to(target)
@@ -593,7 +473,3 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def _has(fields: list[dict[str, Any]], key: str) -> bool:
-    return any(field["name"] == key for field in fields)

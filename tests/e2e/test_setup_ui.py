@@ -80,7 +80,7 @@ async def test_a_host_sets_lockbridge_up_in_the_browser(
             await submit(page)
 
             # 2. Signed in as the holder: which booking source comes next.
-            await page.get_by_text("Signed in as Jean Dupont: 6 locks").wait_for()
+            await page.get_by_text("Signed in as Jean Dupont: 7 locks").wait_for()
             await shot(page, "2-next")
             await page.get_by_text("Smoobu (holiday rentals)").click()
 

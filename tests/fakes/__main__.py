@@ -1,4 +1,4 @@
-"""Serve the three simulators with demo data: ``python -m tests.fakes --port 18123``."""
+"""Serve the simulators with demo data: ``python -m tests.fakes --port 18123``."""
 
 from __future__ import annotations
 
@@ -10,16 +10,21 @@ from typing import Any, TypeGuard
 
 from aiohttp import web
 
+from .common import SimulatorBase
 from .demo import build_simulators
 from .hotelrunner import HotelRunnerSimulator
+from .ical import IcalSimulator
 from .smoobu import SmoobuSimulator
 from .thekeys import TheKeysSimulator
 
 
 def make_root_app(
-    thekeys: TheKeysSimulator, smoobu: SmoobuSimulator, hotelrunner: HotelRunnerSimulator
+    thekeys: TheKeysSimulator,
+    smoobu: SmoobuSimulator,
+    hotelrunner: HotelRunnerSimulator,
+    ical: IcalSimulator | None = None,
 ) -> web.Application:
-    """One app serving the three clouds under /thekeys, /smoobu and /hotelrunner.
+    """One app serving the clouds under /thekeys, /smoobu, /hotelrunner (and /ical).
 
     ``PATCH /_control/smoobu/bookings/{id}`` with ``{"arrival": ..., "departure": ...}`` (ISO
     dates) moves a booking, as a guest's change on a channel would: the e2e test uses it.
@@ -50,8 +55,24 @@ def make_root_app(
     lock's battery; ``PUT /_control/thekeys/keypad/{id_accessoire}/seen`` with ``{"last_seen":
     ISO string or null}`` sets a keypad's ``info.last_seen`` (a time without offset is the
     lock's local time; null: no info). Bad bodies answer 400, unknown locks and keypads 404.
+
+    iCal, when given: its feeds are at ``/ical/feeds/{token}.ics``. ``POST
+    /_control/ical/feeds/{token}/reservations`` with ``{"start", "end" (ISO dates), "guest"?,
+    "phone_last4"?, "block"?}`` adds a reservation (a block with ``"block": true``) and answers
+    the event, its ``uid`` included; ``PATCH .../reservations/{uid}`` with ``{"start"?,
+    "end"?}`` moves it (its UID stays), ``DELETE`` there removes it, as a cancellation leaves
+    a feed. ``PUT /_control/ical/feeds/{token}`` with ``IcalSimulator.control``'s body
+    (``{"fail_next": n, "status": 500 or 0 for an HTML page}``, ``{"empty": bool}``, ``{"hide":
+    [uid...], "reads": n}``) answers the feed's settings. Unknown feeds and events answer 404,
+    bad bodies 400; ``/_control/ical/faults`` fails the whole cloud as for the others.
     """
-    clouds = {"thekeys": thekeys, "smoobu": smoobu, "hotelrunner": hotelrunner}
+    clouds: dict[str, SimulatorBase] = {
+        "thekeys": thekeys,
+        "smoobu": smoobu,
+        "hotelrunner": hotelrunner,
+    }
+    if ical is not None:
+        clouds["ical"] = ical
 
     async def add_booking(request: web.Request) -> web.Response:
         body = await request.json()
@@ -207,6 +228,9 @@ def make_root_app(
     root.add_subapp("/thekeys", thekeys.make_app())
     root.add_subapp("/smoobu", smoobu.make_app())
     root.add_subapp("/hotelrunner", hotelrunner.make_app())
+    if ical is not None:
+        ical.add_control_routes(root.router, "/_control/ical")
+        root.add_subapp("/ical", ical.make_app())
     return root
 
 
@@ -240,15 +264,15 @@ async def _json_object(request: web.Request) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Mount the simulators under /thekeys, /smoobu and /hotelrunner and serve until Ctrl-C."""
+    """Mount the simulators under /thekeys, /smoobu, /hotelrunner, /ical; serve until Ctrl-C."""
     parser = argparse.ArgumentParser(prog="python -m tests.fakes", description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--today", type=date.fromisoformat, help="demo day (default: today)")
     args = parser.parse_args(argv)
 
-    thekeys, smoobu, hotelrunner, demo = build_simulators(args.today)
-    root = make_root_app(thekeys, smoobu, hotelrunner)
+    thekeys, smoobu, hotelrunner, ical, demo = build_simulators(args.today)
+    root = make_root_app(thekeys, smoobu, hotelrunner, ical)
     base = f"http://{args.host}:{args.port}"
     lines = [
         f"The Keys     {base}/thekeys",
@@ -257,6 +281,8 @@ def main(argv: list[str] | None = None) -> None:
         f"  api key {demo.smoobu_api_key}  api secret {demo.smoobu_api_secret}",
         f"HotelRunner  {base}/hotelrunner/api/v2/apps",
         f"  token {demo.hotelrunner_token}  hr_id {demo.hotelrunner_hr_id}",
+        "iCal feeds",
+        *(f"  {feed.unit} ({feed.platform})  {base}/ical{feed.path}" for feed in demo.ical_feeds),
         "Locks:",
         *(f"  {lock_id}  {name}  keypad {kp}" for lock_id, (name, kp) in demo.locks.items()),
     ]

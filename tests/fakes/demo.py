@@ -1,4 +1,4 @@
-"""A realistic demo data set across the three simulated clouds, relative to a given day."""
+"""A realistic demo data set across the simulated clouds, relative to a given day."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from .hotelrunner import HotelRunnerSimulator
+from .ical import IcalSimulator
 from .smoobu import DIRECT_CHANNEL, SmoobuSimulator
 from .thekeys import TheKeysSimulator
 
@@ -27,6 +28,10 @@ _LOW_BATTERY_LOCK = 3702
 BUILDING_DOOR = (3706, "Building entrance", "Kb8Ex4Tn")
 #: The unit whose guests' PIN opens the building door too.
 BUILDING_UNIT = "Old Town Flat"
+#: The Airbnb-only unit, read from its iCal export: (unit, lock id, lock name, keypad id).
+ICAL_UNIT = ("Harbour Cabin", 3707, "Harbour Cabin - Front door", "Kc6Hb3Rw")
+#: Its feed's token, fixed: the dev stack reuses its configuration (the address) between runs.
+ICAL_TOKEN = "9c41e07b2d5a4f86b13e6d0a7f2c58e1"
 _NICE = {
     "street": "12 Rue de France",
     "zip": "06000",
@@ -35,6 +40,20 @@ _NICE = {
     "latitude": "43.6964720000000",
     "longitude": "7.2632380000000",
 }
+
+
+@dataclass(frozen=True)
+class IcalFeedSeed:
+    """An iCal feed of the demo, as a host pastes it in the feed form."""
+
+    token: str
+    platform: str
+    unit: str
+
+    @property
+    def path(self) -> str:
+        """Where the iCal simulator serves it (under its mount point)."""
+        return f"/feeds/{self.token}.ics"
 
 
 @dataclass(frozen=True)
@@ -54,6 +73,8 @@ class DemoSet:
     doors: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: The staff members the dev stack adds through the staff subentry flow.
     staff: tuple[StaffSeed, ...] = ()
+    #: The iCal feeds (the dev stack adds them through the iCal flow).
+    ical_feeds: tuple[IcalFeedSeed, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,19 +100,56 @@ DEMO_STAFF = (
 
 def build_simulators(
     today: date | None = None,
-) -> tuple[TheKeysSimulator, SmoobuSimulator, HotelRunnerSimulator, DemoSet]:
-    """Create the three simulators with default credentials and seed the demo.
+) -> tuple[TheKeysSimulator, SmoobuSimulator, HotelRunnerSimulator, IcalSimulator, DemoSet]:
+    """Create the simulators with default credentials and seed the demo.
 
     The dev stack's demo (this) also has a busy unit, three coming stays in the Old Town Flat,
-    for the Guests card, a building door (the Old Town Flat's second keypad) and two staff
-    members; the unit tests' demo (``seed_demo`` alone) keeps its one stay and five locks.
+    for the Guests card, a building door (the Old Town Flat's second keypad), the Harbour
+    Cabin's lock (its stays come from an Airbnb feed) and two staff members; the unit tests'
+    demo (``seed_demo`` alone) keeps its one stay and five locks.
     """
     thekeys, smoobu, hotelrunner = TheKeysSimulator(), SmoobuSimulator(), HotelRunnerSimulator()
+    ical = IcalSimulator()
     day = today or date.today()  # noqa: DTZ011
-    demo = seed_demo(thekeys, smoobu, hotelrunner, day)
+    demo = seed_demo(thekeys, smoobu, hotelrunner, day, ical)
     seed_busy_unit(smoobu, day)
     demo = seed_building_door(thekeys, demo)
-    return thekeys, smoobu, hotelrunner, replace(demo, staff=DEMO_STAFF)
+    demo = seed_ical_lock(thekeys, demo)
+    return thekeys, smoobu, hotelrunner, ical, replace(demo, staff=DEMO_STAFF)
+
+
+def seed_ical_lock(thekeys: TheKeysSimulator, demo: DemoSet) -> DemoSet:
+    """The Harbour Cabin's front door, a lock with a keypad."""
+    add_ical_lock(thekeys)
+    _, lock_id, name, keypad = ICAL_UNIT
+    return replace(demo, locks={**demo.locks, lock_id: (name, keypad)})
+
+
+def add_ical_lock(thekeys: TheKeysSimulator) -> None:
+    """The Harbour Cabin's lock in the account, once (whoever asks first)."""
+    _, lock_id, name, keypad = ICAL_UNIT
+    if not thekeys.has_lock(lock_id):
+        thekeys.add_lock(lock_id, name, battery=7235, keypads=[(keypad, "Digicode")])
+
+
+def seed_ical(ical: IcalSimulator, today: date) -> IcalFeedSeed:
+    """The Harbour Cabin's Airbnb calendar: a guest in, one arriving soon, one later, blocks.
+
+    Airbnb names no guest: each stay is "Reserved" with its reservation code (and, for the
+    next one, the last four digits of the guest's phone). Nobody arrives or leaves on the
+    demo day, so the other units' arrivals and departures today stay as they are.
+    """
+
+    def day(offset: int) -> date:
+        return today + timedelta(days=offset)
+
+    token = ical.add_feed("airbnb", ICAL_TOKEN)
+    ical.book(token, day(-2), day(2))
+    ical.book(token, day(4), day(7), phone_last4="4417")
+    ical.book(token, day(16), day(23))
+    ical.block(token, day(9), day(12))  # the host's own days
+    ical.block(token, day(365), day(730))  # past the booking window, as Airbnb closes it
+    return IcalFeedSeed(token, "airbnb", ICAL_UNIT[0])
 
 
 def seed_building_door(thekeys: TheKeysSimulator, demo: DemoSet) -> DemoSet:
@@ -137,8 +195,13 @@ def seed_demo(
     smoobu: SmoobuSimulator,
     hotelrunner: HotelRunnerSimulator,
     today: date,
+    ical: IcalSimulator | None = None,
 ) -> DemoSet:
-    """Fill the simulators with locks, bookings and reservations around ``today``."""
+    """Fill the simulators with locks, bookings and reservations around ``today``.
+
+    With `ical`, the Harbour Cabin's feed too, but not its lock (``seed_ical_lock``): the
+    account keeps its five locks for the tests that count them.
+    """
     locks: dict[int, tuple[str, str]] = {}
     for _, lock_id, lock_name, keypad in [*_SMOOBU_UNITS.values(), *_HOTELRUNNER_UNITS.values()]:
         battery = 6300 if lock_id == _LOW_BATTERY_LOCK else 7235
@@ -157,6 +220,7 @@ def seed_demo(
         smoobu_apartments={apt: unit[0] for apt, unit in _SMOOBU_UNITS.items()},
         hotelrunner_rooms={inv: unit[0] for inv, unit in _HOTELRUNNER_UNITS.items()},
         locks=locks,
+        ical_feeds=(seed_ical(ical, today),) if ical is not None else (),
     )
 
 

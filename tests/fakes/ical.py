@@ -7,7 +7,7 @@ read, an ETag. The token is the feed's secret, as in the real export addresses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 import hashlib
 import secrets
@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .common import SimulatorBase, wall_clock
+from .common import SimulatorBase, parse_day, wall_clock
 
 #: What each platform writes (summary, description) for a reservation and a block.
 PLATFORM_SHAPES = {
@@ -86,6 +86,18 @@ class IcalSimulator(SimulatorBase):
         return self.add_event(
             token, SimEvent(uid, start, end, guest, code=code, phone_last4=phone_last4)
         )
+
+    def block(self, token: str, start: date, end: date) -> SimEvent:
+        """Closed days (the host's, or a lead-time window): an event that is no stay."""
+        feed = self.feeds[token]
+        seed = hashlib.sha256(f"{token}{start}{end}block{len(feed.events)}".encode()).hexdigest()
+        uid = f"{seed[:12]}-{seed[12:44]}@{feed.platform}.sim"
+        return self.add_event(token, SimEvent(uid, start, end, block=True))
+
+    @property
+    def issued_tokens(self) -> list[str]:
+        """The feeds' tokens: secrets, as the leak guard (tests/conftest.py) reads them."""
+        return list(self.feeds)
 
     def cancel(self, token: str, uid: str) -> None:
         """A reservation leaves the feed (what a cancellation looks like in iCal)."""
@@ -176,6 +188,104 @@ class IcalSimulator(SimulatorBase):
         if "hide" in body:
             feed.hidden = set(body["hide"])
             feed.hide_reads = int(body.get("reads", 1))
+
+    def add_control_routes(self, router: web.UrlDispatcher, prefix: str) -> None:
+        """The control API under `prefix` (documented in tests/fakes/__main__.py)."""
+        router.add_post(f"{prefix}/feeds/{{token}}/reservations", self._control_add)
+        router.add_patch(f"{prefix}/feeds/{{token}}/reservations/{{uid}}", self._control_move)
+        router.add_delete(f"{prefix}/feeds/{{token}}/reservations/{{uid}}", self._control_cancel)
+        router.add_put(f"{prefix}/feeds/{{token}}", self._control_feed)
+
+    def _known_feed(self, request: web.Request) -> str:
+        token = request.match_info["token"]
+        if token not in self.feeds:
+            raise web.HTTPNotFound(text="no such feed")
+        return token
+
+    def _known_event(self, request: web.Request) -> tuple[str, SimEvent]:
+        token = self._known_feed(request)
+        uid = request.match_info["uid"]
+        for event in self.feeds[token].events:
+            if event.uid == uid:
+                return token, event
+        raise web.HTTPNotFound(text="no such event")
+
+    async def _control_add(self, request: web.Request) -> web.Response:
+        token = self._known_feed(request)
+        body = await _json_object(request)
+        start, end = _stay(body, None)
+        guest, phone = body.get("guest", ""), body.get("phone_last4", "")
+        if not isinstance(guest, str) or not isinstance(phone, str):
+            raise web.HTTPBadRequest(text="guest, phone_last4: strings")
+        if body.get("block"):
+            event = self.block(token, start, end)
+        else:
+            event = self.book(token, start, end, guest, phone_last4=phone)
+        return _event_response(event)
+
+    async def _control_move(self, request: web.Request) -> web.Response:
+        token, event = self._known_event(request)
+        start, end = _stay(await _json_object(request), event)
+        self.move(token, event.uid, start, end)
+        return _event_response(event)
+
+    async def _control_cancel(self, request: web.Request) -> web.Response:
+        token, event = self._known_event(request)
+        self.cancel(token, event.uid)
+        return _event_response(event)
+
+    async def _control_feed(self, request: web.Request) -> web.Response:
+        token = self._known_feed(request)
+        body = await _json_object(request)
+        hide = body.get("hide", [])
+        if not isinstance(hide, list) or not all(isinstance(uid, str) for uid in hide):
+            raise web.HTTPBadRequest(text="hide: a list of UIDs")
+        try:
+            self.control(token, body)
+        except (TypeError, ValueError):
+            raise web.HTTPBadRequest(text="fail_next, status, reads: integers") from None
+        feed = self.feeds[token]
+        return web.json_response(
+            {
+                "fail_next": feed.fail_next,
+                "status": feed.fail_status,
+                "empty": feed.raw is not None,
+                "hidden": sorted(feed.hidden) if feed.hide_reads > 0 else [],
+                "reads": feed.hide_reads,
+            }
+        )
+
+
+def _event_response(event: SimEvent) -> web.Response:
+    return web.json_response(asdict(event) | {"start": str(event.start), "end": str(event.end)})
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text="a JSON object is needed") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="a JSON object is needed")
+    return body
+
+
+def _stay(body: dict[str, Any], current: SimEvent | None) -> tuple[date, date]:
+    """The dates in a control body (`current`'s where one is left out); 400 if not a stay."""
+    days = []
+    for key in ("start", "end"):
+        raw = body.get(key)
+        if raw is None and current is not None:
+            days.append(getattr(current, key))
+            continue
+        day = parse_day(raw) if isinstance(raw, str) else None
+        if day is None:
+            raise web.HTTPBadRequest(text=f"{key}: a YYYY-MM-DD date is needed")
+        days.append(day)
+    start, end = days
+    if end <= start:
+        raise web.HTTPBadRequest(text="end: after start")
+    return start, end
 
 
 def _without_stamps(body: bytes) -> bytes:

@@ -11,13 +11,14 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 import hmac
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from aiohttp import web
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import BooleanSelector
+from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from ..api import HotelRunnerClient, HotelRunnerReservation, RateLimitedError, RequestBudget
@@ -188,6 +189,23 @@ class HotelRunnerCoordinator(SourceCoordinator):
     def answered(self) -> bool:
         """Held for the budget, the bookings known (and pushed since) still hold."""
         return self.last_update_success or self.on_hold
+
+    @property
+    def stale(self) -> bool:
+        """Held for the budget is pacing, not failing: what is known is shown as it is."""
+        return not self.last_update_success and not self.on_hold
+
+    async def _async_update_data(self) -> SourceData:
+        try:
+            return await super()._async_update_data()
+        except UpdateFailed:
+            shown = cast("SourceData | None", self.data)  # None before the first good read
+            if not (self.on_hold and shown is None and self._known):
+                raise
+            # Held at its first read after a (re)load (a few reloads within a minute spend
+            # HotelRunner's 5 a minute): the reservations read before, from the state store,
+            # are shown meanwhile, not "unavailable"; the next slot reads HotelRunner again.
+            return SourceData(tuple(self._known.values()), (), dt_util.utcnow())
 
     def _failed(self, err: ApiError) -> None:
         super()._failed(err)
