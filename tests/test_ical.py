@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 import json
 import re
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.components.diagnostics import (
-    get_diagnostics_for_config_entry,
-)
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.lockbridge.const import DOMAIN, FAILURES_BEFORE_PROBLEM
+from custom_components.lockbridge.diagnostics import async_get_config_entry_diagnostics
 from custom_components.lockbridge.engine.ownership import parse_tag
 from custom_components.lockbridge.sources.ical import IcalCoordinator
-from custom_components.lockbridge.sources.ical_reading import booking_id
+from custom_components.lockbridge.sources.ical_reading import MISS_GAP, booking_id
 from tests.conftest import exception_text, serve
 from tests.demo_stack import Demo, set_up
 from tests.fakes.ical import IcalSimulator
@@ -96,9 +94,24 @@ def source_of(entry: MockConfigEntry) -> IcalCoordinator:
     return source
 
 
+#: The frozen clock of the test running (the demo fixture's): each poll moves it on.
+CLOCK: list[FrozenDateTimeFactory] = []
+#: Between two polls: more than MISS_GAP (each read counts), less than the interval (no
+#: poll of Home Assistant's own falls in between).
+POLL_GAP = MISS_GAP + timedelta(minutes=1)
+
+
+@pytest.fixture(autouse=True)
+def clock(freezer: FrozenDateTimeFactory) -> Iterator[None]:
+    CLOCK[:] = [freezer]
+    yield
+    CLOCK.clear()
+
+
 async def poll(hass: HomeAssistant, entry: MockConfigEntry, times: int = 1) -> None:
-    """Read the feeds `times` times, each followed by the sync a change asks for."""
+    """Read the feeds `times` times, a poll apart, each followed by the sync it asks for."""
     for _ in range(times):
+        CLOCK[0].tick(POLL_GAP)
         await source_of(entry).async_refresh()
         await hass.async_block_till_done(wait_background_tasks=True)
 
@@ -140,8 +153,8 @@ def feed_with_stays(feeds: Feeds, platform: str = "airbnb") -> str:
     return token
 
 
-def key_of(entry: MockConfigEntry, uid: str) -> str:
-    return booking_id(source_of(entry).source_id, uid)
+def key_of(entry: MockConfigEntry, uid: str, unit: str = "u1") -> str:
+    return booking_id(source_of(entry).source_id, unit, uid)
 
 
 # -- A. faults delete nothing; three reads without it cancel ------------------------------
@@ -418,7 +431,6 @@ async def test_feed_addresses_and_phone_digits_stay_private(
     demo: Demo,
     feeds: Feeds,
     caplog: pytest.LogCaptureFixture,
-    hass_client: ClientSessionGenerator,
     unused_tcp_port: int,
 ) -> None:
     entry, token, _ = await one_stay(hass, demo, feeds)
@@ -446,7 +458,8 @@ async def test_feed_addresses_and_phone_digits_stay_private(
     assert any("feed Harbour Cabin (Airbnb 2) failed" in r.getMessage() for r in caplog.records)
 
     texts = [
-        json.dumps(await get_diagnostics_for_config_entry(hass, hass_client, entry)),
+        # The integration's own diagnostics (the clock has moved past the client's token).
+        json.dumps(await async_get_config_entry_diagnostics(hass, entry), default=str),
         *(str(issue.translation_placeholders) for issue in feed_issues(hass)),
         *(line for line in source.problems()),
     ]

@@ -33,6 +33,11 @@ SOURCE, UNIT = "src-ical", "unit-1"
 TODAY = date(2026, 12, 2)
 
 
+def at(day: date, read: int = 0) -> datetime:
+    """Noon in the home on `day`, plus a poll (15 min) per read: merge's `now`."""
+    return datetime.combine(day, time(12), ZoneInfo(HOME)) + read * timedelta(minutes=15)
+
+
 @dataclass(frozen=True)
 class Stay:
     """A stay as the host sees it: days, local times (when timed), name, phone digits."""
@@ -143,7 +148,7 @@ CASES = [
         ),
         blocks=1,
         why="block ×1",
-        zone="UTC",  # a home left on UTC: the feed's X-WR-TIMEZONE gives Paris's hours
+        zone=HOME,  # the unit's lock in Paris: every time as its wall clock says it
     ),
     *(
         Case(
@@ -230,7 +235,7 @@ SHOWN = {
     "left out",
     "smoobu_ical.ics": "Each stay listed three times under three UIDs: each is one stay",
     "pms_times.ics": "Real times kept (UTC, floating, TZID, a Windows zone name, London's), "
-    "read in the calendar's zone (`X-WR-TIMEZONE: Europe/Paris`) though the home is on UTC",
+    "each as the unit's lock (Paris) tells the time; floating ones in the calendar's zone",
     "rolling_blocks_day1.ics": "Airbnb's moving `Not available` windows: never a stay",
     "rolling_blocks_day2.ics": "The same listing a day later, its windows moved: the same stays",
     "no_dtend.ics/other": "No DTEND: one night; DURATION honoured; no SUMMARY: named by its "
@@ -443,33 +448,35 @@ def test_rolling_blocks_never_become_or_move_stays() -> None:
     _, day2 = read_fixture("rolling_blocks_day2.ics", Platform.AIRBNB)
 
     assert day1.bookings == day2.bookings  # keys, dates, names: the same
-    known, empty = merge({}, {"feed-1": day1}, today=TODAY, keep_from=TODAY)
-    for _ in range(3):
-        after, empty = merge(known, {"feed-1": day2}, today=TODAY + timedelta(1), keep_from=TODAY)
+    known, empty = merge({}, {"feed-1": day1}, now=at(TODAY), keep_from=TODAY)
+    for read in range(3):
+        after, empty = merge(
+            known, {"feed-1": day2}, now=at(TODAY + timedelta(1), read), keep_from=TODAY
+        )
         assert (after, empty) == (known, set())
 
 
 def test_a_feed_that_flips_to_empty_or_to_blocks_cancels_nothing() -> None:
     _, before = read_fixture("flip_before.ics", Platform.AIRBNB)
-    known, _ = merge({}, {"feed-1": before}, today=TODAY, keep_from=TODAY)
+    known, _ = merge({}, {"feed-1": before}, now=at(TODAY), keep_from=TODAY)
     for flipped in ("flip_empty.ics", "flip_blocks.ics"):
         _, read = read_fixture(flipped, Platform.AIRBNB)
-        for _ in range(5):
-            after, empty = merge(known, {"feed-1": read}, today=TODAY, keep_from=TODAY)
+        for n in range(5):
+            after, empty = merge(known, {"feed-1": read}, now=at(TODAY, n + 1), keep_from=TODAY)
             assert (after, empty) == (known, {"feed-1"})
 
 
 def test_only_complete_reads_count_a_missing_stay() -> None:
     _, before = read_fixture("flip_before.ics", Platform.AIRBNB)
     _, other = read_fixture("airbnb.ics", Platform.AIRBNB)  # without before's stays
-    first, _ = merge({}, {"feed-1": before}, today=TODAY, keep_from=TODAY)
+    first, _ = merge({}, {"feed-1": before}, now=at(TODAY), keep_from=TODAY)
     known = first
-    for _ in range(5):
+    for n in range(5):
         cut = replace(other, complete=False)
-        known, _ = merge(known, {"feed-1": cut}, today=TODAY, keep_from=TODAY)
+        known, _ = merge(known, {"feed-1": cut}, now=at(TODAY, n + 1), keep_from=TODAY)
     assert [known[key].misses for key in first] == [0, 0]
-    for _ in range(3):
-        known, _ = merge(known, {"feed-1": other}, today=TODAY, keep_from=TODAY)
+    for n in range(3):
+        known, _ = merge(known, {"feed-1": other}, now=at(TODAY, n + 6), keep_from=TODAY)
     # Three complete reads without them: cancelled, but not while the guest is in.
     status = {known[key].booking.guest_name: known[key].booking.status for key in first}
     assert status == {

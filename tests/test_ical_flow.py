@@ -23,6 +23,7 @@ from tests.test_ical import (
     KEYPAD,
     LATER,
     Feeds,
+    clock,  # noqa: F401  # the frozen clock that poll() moves on
     feed_with_stays,
     key_of,
     ours,

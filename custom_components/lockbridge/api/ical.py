@@ -10,6 +10,7 @@ files and may take a second on a large feed): run it in an executor.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -80,7 +81,7 @@ class IcalFeed:
     #: The whole calendar was read: it ended (END:VCALENDAR) and no bound was hit. Only a
     #: complete feed may say that a reservation is gone.
     complete: bool
-    #: The zone its times were read in: the calendar's own, else the default given.
+    #: The zone its floating times were read in: the calendar's own, else the unit's.
     zone: str
     #: Of the raw bytes: a feed that did not change is not parsed again.
     digest: str
@@ -143,7 +144,10 @@ class IcalClient:
             async with self._session.get(url, headers=headers, allow_redirects=False) as resp:
                 location = resp.headers.get("Location")
                 if resp.status in _REDIRECTS and location:
-                    url = url.join(URL(location))
+                    try:
+                        url = url.join(URL(location))
+                    except ValueError:  # a Location no URL can be made of (a bad port...)
+                        raise InvalidResponseError("feed: a redirect to no address") from None
                     if self._url.scheme == "https" and url.scheme != "https":
                         raise RequestRejectedError("feed: redirected from https to http, refused")
                     continue
@@ -166,9 +170,19 @@ def _raise_for_status(status: int) -> None:
     raise RequestRejectedError(f"feed: refused (HTTP {status})")
 
 
-def _clean_lines(raw: bytes) -> tuple[str, bool]:
-    """The text with NUL bytes, overlong and broken lines gone; whether the calendar ends."""
-    text = raw.replace(b"\x00", b"").decode("utf-8", errors="replace").lstrip("\ufeff")
+def _decode(raw: bytes) -> str:
+    """UTF-8, as RFC 5545 says; a feed that is not (an old PMS's Latin-1) is read as cp1252."""
+    raw = raw.replace(b"\x00", b"")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    return text.lstrip("\ufeff")
+
+
+def _clean_lines(raw: bytes) -> tuple[list[str], bool]:
+    """The unfolded lines, NUL bytes, overlong and broken lines gone; whether it ends."""
+    text = _decode(raw)
     if "BEGIN:VCALENDAR" not in text[:4096].upper():
         # An HTML error page or a login wall answered 200: not a calendar, not an empty one.
         raise InvalidResponseError("feed: the answer is not a calendar")
@@ -191,63 +205,138 @@ def _clean_lines(raw: bytes) -> tuple[str, bool]:
         # calendar is marked incomplete, and the event the cut fell in is left out.
         last = max((i for i, line in enumerate(kept) if line.upper() == "END:VEVENT"), default=0)
         kept = [*kept[: last + 1], "END:VCALENDAR"]
-    # Lines are written back unfolded; icalendar reads them as they are.
-    return "\r\n".join(kept) + "\r\n", ended
+    return kept, ended
 
 
-def parse_feed(raw: bytes, default_zone: str) -> IcalFeed:
+def parse_feed(raw: bytes, zone_name: str) -> IcalFeed:
     """Read a feed's events (blocking: run it in an executor).
 
-    Floating times and UTC ones are read in the calendar's zone (`X-WR-TIMEZONE`, else
-    `default_zone`, the home's), so that a stay's day and hour are the property's.
+    Times are given in `zone_name`, the unit's (its lock's), where the engine reads a
+    stay's wall-clock hours; floating ones are the calendar's own (`X-WR-TIMEZONE`), else
+    the unit's. When the parser drops or refuses part of the calendar (an event that never
+    ends, a stray line), each event is read on its own, so that one harms only itself.
     """
     import icalendar  # noqa: PLC0415  # imported on first use: it is slow to import
-    import x_wr_timezone  # type: ignore[import-untyped]  # noqa: PLC0415
 
-    text, ended = _clean_lines(raw)
+    lines, ended = _clean_lines(raw)
+    unit_zone = _zone(zone_name) or ZoneInfo("UTC")
+    begun = sum(1 for line in lines if line.upper() == "BEGIN:VEVENT")
     try:
-        calendars = icalendar.Calendar.from_ical(text, multiple=True)
-    except Exception as err:  # whatever the parser trips on: this feed only fails
-        raise InvalidResponseError(f"feed: unreadable calendar ({type(err).__name__})") from None
-    events: list[IcalEvent] = []
-    skipped: list[tuple[str, str]] = []
-    complete = ended and bool(calendars)
-    zone_name = default_zone
+        calendars = icalendar.Calendar.from_ical("\r\n".join(lines) + "\r\n", multiple=True)
+    except Exception:  # whatever the parser trips on: read event by event
+        calendars = []
+    reading = _Reading(unit_zone, complete=ended)
     for calendar in calendars:
+        reading.calendar(calendar)
+    if len(reading.events) + len(reading.skipped) < min(begun, MAX_EVENTS):
+        reading = _Reading(unit_zone, complete=ended)
+        for calendar, uid in _one_by_one(lines):
+            if calendar is None:
+                reading.broken(uid)
+            else:
+                reading.calendar(calendar)
+    floating = reading.floating.key if reading.floating else unit_zone.key
+    return IcalFeed(
+        tuple(reading.events), tuple(reading.skipped), reading.complete, floating, digest_of(raw)
+    )
+
+
+class _Reading:
+    """The events read so far, and whether the feed is still whole."""
+
+    def __init__(self, unit_zone: ZoneInfo, *, complete: bool) -> None:
+        self.unit_zone = unit_zone
+        self.complete = complete
+        self.floating: ZoneInfo | None = None
+        self.events: list[IcalEvent] = []
+        self.skipped: list[tuple[str, str]] = []
+
+    def calendar(self, calendar: Any) -> None:
+        import x_wr_timezone  # type: ignore[import-untyped]  # noqa: PLC0415
+
         own = _zone(_text(calendar.get("X-WR-TIMEZONE"), 64))
-        zone = own or _zone(default_zone) or ZoneInfo("UTC")
-        standard = calendar
         if own is not None:
-            zone_name = own.key
+            self.floating = own
             # A library fault must not cost the feed: the times are converted below anyway.
             with suppress(Exception):
-                standard = x_wr_timezone.to_standard(calendar)
-        for component in standard.walk("VEVENT"):
-            if len(events) + len(skipped) >= MAX_EVENTS:
-                complete = False
-                break
+                calendar = x_wr_timezone.to_standard(calendar)
+        for component in calendar.walk("VEVENT"):
+            if len(self.events) + len(self.skipped) >= MAX_EVENTS:
+                self.complete = False
+                return
             try:
-                event, reason = _event(component, zone)
+                event, reason = _event(component, own or self.unit_zone, self.unit_zone)
             except Exception:  # an event the parser half-read: it alone is left out
                 event, reason = None, SkipReason.BAD_DATES
             if event is not None:
-                events.append(event)
+                self.events.append(event)
             else:
-                skipped.append((_text(component.get("UID"), MAX_UID), reason))
-    return IcalFeed(tuple(events), tuple(skipped), complete, zone_name, digest_of(raw))
+                self.skipped.append((_text(component.get("UID"), MAX_UID), reason))
+
+    def broken(self, uid: str) -> None:
+        """An event that cannot be read: skipped by its UID.
+
+        Without a UID the feed is not whole: a reservation in it would look missing.
+        """
+        if uid:
+            self.skipped.append((uid, SkipReason.BAD_DATES))
+        else:
+            self.complete = False
 
 
-def _event(component: Any, zone: ZoneInfo) -> tuple[IcalEvent | None, str]:
+def _one_by_one(lines: list[str]) -> Iterator[tuple[Any, str]]:
+    """Each VEVENT as a calendar of its own (with the feed's zones); None when unreadable."""
+    import icalendar  # noqa: PLC0415
+
+    context: list[str] = []  # X-WR-TIMEZONE and the VTIMEZONEs: what an event's times need
+    block: list[str] | None = None
+    depth = 0
+    for line in lines:
+        upper = line.upper()
+        if upper == "BEGIN:VEVENT":
+            if block is not None:
+                yield None, _uid_in(block)  # it never ended
+            block = [line]
+            continue
+        if block is not None:
+            block.append(line)
+            if upper == "END:VEVENT":
+                text = "\r\n".join(["BEGIN:VCALENDAR", *context, *block, "END:VCALENDAR", ""])
+                try:
+                    yield icalendar.Calendar.from_ical(text), ""
+                except Exception:  # this event only
+                    yield None, _uid_in(block)
+                block = None
+            continue
+        if upper == "BEGIN:VTIMEZONE":
+            depth += 1
+        if depth or upper.startswith("X-WR-TIMEZONE"):
+            context.append(line)
+        if upper == "END:VTIMEZONE":
+            depth = max(depth - 1, 0)
+    if block is not None:
+        yield None, _uid_in(block)
+
+
+def _uid_in(block: list[str]) -> str:
+    for line in block:
+        name, sep, value = line.partition(":")
+        if sep and name.split(";", 1)[0].strip().upper() == "UID":
+            return value.strip()[:MAX_UID]
+    return ""
+
+
+def _event(component: Any, floating: ZoneInfo, zone: ZoneInfo) -> tuple[IcalEvent | None, str]:
     uid = _text(component.get("UID"), MAX_UID)
     if component.get("RRULE") is not None or component.get("RDATE") is not None:
         # A stay does not repeat: a recurring event is a host's note or a rule, not a booking.
         return None, SkipReason.RECURRING
-    start = _moment(component.get("DTSTART"), zone)
+    start = _moment(component.get("DTSTART"), floating, zone)
     if start is None:
         return None, SkipReason.NO_START if "DTSTART" not in component else SkipReason.BAD_DATES
     end: date | datetime | None
     if "DTEND" in component:
-        end = _moment(component.get("DTEND"), zone)
+        end = _moment(component.get("DTEND"), floating, zone)
         if end is None:
             return None, SkipReason.BAD_DATES
     elif (duration := _duration(component.get("DURATION"))) is not None:
@@ -274,17 +363,18 @@ def _day(moment: date | datetime) -> date:
     return moment.date() if isinstance(moment, datetime) else moment
 
 
-def _moment(prop: Any, zone: ZoneInfo) -> date | datetime | None:
-    """A DTSTART/DTEND as a date, or an aware datetime in `zone`; None when unreadable."""
+def _moment(prop: Any, floating: ZoneInfo, zone: ZoneInfo) -> date | datetime | None:
+    """A DTSTART/DTEND as a date, or an aware datetime in `zone`; None when unreadable.
+
+    A floating time is a wall time in `floating` (the calendar's zone).
+    """
     try:
         value = prop.dt
     except Exception:  # icalendar raises its own errors for broken values
         return None
     if isinstance(value, datetime):
-        if value.tzinfo is None:  # floating: the property's wall time
-            return value.replace(tzinfo=zone)
         try:
-            return value.astimezone(zone)
+            return (value if value.tzinfo else value.replace(tzinfo=floating)).astimezone(zone)
         except (OverflowError, ValueError):
             return None
     return value if isinstance(value, date) else None

@@ -100,8 +100,13 @@ _DEFAULTS: dict[Platform, tuple[str, str]] = {
 }
 #: Airbnb's reservation code, in the description's reservation URL (e.g. HMABCD1234).
 _AIRBNB_CODE = re.compile(r"/reservations/details/([A-Z0-9]{6,12})\b|\b(HM[A-Z0-9]{8})\b")
-_PHONE = re.compile(r"phone[^:\n]{0,40}:\s*\+?([0-9][0-9 ()./-]{2,24})", _I)
-_NAME_IN_DESCRIPTION = re.compile(r"^\s*(?:guest|name|guest name)\s*:\s*(.+)$", _I | re.MULTILINE)
+# Within one line: an empty "Name:" must not take the next line (a phone, an e-mail).
+_PHONE = re.compile(r"phone[^:\n]{0,40}:[ \t]*\+?([0-9][0-9 ()./-]{2,24})", _I)
+_NAME_IN_DESCRIPTION = re.compile(
+    r"^[ \t]*(?:guest|name|guest name)[ \t]*:[ \t]*(\S.*)$", _I | re.MULTILINE
+)
+#: What a guest's name never holds: an e-mail address, a phone number.
+_NOT_A_NAME = re.compile(r"@|\d{5}")
 
 
 class PatternError(ValueError):
@@ -143,7 +148,8 @@ def read_event(event: IcalEvent, rules: Rules) -> Reading:
         name = found.group("name") or ""
     if not name and (in_description := _NAME_IN_DESCRIPTION.search(description)):
         name = in_description[1]
-    kind = EventKind.CANCELLED if event.status == "CANCELLED" else EventKind.RESERVATION
+    # RFC 5545 spells it CANCELLED; some exporters write the American CANCELED.
+    kind = EventKind.CANCELLED if event.status in _CANCELLED else EventKind.RESERVATION
     return Reading(kind, _name(name), code, _phone(description))
 
 
@@ -152,9 +158,12 @@ def _airbnb_code(description: str) -> str:
     return (found[1] or found[2]) if found else ""
 
 
+_CANCELLED = frozenset({"CANCELLED", "CANCELED"})
+
+
 def _name(text: str) -> str:
     text = " ".join(text.split())
-    return text[:MAX_NAME]
+    return "" if _NOT_A_NAME.search(text) else text[:MAX_NAME]
 
 
 def _phone(description: str) -> str:

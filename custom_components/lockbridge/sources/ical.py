@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
+from aiohttp import ClientSession
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -25,7 +27,7 @@ from ..api.ical_rules import PatternError, Platform, rules_for
 from ..const import FAILURES_BEFORE_PROBLEM, LOGGER
 from ..engine.bookings import Booking, BookingKey, Rejection
 from ..repairs import Issues
-from ..storage import StateStore
+from ..storage import StateStore, saved_moment
 from .base import SourceCoordinator
 from .ical_flow import (
     CONF_BLOCK_PATTERN,
@@ -49,6 +51,9 @@ from .ical_reading import (
     read_feed as read_events,
 )
 
+if TYPE_CHECKING:
+    from ..sync.coordinator import SyncCoordinator
+
 CONF_INTERVAL: Final = "ical_interval"
 #: Repair: feeds failing, or come back empty while stays were remembered.
 FEED_ISSUE: Final = "ical_feed"
@@ -70,6 +75,8 @@ class Feed:
     etag: str | None = None
     last_modified: str | None = None
     digest: str = ""
+    #: The zone its last read was given its times in (its unit's lock's).
+    zone: str = ""
     last: FeedRead | None = None
     failures: int = 0
     last_error: str | None = None
@@ -93,6 +100,40 @@ def _parse_and_read(
     return feed.digest, read_events(feed, config, source_id, label)
 
 
+def feeds_of(raw_feeds: Any, names: dict[str, str], session: ClientSession) -> list[Feed]:
+    """The source's feeds as its flow stored them; any other shape is left out, never guessed."""
+    feeds = []
+    for raw in raw_feeds if isinstance(raw_feeds, list) else []:
+        if not isinstance(raw, dict) or not raw.get(CONF_URL) or raw.get(CONF_UNIT) not in names:
+            continue  # hand-edited, or from a newer version
+        try:
+            platform = Platform(str(raw.get(CONF_PLATFORM)))
+            rules = rules_for(
+                platform,
+                str(raw.get(CONF_RESERVATION_PATTERN) or ""),
+                str(raw.get(CONF_BLOCK_PATTERN) or ""),
+            )
+        except ValueError, PatternError:
+            platform, rules = Platform.OTHER, rules_for(Platform.OTHER)
+        url, unit_id = str(raw[CONF_URL]), str(raw[CONF_UNIT])
+        feeds.append(
+            Feed(
+                FeedConfig(feed_id_of(url), unit_id, rules),
+                IcalClient(session, url),
+                platform.label,
+                names[unit_id],
+            )
+        )
+    # Two feeds of one platform on one unit are told apart by their rank.
+    named = Counter((feed.unit_name, feed.label) for feed in feeds)
+    rank: Counter[tuple[str, str]] = Counter()
+    for feed in feeds:
+        if named[(feed.unit_name, feed.label)] > 1:
+            rank[(feed.unit_name, feed.label)] += 1
+            feed.rank = rank[(feed.unit_name, feed.label)]
+    return feeds
+
+
 class IcalCoordinator(SourceCoordinator):
     """iCal feeds: polled, parsed in the executor, reservations remembered."""
 
@@ -113,45 +154,28 @@ class IcalCoordinator(SourceCoordinator):
         state: StateStore,
     ) -> None:
         super().__init__(hass, entry, subentry, issues, state)
-        session = async_get_clientsession(hass)
         names = {unit.key.unit_id: unit.name for unit in self.units}
-        self.feeds: list[Feed] = []
-        for raw in subentry.data.get(CONF_FEEDS) or []:
-            if (
-                not isinstance(raw, dict)
-                or not raw.get(CONF_URL)
-                or raw.get(CONF_UNIT) not in names
-            ):
-                continue  # hand-edited, or from a newer version: left out, never guessed
-            try:
-                platform = Platform(str(raw.get(CONF_PLATFORM)))
-                rules = rules_for(
-                    platform,
-                    str(raw.get(CONF_RESERVATION_PATTERN) or ""),
-                    str(raw.get(CONF_BLOCK_PATTERN) or ""),
-                )
-            except (ValueError, PatternError):
-                platform, rules = Platform.OTHER, rules_for(Platform.OTHER)
-            unit_id = str(raw[CONF_UNIT])
-            self.feeds.append(
-                Feed(
-                    FeedConfig(feed_id_of(str(raw[CONF_URL])), unit_id, rules),
-                    IcalClient(session, str(raw[CONF_URL])),
-                    platform.label,
-                    names[unit_id],
-                )
-            )
-        # Two feeds of one platform on one unit are told apart by their rank.
-        named = Counter((feed.unit_name, feed.label) for feed in self.feeds)
-        rank: Counter[tuple[str, str]] = Counter()
-        for feed in self.feeds:
-            if named[(feed.unit_name, feed.label)] > 1:
-                rank[(feed.unit_name, feed.label)] += 1
-                feed.rank = rank[(feed.unit_name, feed.label)]
+        self.feeds = feeds_of(subentry.data.get(CONF_FEEDS), names, async_get_clientsession(hass))
         low, high = MISSES_RANGE
         self.misses = min(max(int(subentry.data.get(CONF_MISSES) or DEFAULT_MISSES), low), high)
         self._known = self._restore()
         self._parallel = asyncio.Semaphore(PARALLEL_READS)
+        self._sync: SyncCoordinator | None = None
+        self._locks = {unit.key.unit_id: unit.keypad.lock_id for unit in self.units if unit.keypad}
+
+    def start(self, sync: SyncCoordinator) -> list[Callable[[], None]]:
+        """The locks are read: a feed read in another zone than its lock's is read again."""
+        self._sync = sync
+        if any(feed.last is not None and feed.zone != self._zone(feed) for feed in self.feeds):
+            self.hass.async_create_task(self.async_request_refresh())
+        return []
+
+    def _zone(self, feed: Feed) -> str:
+        """Its unit's lock's zone, where the engine reads a stay's hours (else the home's)."""
+        lock_id = self._locks.get(feed.config.unit_id)
+        if self._sync is None or lock_id is None:
+            return str(self.hass.config.time_zone)
+        return self._sync.zone_of(self._sync.lock(lock_id)).key
 
     # -- memory ------------------------------------------------------------------------
 
@@ -161,10 +185,12 @@ class IcalCoordinator(SourceCoordinator):
         known = {}
         for booking in self.state.bookings(self.subentry.subentry_id):
             note = notes.get(booking.key.booking_id)
-            feed_id, misses = ("", 0)
-            if isinstance(note, list) and len(note) == 2:  # [feed, misses]
-                feed_id, misses = str(note[0]), int(note[1]) if isinstance(note[1], int) else 0
-            known[booking.key] = Known(booking, feed_id, max(misses, 0))
+            feed_id, misses, missed_at = "", 0, None
+            if isinstance(note, list) and len(note) == 3:  # [feed, misses, last miss]
+                feed_id = str(note[0])
+                misses = min(max(note[1], 0), 1000) if isinstance(note[1], int) else 0
+                missed_at = saved_moment(note[2])
+            known[booking.key] = Known(booking, feed_id, misses, missed_at)
         return known
 
     def _remember(self, known: dict[BookingKey, Known]) -> None:
@@ -174,8 +200,16 @@ class IcalCoordinator(SourceCoordinator):
         sid = self.subentry.subentry_id
         self.state.set_read_marks(
             sid,
-            {_MARKS: {key.booking_id: [k.feed_id, k.misses] for key, k in known.items()}},
-            write=False,
+            {
+                _MARKS: {
+                    key.booking_id: [
+                        k.feed_id,
+                        k.misses,
+                        k.missed_at.isoformat() if k.missed_at else None,
+                    ]
+                    for key, k in known.items()
+                }
+            },
         )
         self.state.set_bookings(sid, [item.booking for item in known.values()])
 
@@ -191,7 +225,7 @@ class IcalCoordinator(SourceCoordinator):
         known, empty = merge(
             self._known,
             {feed.config.feed_id: read for feed, read in zip(self.feeds, reads, strict=True)},
-            today=dt_util.now().date(),
+            now=dt_util.now(),
             keep_from=first,
             misses=self.misses,
         )
@@ -206,19 +240,24 @@ class IcalCoordinator(SourceCoordinator):
         """One feed, read when it changed (its validators, then its bytes); None on failure."""
         async with self._parallel:
             try:
-                answer: FeedAnswer = await feed.client.fetch(feed.etag, feed.last_modified)
+                zone = self._zone(feed)
+                # Read in another zone before (its lock not yet read): asked for anew.
+                same = feed.zone == zone
+                answer: FeedAnswer = await feed.client.fetch(
+                    feed.etag if same else None, feed.last_modified if same else None
+                )
                 if answer.body is not None:
                     digest, read = await self.hass.async_add_executor_job(
                         _parse_and_read,
                         answer.body,
-                        feed.digest if feed.last is not None else "",
-                        str(self.hass.config.time_zone),
+                        feed.digest if feed.last is not None and feed.zone == zone else "",
+                        zone,
                         feed.config,
                         self.source_id,
                         feed.label,
                     )
                     if read is not None:
-                        feed.digest, feed.last = digest, read
+                        feed.digest, feed.last, feed.zone = digest, read, zone
                 elif feed.last is None:
                     raise ApiError("feed: not modified, but never read")  # noqa: TRY301
             except ApiError as err:

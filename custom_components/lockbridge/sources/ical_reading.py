@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 import hashlib
 from typing import Final
 
@@ -31,6 +31,9 @@ KIND: Final = "ical"
 #: Reads in a row a reservation must be missing from its feed before it is cancelled.
 DEFAULT_MISSES = 3
 MISSES_RANGE = (2, 10)
+#: Reads closer together than this count one miss: "Sync now" or a few reloads in a row
+#: are not three platforms' answers.
+MISS_GAP = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +57,8 @@ class FeedRead:
     complete: bool
     #: What its events were: reservation, cancelled, block, noise, duplicate, skipped:<why>.
     counts: Mapping[str, int] = field(default_factory=dict)
-    #: Stays with neither a guest's name nor a reservation code: never taken for another.
-    anonymous: frozenset[BookingKey] = frozenset()
+    #: The other keys of a stay the feed lists more than once, by the key kept.
+    copies: Mapping[BookingKey, frozenset[BookingKey]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,8 @@ class Known:
     #: "" when not known (saved by an older version): never counted missing then.
     feed_id: str
     misses: int = 0
+    #: When the last miss was counted (misses closer together count once).
+    missed_at: datetime | None = None
 
 
 def booking_id(source_id: str, *parts: str) -> str:
@@ -84,30 +89,35 @@ def fingerprint(booking: Booking) -> tuple[str, date, date, str]:
 def read_feed(feed: IcalFeed, config: FeedConfig, source_id: str, label: str) -> FeedRead:
     """The stays in a feed's events (blocks and noise left out, duplicates once)."""
     counts: Counter[str] = Counter(f"skipped:{reason}" for _, reason in feed.skipped)
-    seen = {BookingKey(KIND, booking_id(source_id, uid)) for uid, _ in feed.skipped if uid}
-    #: One per stay (unit, dates, guest): a confirmed copy wins over a cancelled one.
+    seen = {_key(source_id, config, uid) for uid, _ in feed.skipped if uid}
+    #: One per stay (unit, dates, guest): a confirmed copy wins over a cancelled one, then
+    #: the smallest key, whatever the order the feed lists them in.
     stays: dict[tuple[str, date | None, date | None, str] | BookingKey, _Candidate] = {}
-    anonymous: set[BookingKey] = set()
+    copies: dict[tuple[str, date | None, date | None, str] | BookingKey, set[BookingKey]] = {}
     for event in feed.events:
         reading = read_event(event, config.rules)
-        if reading.kind in (EventKind.BLOCK, EventKind.NOISE):
-            counts[reading.kind] += 1
-            continue
         arrival, check_in = _day_and_time(event.start)
         departure, check_out = _end(event)
-        name = clean_text(reading.name) or _unnamed(label, reading, arrival, departure)
+        if check_in == check_out == time(0):
+            check_in = check_out = None  # midnight to midnight: whole days, as a date says
         uid = event.uid or "/".join(
-            (config.rules.platform, config.unit_id, str(arrival), str(departure), reading.code)
+            (config.rules.platform, str(arrival), str(departure), reading.code)
         )
-        key = BookingKey(KIND, booking_id(source_id, uid))
-        seen.add(key)
-        if not (reading.name or reading.code):
-            anonymous.add(key)  # its name is made of its dates: no proof of who it is
+        key = _key(source_id, config, uid)
+        if reading.kind is EventKind.BLOCK:
+            counts[reading.kind] += 1
+            continue
+        seen.add(key)  # noise too: an event still listed is not missing, whatever it reads as
+        if reading.kind is EventKind.NOISE:
+            counts[reading.kind] += 1
+            continue
+        name = clean_text(reading.name) or _unnamed(label, reading, arrival, departure)
         candidate = _Candidate(key, arrival, departure, name, reading, check_in, check_out)
         stay = (config.unit_id, arrival, departure, name.casefold()) if arrival else key
+        copies.setdefault(stay, set()).add(key)
         if (first := stays.get(stay)) is not None:
             counts["duplicate"] += 1  # Smoobu's iCal lists each stay three times
-            if not (first.cancelled and not candidate.cancelled):
+            if first.rank <= candidate.rank:
                 continue
         stays[stay] = candidate
     out = Collector({config.unit_id})
@@ -132,8 +142,17 @@ def read_feed(feed: IcalFeed, config: FeedConfig, source_id: str, label: str) ->
         result.rejected,
         feed.complete,
         counts,
-        frozenset(anonymous),
+        {
+            stays[stay].key: frozenset(keys - {stays[stay].key})
+            for stay, keys in copies.items()
+            if len(keys) > 1
+        },
     )
+
+
+def _key(source_id: str, config: FeedConfig, uid: str) -> BookingKey:
+    """The unit is part of it: two feeds (two units) may number their UIDs alike."""
+    return BookingKey(KIND, booking_id(source_id, config.unit_id, uid))
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +170,10 @@ class _Candidate:
     @property
     def cancelled(self) -> bool:
         return self.reading.kind is EventKind.CANCELLED
+
+    @property
+    def rank(self) -> tuple[bool, str]:
+        return self.cancelled, self.key.booking_id
 
 
 def _day_and_time(moment: date | datetime | None) -> tuple[date | None, time | None]:
@@ -182,18 +205,21 @@ def merge(
     known: Mapping[BookingKey, Known],
     reads: Mapping[str, FeedRead | None],
     *,
-    today: date,
+    now: datetime,
     keep_from: date,
     misses: int = DEFAULT_MISSES,
 ) -> tuple[dict[BookingKey, Known], set[str]]:
     """The reservations remembered after these reads; the feeds that came back empty.
 
-    A feed's read (None: it failed) replaces what it said before. A remembered reservation
-    its complete, non-empty feed no longer holds counts a miss; after `misses` of them in a
-    row it is cancelled, unless its guest is in the house (arrival to departure day). A
-    feed whose new UID names a stay it dropped under an old one keeps the old key, so its
-    code stays. Stays over before `keep_from` are forgotten.
+    `now` is local (its date is the home's day). A feed's read (None: it failed) replaces
+    what it said before. A remembered reservation its complete, non-empty feed no longer
+    holds counts a miss (at most one per MISS_GAP); after `misses` of them in a row it is
+    cancelled, unless its guest is in the house (arrival to departure day). A stay the feed
+    now lists under another UID (a renamed UID, or one of its copies) keeps its key, so its
+    code stays; a UID that now names another guest on other dates is another booking.
+    Stays over before `keep_from` are forgotten.
     """
+    today = now.date()
     result = dict(known)
     empty: set[str] = set()
     for feed_id, read in reads.items():
@@ -209,36 +235,91 @@ def merge(
             # proof: nothing is counted, and the host is told.
             empty.add(feed_id)
             continue
-        renamed = {
-            fingerprint(item.booking): key for key, item in mine.items() if key not in read.seen
+        # A UID that names someone else now: the stay it named is missing (or listed anew).
+        seen = set(read.seen) - {
+            listed.key
+            for listed in read.bookings
+            if (old := known.get(listed.key)) is not None and _someone_else(old.booking, listed)
         }
         taken: set[BookingKey] = set()
         for listed in read.bookings:
-            old = renamed.get(fingerprint(listed))
-            booking = listed
-            if (
-                listed.key not in known
-                and listed.key not in read.anonymous
-                and old is not None
-                and old not in taken
-            ):
-                booking = replace(listed, key=old)  # the feed renamed its UID
+            booking = _identified(listed, known, mine, read, seen, taken)
             taken.add(booking.key)
             result[booking.key] = Known(booking, feed_id)
         if not read.complete:
             continue
         for key, item in mine.items():
-            if key in read.seen or key in taken:
+            if key in seen or key in taken:
                 continue
-            booking, count = item.booking, item.misses + 1
-            if (
-                booking.status is BookingStatus.CONFIRMED
-                and count >= misses
-                and not booking.arrival <= today <= booking.departure
-            ):
-                booking = replace(booking, status=BookingStatus.CANCELLED)
-            result[key] = Known(booking, feed_id, count)
+            result[key] = _missed(item, now, misses)
     return {key: item for key, item in result.items() if item.booking.departure >= keep_from}, empty
+
+
+def _identified(
+    listed: Booking,
+    known: Mapping[BookingKey, Known],
+    mine: Mapping[BookingKey, Known],
+    read: FeedRead,
+    seen: set[BookingKey],
+    taken: set[BookingKey],
+) -> Booking:
+    """The listed stay under the key it is remembered by."""
+    if (old := known.get(listed.key)) is not None:
+        if not _someone_else(old.booking, listed):
+            return listed
+        # A UID reused for another guest (a PMS numbering its events by position): a new
+        # booking, keyed apart, so that the first guest's PIN never opens the door for it.
+        other = booking_id(listed.key.booking_id, str(listed.arrival), listed.guest_name)
+        listed = replace(listed, key=BookingKey(KIND, other))
+        if listed.key in known:
+            return listed
+    if _anonymous(listed):
+        return listed  # a name made of dates proves nothing about who it is
+    copies = read.copies.get(listed.key, frozenset())
+    for key, item in mine.items():
+        if (
+            key not in taken
+            and (key not in seen or key in copies)
+            and fingerprint(item.booking) == fingerprint(listed)
+        ):
+            return replace(listed, key=key)  # the feed renamed its UID, or listed a copy
+    return listed
+
+
+def _someone_else(old: Booking, new: Booking) -> bool:
+    """Another guest on other dates under the same UID: not a move, not a name's fix."""
+    if _anonymous(old) or _anonymous(new):
+        return False
+    return old.guest_name.casefold() != new.guest_name.casefold() and (
+        old.arrival,
+        old.departure,
+    ) != (new.arrival, new.departure)
+
+
+def _anonymous(booking: Booking) -> bool:
+    """Named by its platform and dates only (no name, no reservation code in the feed)."""
+    return booking.guest_name in (
+        booking.channel,
+        _unnamed(booking.channel, _NO_CODE, booking.arrival, booking.departure),
+    )
+
+
+_NO_CODE = Reading(EventKind.RESERVATION)
+
+
+def _missed(item: Known, now: datetime, misses: int) -> Known:
+    """One more read without it; cancelled at `misses`, unless its guest is in."""
+    if item.missed_at is not None and now - item.missed_at < MISS_GAP:
+        return item  # "Sync now", a reload: the same evidence again, not more of it
+    booking, count = item.booking, item.misses + 1
+    today = now.date()
+    if (
+        booking.status is BookingStatus.CONFIRMED
+        and count >= misses
+        and not booking.arrival <= today <= booking.departure
+    ):
+        booking = replace(booking, status=BookingStatus.CANCELLED)
+    return Known(booking, item.feed_id, count, now)
 
 
 def _live(booking: Booking, today: date) -> bool:
