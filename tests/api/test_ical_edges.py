@@ -66,3 +66,67 @@ def test_a_time_beyond_what_a_zone_can_say_is_skipped() -> None:
 
     assert [event.uid for event in feed.events] == ["ok"]
     assert feed.skipped == (("far", SkipReason.BAD_DATES),)
+
+
+CUSTOM_ZONE = [
+    "BEGIN:VTIMEZONE",
+    "TZID:Customized Time Zone",
+    "BEGIN:STANDARD",
+    "DTSTART:16010101T030000",
+    "TZOFFSETFROM:+0200",
+    "TZOFFSETTO:+0100",
+    "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10",
+    "END:STANDARD",
+    "BEGIN:DAYLIGHT",
+    "DTSTART:16010101T020000",
+    "TZOFFSETFROM:+0100",
+    "TZOFFSETTO:+0200",
+    "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3",
+    "END:DAYLIGHT",
+    "END:VTIMEZONE",
+]
+
+
+def broken_feed(*tail: str) -> bytes:
+    """A custom zone, a timed event in it, then an event that never ends (then `tail`)."""
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        *CUSTOM_ZONE,
+        "BEGIN:VEVENT",
+        "UID:timed",
+        "DTSTART;TZID=Customized Time Zone:20261210T150000",
+        "DTEND;TZID=Customized Time Zone:20261213T110000",
+        "END:VEVENT",
+        "BEGIN:VEVENT",
+        "DTSTART;VALUE=DATE:20261215",
+        "SUMMARY:no UID, no end",
+        *tail,
+        "END:VCALENDAR",
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def test_read_one_by_one_an_event_keeps_the_feeds_own_zone() -> None:
+    feed = parse_feed(broken_feed(), "UTC")
+
+    (event,) = feed.events
+    assert event.start == datetime(2026, 12, 10, 14, tzinfo=ZoneInfo("UTC"))  # 15:00 at +01:00
+    # The broken event has no UID: a reservation in it would look missing.
+    assert not feed.complete
+
+
+def test_a_broken_event_followed_by_a_good_one() -> None:
+    feed = parse_feed(
+        broken_feed(
+            "BEGIN:VEVENT",
+            "UID:after",
+            "DTSTART;VALUE=DATE:20261220",
+            "DTEND;VALUE=DATE:20261222",
+            "END:VEVENT",
+        ),
+        PARIS,
+    )
+
+    assert sorted(event.uid for event in feed.events) == ["after", "timed"]
+    assert not feed.complete
