@@ -256,7 +256,9 @@ async def test_a_push_during_a_rate_limit_hold_is_applied(
     source, hotel = source_of(entry), demo.hotelrunner
     hotel.faults.rate_limit_next, hotel.faults.retry_after = 1, "3600"
     await tick(hass, freezer, 10.1)
-    assert not source.last_update_success
+    # A hold is pacing, not an outage: what is known stays shown as read.
+    assert source.on_hold
+    assert source.last_update_success
     assert source.held_until is not None
     assert source.budget.wait_time() > 3000
     requests = len(hotel.requests)

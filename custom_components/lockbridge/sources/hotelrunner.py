@@ -190,26 +190,26 @@ class HotelRunnerCoordinator(SourceCoordinator):
         """Held for the budget, the bookings known (and pushed since) still hold."""
         return self.last_update_success or self.on_hold
 
-    @property
-    def stale(self) -> bool:
-        """Held for the budget is pacing, not failing: what is known is shown as it is."""
-        return not self.last_update_success and not self.on_hold
-
     async def _async_update_data(self) -> SourceData:
         try:
             return await super()._async_update_data()
         except UpdateFailed:
-            shown = cast("SourceData | None", self.data)  # None before the first good read
-            if not (self.on_hold and shown is None and self._known):
+            if not self.on_hold:
                 raise
-            # Held at its first read after a (re)load (a few reloads within a minute spend
-            # HotelRunner's 5 a minute): the reservations read before, from the state store,
-            # are shown meanwhile, not "unavailable"; the next slot reads HotelRunner again.
-            return SourceData(tuple(self._known.values()), (), dt_util.utcnow())
+            # Held for the budget (ours or a 429) is pacing, not an outage: what is known (read
+            # before, kept in the state store, and pushed since) is shown as it is, not as
+            # unreadable, and not unavailable after a reload that met the 5 a minute. The hold
+            # is told (until when) and the next free slot reads HotelRunner again.
+            shown = cast("SourceData | None", self.data)  # None before the first good read
+            rejected = shown.rejected if shown is not None else ()
+            return SourceData(tuple(self._known.values()), rejected, dt_util.utcnow())
 
     def _failed(self, err: ApiError) -> None:
-        super()._failed(err)
         self.on_hold = isinstance(err, RateLimitedError)
+        if self.on_hold:
+            self.last_error = type(err).__name__  # told as a hold, not counted as a failure
+        else:
+            super()._failed(err)
 
     async def fetch(self) -> tuple[tuple[Booking, ...], tuple[Rejection, ...]]:
         """New and changed reservations merged into the ones already known."""
