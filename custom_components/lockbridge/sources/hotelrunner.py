@@ -21,7 +21,13 @@ from homeassistant.helpers.selector import BooleanSelector
 from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from ..api import HotelRunnerClient, HotelRunnerReservation, RateLimitedError, RequestBudget
+from ..api import (
+    BudgetExhaustedError,
+    HotelRunnerClient,
+    HotelRunnerReservation,
+    RateLimitedError,
+    RequestBudget,
+)
 from ..api.errors import ApiError
 from ..api.hotelrunner import DEFAULT_BASE_URL
 from ..const import LOGGER
@@ -168,6 +174,8 @@ class HotelRunnerCoordinator(SourceCoordinator):
         #: The last poll was refused for the budget (ours or the cloud's 429): polling is on
         #: hold, but what is known holds, and pushes are applied meanwhile.
         self.on_hold = False
+        #: The hold is our own per-minute pacing, for under a minute: not told.
+        self.pacing = False
         self._pace(requests=1)
 
     def _pace(self, requests: int) -> timedelta:
@@ -200,6 +208,8 @@ class HotelRunnerCoordinator(SourceCoordinator):
             # before, kept in the state store, and pushed since) is shown as it is, not as
             # unreadable, and not unavailable after a reload that met the 5 a minute. The hold
             # is told (until when) and the next free slot reads HotelRunner again.
+            if self.pacing:
+                self.held_until = None
             shown = cast("SourceData | None", self.data)  # None before the first good read
             rejected = shown.rejected if shown is not None else ()
             return SourceData(tuple(self._known.values()), rejected, dt_util.utcnow())
@@ -338,10 +348,17 @@ class HotelRunnerCoordinator(SourceCoordinator):
         return {"delivery_queue": self.queue, "confirmations": self.confirmations.as_dict()}
 
     def rate_limited(self, err: RateLimitedError) -> None:
-        """Out of budget (ours or the cloud's 429): say so and wait for the next slot."""
+        """Out of budget (ours or the cloud's 429): say so and wait for the next slot.
+
+        Our own 5 a minute, full for under a minute (a few reloads in a row), is pacing
+        only: the next slot comes before anyone could act on a repair.
+        """
         if err.retry_after:
             self.budget.hold(err.retry_after)
         interval = self._pace(requests=1)
+        self.pacing = isinstance(err, BudgetExhaustedError) and (err.retry_after or 0) <= 60
+        if self.pacing:
+            return
         self.issues.raise_issue(
             BUDGET_ISSUE,
             self.subentry.subentry_id,
