@@ -222,10 +222,13 @@ def merge(
     today = now.date()
     result = dict(known)
     empty: set[str] = set()
+    by_feed: dict[str, dict[BookingKey, Known]] = {}
+    for key, item in known.items():
+        by_feed.setdefault(item.feed_id, {})[key] = item
     for feed_id, read in reads.items():
         if read is None:
             continue
-        mine = {key: item for key, item in known.items() if item.feed_id == feed_id}
+        mine = by_feed.get(feed_id, {})
         if (
             read.complete
             and not read.seen
@@ -288,12 +291,12 @@ def _identified(
 
 def _someone_else(old: Booking, new: Booking) -> bool:
     """Another guest on other dates under the same UID: not a move, not a name's fix."""
-    if _anonymous(old) or _anonymous(new):
+    # The cheap tests first: a steady poll asks this of every stay of every feed.
+    if (old.arrival, old.departure) == (new.arrival, new.departure):
         return False
-    return old.guest_name.casefold() != new.guest_name.casefold() and (
-        old.arrival,
-        old.departure,
-    ) != (new.arrival, new.departure)
+    if old.guest_name.casefold() == new.guest_name.casefold():
+        return False
+    return not (_anonymous(old) or _anonymous(new))
 
 
 def _anonymous(booking: Booking) -> bool:
