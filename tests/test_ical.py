@@ -293,9 +293,13 @@ async def test_a_feed_cut_short_counts_no_miss(
     await poll(hass, entry, 5)
     assert ours(demo) == before
     assert source_of(entry).diagnostics()["feeds"][0]["complete"] is False
+    # Read in part again and again: cancelling nothing is a failure the host sees.
+    assert feed_issues(hass)
+    assert any("read only in part" in line for line in source_of(entry).problems())
     feeds.sim.feeds[token].raw = None
     await poll(hass, entry, 2)
     assert ours(demo) == before  # the count starts at the first complete read
+    assert not feed_issues(hass)
     await poll(hass, entry)
     assert key_of(entry, uid) not in ours(demo)
 

@@ -81,6 +81,8 @@ class Feed:
     failures: int = 0
     last_error: str | None = None
     empty: bool = False
+    #: Reads in a row that were cut short or over a bound: no stay is cancelled from them.
+    partial: int = 0
     #: 1, 2... when the unit has two feeds of this platform; 0 when it has one.
     rank: int = 0
 
@@ -268,6 +270,7 @@ class IcalCoordinator(SourceCoordinator):
                 return None
         feed.etag, feed.last_modified = answer.etag, answer.last_modified
         feed.failures, feed.last_error = 0, None
+        feed.partial = 0 if feed.last is None or feed.last.complete else feed.partial + 1
         return feed.last
 
     def _failed_read(self, feed: Feed, error: str) -> None:
@@ -302,7 +305,11 @@ class IcalCoordinator(SourceCoordinator):
 
     def _troubled(self) -> list[Feed]:
         return [
-            feed for feed in self.feeds if feed.empty or feed.failures >= FAILURES_BEFORE_PROBLEM
+            feed
+            for feed in self.feeds
+            if feed.empty
+            or feed.failures >= FAILURES_BEFORE_PROBLEM
+            or feed.partial >= FAILURES_BEFORE_PROBLEM
         ]
 
     def diagnostics(self) -> dict[str, Any]:
@@ -319,6 +326,7 @@ class IcalCoordinator(SourceCoordinator):
                     "complete": feed.last.complete if feed.last else None,
                     "events": dict(feed.last.counts) if feed.last else {},
                     "failures": feed.failures,
+                    "partial_reads": feed.partial,
                     "last_error": feed.last_error,
                     "empty": feed.empty,
                     "conditional": bool(feed.etag or feed.last_modified),
@@ -331,4 +339,9 @@ class IcalCoordinator(SourceCoordinator):
 def _trouble(feed: Feed) -> str:
     if feed.empty:
         return "lists no reservation any more; its stays' codes are kept"
+    if not feed.failures and feed.partial:
+        return (
+            "is read only in part (cut short, or over LockBridge's bounds): "
+            "none of its stays is cancelled"
+        )
     return f"failing ({feed.last_error})"
