@@ -39,7 +39,8 @@ IOT_CLASSES = {
 INTEGRATION_TYPES = {"device", "entity", "hardware", "helper", "hub", "service", "system"}
 # hassfest dependencies.py: components an integration may import without depending on them.
 PLATFORMS = {"binary_sensor", "button", "calendar", "lock", "select", "sensor"}
-ALLOWED_IMPORTS = PLATFORMS | {"diagnostics", "repairs"}
+# hassfest also lets any integration import `homeassistant` (exposed entities, the core).
+ALLOWED_IMPORTS = PLATFORMS | {"diagnostics", "repairs", "homeassistant"}
 # HACS utils/validate.py: hacs.json's keys and their types.
 HACS_KEYS: dict[str, type] = {
     "name": str, "content_in_root": bool, "hide_default_branch": bool, "render_readme": bool,

@@ -14,6 +14,7 @@ from homeassistant.util import dt as dt_util
 
 from .activity.store import ActivityStore
 from .activity.watch import DoorWatch
+from .assistant.api import async_register as async_register_llm_api
 from .card import async_register_card
 from .clients import login_digest, thekeys_client
 from .const import DOMAIN
@@ -47,6 +48,7 @@ PLATFORMS = [
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions (they find their entry from their target) and the Guests card."""
     async_setup_services(hass)
+    await async_register_llm_api(hass)
     async_setup_websocket(hass)
     await async_register_card(hass)
     return True

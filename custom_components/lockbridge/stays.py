@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -12,6 +12,7 @@ from .api import AccessCode
 from .const import DOMAIN
 from .engine.bookings import BookingKey
 from .engine.occupancy import UnitStay
+from .models import Unit
 from .sync.coordinator import SyncCoordinator
 
 if TYPE_CHECKING:
@@ -56,3 +57,46 @@ def pin_of(coordinator: SyncCoordinator, key: BookingKey) -> str | None:
         return pin
     data = coordinator.data
     return data.plan.pins.get(key) if data is not None else None
+
+
+def stay_record(
+    entry: LockBridgeConfigEntry, unit: Unit, stay: UnitStay, now: datetime
+) -> dict[str, Any]:
+    """A stay as the guest and code sensors show it: no PIN, no contact (any reader's)."""
+    coordinator = entry.runtime_data.coordinator
+    booking = stay.booking
+    lock = coordinator.lock(unit.keypad.lock_id) if unit.keypad else None
+    code = coordinator.code_for(booking.key)
+    arrival = entry.runtime_data.watch.arrival(booking.key)
+    failed = booking.key in coordinator.views.failed
+    return {
+        "booking_id": str(booking.key),
+        "unit": unit.name,
+        "guest": booking.guest_name,
+        "language": booking.language,
+        "arrival": booking.arrival.isoformat(),
+        "departure": booking.departure.isoformat(),
+        "check_in": stay.check_in.isoformat(),
+        "check_out": stay.check_out.isoformat(),
+        "start": stay.start.isoformat(),
+        "end": stay.end.isoformat(),
+        "lock": lock.name if lock else None,
+        "code_state": code_state(stay, code, now, failed=failed),
+        "code_id": str(code.id) if code else None,
+        "checked_in": arrival.at.isoformat() if arrival else None,
+        "checked_in_how": str(arrival.how) if arrival else None,
+    }
+
+
+def stays_between(
+    coordinator: SyncCoordinator, units: list[Unit], first: date, last: date
+) -> list[tuple[Unit, UnitStay]]:
+    """The units' stays that touch these days, by start then unit."""
+    found = [
+        (unit, stay)
+        for unit in units
+        for stay in coordinator.unit_view(unit).stays
+        if stay.booking.arrival <= last and stay.booking.departure >= first
+    ]
+    found.sort(key=lambda item: (item[1].start, item[0].name))
+    return found

@@ -13,7 +13,7 @@ from homeassistant.util.json import JsonValueType
 from ..const import CONF_HORIZON
 from ..engine.window import EARLIEST, LATEST, Override, in_range
 from ..models import option
-from ..stays import code_state
+from ..stays import stay_record, stays_between
 from ..sync.coordinator import SyncCoordinator
 from .common import (
     ATTR_BOOKING,
@@ -108,38 +108,19 @@ async def get_stays(call: ServiceCall) -> ServiceResponse:
     units = [unit] if unit else [unit for unit in coordinator.units if unit.keypad is not None]
     now = dt_util.now()
     found: list[dict[str, Any]] = []
-    for unit in units:
-        lock = coordinator.lock(unit.keypad.lock_id) if unit.keypad else None
-        for stay in coordinator.unit_view(unit).stays:
-            booking = stay.booking
-            if (wanted and str(booking.key) != wanted) or not (
-                booking.arrival <= last and booking.departure >= first
-            ):
-                continue
-            code = coordinator.code_for(booking.key)
-            arrival = entry.runtime_data.watch.arrival(booking.key)
-            found.append(
-                {
-                    "booking_id": str(booking.key),
-                    "unit": unit.name,
-                    "guest": booking.guest_name,
-                    "language": booking.language,
-                    "arrival": booking.arrival.isoformat(),
-                    "departure": booking.departure.isoformat(),
-                    "check_in": stay.check_in.isoformat(),
-                    "check_out": stay.check_out.isoformat(),
-                    "start": stay.start.isoformat(),
-                    "end": stay.end.isoformat(),
-                    "lock": lock.name if lock else None,
-                    "code_state": code_state(stay, code, now),
-                    "code_id": str(code.id) if code else None,
-                    "pin": code.pin if code else None,
-                    "checked_in": arrival.at.isoformat() if arrival else None,
-                    "checked_in_how": str(arrival.how) if arrival else None,
-                    # For a message sent through any notify action (sources without one).
-                    "email": booking.email,
-                    "phone": booking.phone,
-                }
-            )
-    found.sort(key=lambda item: (item["start"], item["unit"]))
+    for unit, stay in stays_between(coordinator, units, first, last):
+        booking = stay.booking
+        if wanted and str(booking.key) != wanted:
+            continue
+        code = coordinator.code_for(booking.key)
+        found.append(
+            stay_record(entry, unit, stay, now)
+            # For the administrator's script only: the PIN, and the contacts for a message
+            # sent through any notify action (sources without one).
+            | {
+                "pin": code.pin if code else None,
+                "email": booking.email,
+                "phone": booking.phone,
+            }
+        )
     return {"stays": cast("list[JsonValueType]", found)}
