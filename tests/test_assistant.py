@@ -8,9 +8,12 @@ from __future__ import annotations
 from datetime import date
 import json
 import logging
+import re
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import Unauthorized
 from homeassistant.helpers import entity_registry as er, llm
@@ -21,6 +24,8 @@ from pytest_homeassistant_custom_component.common import MockUser
 from custom_components.lockbridge.assistant import READ_TOOLS, WRITE_TOOLS
 from custom_components.lockbridge.assistant.api import LockBridgeAPI, has_platform
 from custom_components.lockbridge.assistant.base import ADMIN_ONLY
+from custom_components.lockbridge.assistant.read import LocksTool
+from custom_components.lockbridge.assistant.write import GrantAccessTool
 from custom_components.lockbridge.const import DOMAIN
 from custom_components.lockbridge.engine.ownership import parse_tag
 from custom_components.lockbridge.llm import ADMIN_API
@@ -28,8 +33,11 @@ from tests.conftest import assert_no_secret, issued_secrets
 from tests.demo_stack import Demo, set_up, the_state
 from tests.fakes.thekeys import SimCode
 from tests.test_staff import SEASIDE_LOCK, marie, staff_codes, with_staff
+from tests.test_staff_doors import two_doors
 
 READ_NAMES = {tool.name for tool in READ_TOOLS}
+#: Dates and moments as the answers write them (2026-11-23, 2026-11-23T15:00:00+01:00).
+ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?([+-]\d{2}:\d{2}|Z)?)?")
 WRITE_NAMES = {tool.name for tool in WRITE_TOOLS}
 #: Where the write tools are: Home Assistant's admin-only API (2026.11+), else Assist.
 WRITE_API = ADMIN_API or llm.LLM_API_ASSIST
@@ -197,7 +205,9 @@ async def test_read_answers_match_the_entities(
     seaside_lock = by_name["Seaside Loft - Front door"]
     lock_state = the_state(hass, "lock.seaside_loft_front_door")
     assert seaside_lock["in_sync"] is lock_state.attributes["in_sync"] is True
-    assert len(seaside_lock["codes"]) == lock_state.attributes["active_codes"]
+    codes = seaside_lock["codes"]
+    assert len(codes) + seaside_lock["other_codes"] == lock_state.attributes["active_codes"]
+    assert {"Lars", "Zoë"} <= {code["name"].split()[1] for code in codes if " " in code["name"]}
     assert (
         locks["problems"]
         == the_state(hass, "binary_sensor.lockbridge_sync_problem").attributes["problems"]
@@ -227,11 +237,17 @@ async def test_no_pin_or_contact_in_any_read_answer(
                 await ask(hass, hass_admin_user, "lockbridge__get_stay", unit=unit, stay=which)
             )
     text = json.dumps(answers, ensure_ascii=False)
-    pins = [code.code for code in house.thekeys.codes()]
-    assert pins
-    secrets = [*pins, *issued_secrets(house.thekeys, house.smoobu, house.hotelrunner)]
+    # Contacts and credentials, in any form a provider may see them.
+    secrets = issued_secrets(house.thekeys, house.smoobu, house.hotelrunner)
     assert_no_secret(text, secrets)
-    assert_no_secret(json.dumps(answers), secrets)  # escaped as a model's provider may see it
+    assert_no_secret(json.dumps(answers), secrets)
+    # PINs: no field of that name, and no PIN as a number of its own anywhere. (A 4-digit PIN
+    # may well appear inside a date or an id: those are left out of the search, not it.)
+    pins = {code.code for code in house.thekeys.codes()}
+    assert pins
+    assert not re.search(r'"(pin|pins|email|phone)"', text)
+    numbers = set(re.findall(r"(?<!\d)\d+(?!\d)", ISO_MOMENT.sub("", text)))
+    assert not pins & numbers
 
 
 async def test_an_administrator_changes_times_pins_and_access(
@@ -377,7 +393,12 @@ async def test_refusals_are_answers_the_model_can_read(
     when = await ask(
         hass, hass_admin_user, "lockbridge__set_stay_times", unit="Seaside Loft", check_in="soon"
     )
-    assert "not a time" in when["error"]
+    assert "HH:MM" in when["error"]
+    for text in ("25:00", "2026-02-30 10:00"):
+        wrong = await ask(
+            hass, hass_admin_user, "lockbridge__set_stay_times", unit="Seaside Loft", check_in=text
+        )
+        assert "HH:MM" in wrong["error"], text
     for args in ({"booking": "smoobu:0"}, {}, {"unit": "Old Town Flat", "stay": "current"}):
         missing = await ask(hass, hass_admin_user, "lockbridge__get_stay", **args)
         assert "error" in missing, args
@@ -500,3 +521,101 @@ async def test_assist_sees_only_the_units_exposed_to_it(
         assert {stay["unit"] for stay in every["stays"]} >= {"Seaside Loft", "Garden Studio"}
     finally:
         unregister()
+
+
+async def call_tool(
+    hass: HomeAssistant, tool: llm.Tool, user: MockUser, **args: Any
+) -> dict[str, Any]:
+    """One tool, called as Home Assistant calls it (for a bounded write on any version)."""
+    answer = await tool.async_call(
+        hass, llm.ToolInput(tool_name=tool.name, tool_args=args), context(user)
+    )
+    data = getattr(answer, "data", answer)
+    assert isinstance(data, dict)
+    return data
+
+
+async def test_a_shared_door_tells_assist_only_its_own_units_codes(
+    hass: HomeAssistant, demo: Demo, hass_admin_user: MockUser
+) -> None:
+    """The building's entrance opens for the Seaside Loft and the Old Town Flat: with only
+    the Old Town Flat exposed, its codes list Amélie's, not Lars's or Zoë's."""
+    entry = await set_up(hass, two_doors(demo))
+    await assistants(hass, exposed=False)
+    async_expose_entity(hass, "conversation", "calendar.old_town_flat", True)
+    locks = await ask(hass, hass_admin_user, "lockbridge__get_locks", lock="Building - Entrance")
+    [entrance] = locks["locks"]
+    names = [code["name"] for code in entrance["codes"]]
+    assert any("Amélie" in name for name in names)
+    assert not any("Lars" in name or "Zoë" in name for name in names)
+    assert entrance["other_codes"] >= 2
+    everything = LocksTool(bounded=False)
+    [whole] = (await call_tool(hass, everything, hass_admin_user, lock="Building - Entrance"))[
+        "locks"
+    ]
+    assert any("Lars" in code["name"] for code in whole["codes"])
+    assert whole["other_codes"] == 0
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_a_bounded_grant_reaches_only_doors_in_scope(
+    hass: HomeAssistant, house: Demo, hass_admin_user: MockUser
+) -> None:
+    """Marie cleans the Seaside Loft: an assistant that sees only the Garden Studio cannot
+    give her a code there by leaving the units out."""
+    registry = er.async_get(hass)
+    async_expose_entity(hass, "conversation", "calendar.seaside_loft", False)
+    assert registry.async_get("calendar.seaside_loft") is not None
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    before = len(staff_codes(house, entry))
+    refused = await call_tool(
+        hass,
+        GrantAccessTool(bounded=True),
+        hass_admin_user,
+        person="Marie",
+        start="2026-11-24 10:00",
+        end="2026-11-24 12:00",
+    )
+    assert "none of Marie's" in refused["error"]
+    too_long = await call_tool(
+        hass,
+        GrantAccessTool(bounded=True),
+        hass_admin_user,
+        name="X" * 60,
+        units=["Garden Studio"],
+        start="2026-11-24 10:00",
+        end="2026-11-24 12:00",
+    )
+    assert "error" in too_long
+    assert len(staff_codes(house, entry)) == before
+    # Exposed again: her own units are the default.
+    async_expose_entity(hass, "conversation", "calendar.seaside_loft", True)
+    granted = await call_tool(
+        hass,
+        GrantAccessTool(bounded=True),
+        hass_admin_user,
+        person="Marie",
+        start="2026-11-24 10:00",
+        end="2026-11-24 12:00",
+    )
+    assert [door["lock"] for door in granted["doors"]] == ["Seaside Loft - Front door"]
+
+
+async def test_a_new_check_in_is_for_the_guest_still_to_arrive(
+    hass: HomeAssistant, house: Demo, hass_admin_user: MockUser, freezer: FrozenDateTimeFactory
+) -> None:
+    """15:30: Ayşe was due at 15:00 in the Standard Room and has not come; her check-in moves,
+    not the next guest's three weeks later."""
+    freezer.move_to("2026-11-23T14:30:00+00:00")
+    moved = await ask(
+        hass, hass_admin_user, "lockbridge__set_stay_times", unit="Standard Room", check_in="18:00"
+    )
+    assert (moved["guest"], moved["check_in"]) == ("Ayşe Yılmaz", "2026-11-23T18:00:00+01:00")
+    midnight = await ask(
+        hass,
+        hass_admin_user,
+        "lockbridge__set_stay_times",
+        unit="Garden Studio",
+        check_out="2026-11-27",
+    )
+    assert "has no time" in midnight["error"]

@@ -67,7 +67,9 @@ def pins_of(demo: Demo) -> list[re.Pattern[str]]:
     return [re.compile(rf"(?<!\d){c.code}(?!\d)") for c in demo.thekeys.codes()]
 
 
-@pytest.mark.usefixtures("every_entity_enabled")
+# Seeded PINs: a random 4-digit one equal to a year or a battery's raw value in the text
+# failed it now and then (once in this session's full runs).
+@pytest.mark.usefixtures("every_entity_enabled", "steady_pins")
 async def test_no_pin_or_contact_reaches_the_recorder(
     recorder_mock: Any,
     enable_custom_integrations: None,

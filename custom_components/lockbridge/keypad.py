@@ -6,12 +6,14 @@ from datetime import date, datetime, time, tzinfo
 
 from homeassistant.util import dt as dt_util
 
-from .api import Lock
+from .api import AccessCode, Lock
 from .sync.coordinator import SyncCoordinator
 
 
-def active_code_lines(coordinator: SyncCoordinator, lock: Lock) -> list[str]:
-    """One line per code active or still to start, by start (a code without one first)."""
+def active_codes(
+    coordinator: SyncCoordinator, lock: Lock
+) -> list[tuple[AccessCode, datetime | None, datetime | None]]:
+    """The codes active or still to start, with their window, by start (none first)."""
     data = coordinator.data
     zone = coordinator.zone_of(lock)
     now = dt_util.now()
@@ -21,9 +23,17 @@ def active_code_lines(coordinator: SyncCoordinator, lock: Lock) -> list[str]:
         end = _moment(code.end_date, code.end_time, zone, start=False)
         if not code.active or (end is not None and end <= now):
             continue
-        found.append((start, f"{code.name} · {_span(start, end)} · id {code.id}"))
-    found.sort(key=lambda item: item[0].timestamp() if item[0] else float("-inf"))
-    return [line for _, line in found]
+        found.append((code, start, end))
+    found.sort(key=lambda item: item[1].timestamp() if item[1] else float("-inf"))
+    return found
+
+
+def active_code_lines(coordinator: SyncCoordinator, lock: Lock) -> list[str]:
+    """One line per code active or still to start, by start (a code without one first)."""
+    return [
+        f"{code.name} · {_span(start, end)} · id {code.id}"
+        for code, start, end in active_codes(coordinator, lock)
+    ]
 
 
 def active_code_count(coordinator: SyncCoordinator, lock: Lock) -> int | None:

@@ -13,12 +13,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, override
 from homeassistant.helpers import llm
 from homeassistant.util import dt as dt_util
 
+from ..api import Lock
 from ..door import stay_at_door
+from ..engine.bookings import BookingKey
 from ..engine.health import battery_percent
 from ..engine.occupancy import current_stay, focus_stay, next_stay, occupancy
+from ..engine.ownership import owned_key
 from ..engine.window import in_range
-from ..keypad import active_code_lines, in_sync
+from ..keypad import active_codes, in_sync
 from ..stays import stay_record, stays_between
+from ..sync.coordinator import SyncCoordinator
 from ..sync.data import SyncData
 from .base import NAME_FIELD, STAY_CHOICES, STAY_TEXT, LockBridgeTool
 from .scope import BOOKING, STAY, UNIT, Scope, ToolError
@@ -195,13 +199,15 @@ class LocksTool(LockBridgeTool):
             data: SyncData | None = coordinator.data
             if data is None:  # its first sync still running
                 continue
+            units = [unit for e, unit in scope.units if e is entry]
             pending = [
                 (unit.keypad.lock_id, stay.booking)
-                for unit in coordinator.units
+                for unit in units
                 if unit.keypad is not None
                 for stay in (focus_stay(coordinator.unit_view(unit).stays, now),)
                 if stay is not None and coordinator.code_for(stay.booking.key) is None
             ]
+            mine = scope.keys_of(entry) if scope.bounded else None
             for lock in (lock for e, lock in chosen if e is entry):
                 failed = [o for o in data.failed if o.action.keypad.lock_id == lock.id]
                 locks.append(
@@ -211,7 +217,7 @@ class LocksTool(LockBridgeTool):
                         "state": str(lock.state),
                         "in_sync": in_sync(coordinator, lock.id),
                         "codes_readable": lock.id not in data.unreadable,
-                        "codes": active_code_lines(coordinator, lock),
+                        **_codes(coordinator, lock, mine),
                         "failed_changes": [
                             {"change": str(o.action.kind), "for": str(o.action.key)} for o in failed
                         ],
@@ -223,3 +229,27 @@ class LocksTool(LockBridgeTool):
                     }
                 )
         return {"locks": locks, "problems": scope.problems()}
+
+
+def _codes(
+    coordinator: SyncCoordinator, lock: Lock, mine: set[BookingKey] | None
+) -> dict[str, Any]:
+    """The lock's codes (names, windows, ids; never a PIN), as remove_code takes them.
+
+    Bounded (Assist): only the codes of the stays and staff rules of units in scope; a door
+    shared with another unit does not tell that unit's guests.
+    """
+    shown, others = [], 0
+    for code, start, end in active_codes(coordinator, lock):
+        if mine is not None and owned_key(code.description, coordinator.owner) not in mine:
+            others += 1
+            continue
+        shown.append(
+            {
+                "code_id": str(code.id),
+                "name": code.name,
+                "start": start.isoformat() if start else None,
+                "end": end.isoformat() if end else None,
+            }
+        )
+    return {"codes": shown, "other_codes": others}

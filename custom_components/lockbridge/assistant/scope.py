@@ -11,6 +11,7 @@ from homeassistant.util import dt as dt_util
 
 from ..api import Lock
 from ..const import DOMAIN
+from ..engine.bookings import BookingKey
 from ..engine.occupancy import UnitStay, current_stay, focus_stay, next_stay
 from ..entity import account_id
 from ..models import Unit
@@ -20,6 +21,9 @@ from ..stays import loaded_entries
 UNIT = "unit"
 BOOKING = "booking"
 STAY = "stay"
+#: The stay a new check-in is for when none is named: the first guest still to arrive
+#: (today's, even once their code's window has begun; not one seen at the door).
+ARRIVING = "arriving"
 
 
 class ToolError(Exception):
@@ -37,6 +41,7 @@ class Scope:
 
     def __init__(self, hass: HomeAssistant, assistant: str | None) -> None:
         self.hass = hass
+        self.bounded = assistant is not None
         registry = er.async_get(hass)
         self.units: list[tuple[LockBridgeConfigEntry, Unit]] = []
         self.locks: list[tuple[LockBridgeConfigEntry, Lock]] = []
@@ -81,6 +86,19 @@ class Scope:
         """The accounts with a unit in scope, in their order."""
         seen = {id(entry) for entry, _ in self.units}
         return [entry for entry in loaded_entries(self.hass) if id(entry) in seen]
+
+    def keys_of(self, entry: LockBridgeConfigEntry) -> set[BookingKey]:
+        """The stays' and the staff rules' keys of the entry's units in scope."""
+        coordinator = entry.runtime_data.coordinator
+        units = [unit for e, unit in self.units if e is entry]
+        keys = {stay.booking.key for unit in units for stay in coordinator.unit_view(unit).stays}
+        inside = {unit.key for unit in units}
+        doors = {door for unit in units for door in unit.keypads}
+        data = coordinator.data
+        for grant in data.grants.values() if data else ():
+            if grant.unit in inside or (grant.unit is None and set(grant.keypads) <= doors):
+                keys.add(grant.key)
+        return keys
 
     def problems(self) -> list[str]:
         """LockBridge's problems, where its Sync problem sensor is in scope."""
@@ -145,7 +163,20 @@ class Scope:
         stays, now = entry.runtime_data.coordinator.unit_view(unit).stays, dt_util.now()
         choice = args.get(STAY)
         stay: UnitStay | None
-        if choice == "next":
+        if choice == ARRIVING:
+            watch = entry.runtime_data.watch
+            today = watch.today(unit.keypad.lock_id if unit.keypad else 0, now)
+            stay = min(
+                (
+                    s
+                    for s in stays
+                    if s.booking.arrival >= today and watch.arrival(s.booking.key) is None
+                ),
+                key=lambda s: s.start,
+                default=None,
+            )
+            missing = f"{unit.name} has no guest still to arrive."
+        elif choice == "next":
             stay = next_stay(stays, now)
             missing = f"{unit.name} has no guest coming."
         elif choice == "current":

@@ -25,7 +25,8 @@ from ..const import (
     SERVICE_SET_STAY_OVERRIDE,
 )
 from ..engine.occupancy import UnitStay
-from ..members import staff_of
+from ..members import NAME_MAX, staff_of
+from ..models import Unit
 from ..stays import loaded_entries
 from .base import (
     MOMENT_FIELD,
@@ -36,13 +37,15 @@ from .base import (
     LockBridgeTool,
     require_admin,
 )
-from .scope import BOOKING, STAY, UNIT, Scope, ToolError, calendar_of
+from .scope import ARRIVING, BOOKING, STAY, UNIT, Scope, ToolError, calendar_of
 
 if TYPE_CHECKING:
     import probatio as vol
 else:
     import voluptuous as vol
 
+#: A person's name, as the staff form and the grant action bound it.
+PERSON_FIELD = vol.All(str, vol.Length(min=1, max=NAME_MAX))
 #: The stay a write tool acts on, as the read tools name it.
 STAY_SCHEMA = {
     vol.Optional(UNIT, description="The unit's name"): NAME_FIELD,
@@ -65,7 +68,12 @@ def moment(text: str, day_of: datetime) -> datetime:
     zone = day_of.tzinfo
     if (wall := dt_util.parse_time(text)) is not None:
         return datetime.combine(day_of.date(), time(wall.hour, wall.minute), zone)
-    parsed = dt_util.parse_datetime(text.replace(" ", "T", 1))
+    if ":" not in text:  # a date alone would be its midnight: not what a host means
+        raise ToolError(f"{text!r} has no time: give HH:MM, or YYYY-MM-DD HH:MM.")
+    try:
+        parsed = dt_util.parse_datetime(text.replace(" ", "T", 1))
+    except ValueError:  # the shape of a date, not one ("2026-02-30 10:00")
+        parsed = None
     if parsed is None:
         raise ToolError(f"{text!r} is not a time (HH:MM) or a date and time (YYYY-MM-DD HH:MM).")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
@@ -75,9 +83,12 @@ async def run(
     hass: HomeAssistant, context: Context, service: str, data: dict[str, Any], *, answer: bool
 ) -> dict[str, Any]:
     """LockBridge's action, as the administrator of this conversation."""
-    response = await hass.services.async_call(
-        DOMAIN, service, data, blocking=True, context=context, return_response=answer
-    )
+    try:
+        response = await hass.services.async_call(
+            DOMAIN, service, data, blocking=True, context=context, return_response=answer
+        )
+    except vol.Invalid as err:  # the action's own bounds (a name's length, a booking id)
+        raise ToolError(f"LockBridge refused these values: {err}") from err
     return dict(response or {})
 
 
@@ -131,7 +142,7 @@ class SetStayTimesTool(WriteTool):
     async def write(self, scope: Scope, args: dict[str, Any], context: Context) -> dict[str, Any]:
         chosen = dict(args)
         if STAY not in args and "check_in" in args and "check_out" not in args:
-            chosen[STAY] = "next"  # the guest in now has checked in already
+            chosen[STAY] = ARRIVING  # a guest already in has checked in
         _, unit, stay = scope.find_stay(chosen)
         data: dict[str, Any] = {BOOKING: str(stay.booking.key), "clear": args["clear"]}
         if "check_in" in args:
@@ -155,9 +166,9 @@ class GrantAccessTool(WriteTool):
         "for the administrator to pass on. Administrators only."
     )
     schema: ClassVar[Mapping[Any, Any]] = {
-        vol.Optional("person", description="A staff member's name"): NAME_FIELD,
+        vol.Optional("person", description="A staff member's name"): PERSON_FIELD,
         vol.Optional("name", description="The code's name, for someone not on the staff"): (
-            NAME_FIELD
+            PERSON_FIELD
         ),
         vol.Optional("units", description="The units' names"): vol.All(
             [NAME_FIELD], vol.Length(max=16)
@@ -177,10 +188,39 @@ class GrantAccessTool(WriteTool):
             if field in args:
                 data[field] = args[field]
         if args.get("units"):
-            data["units"] = [
-                calendar_of(scope.hass, scope.find_unit(name)[1]) for name in args["units"]
-            ]
+            units = [scope.find_unit(name)[1] for name in args["units"]]
+        elif scope.bounded:
+            # The member's own doors, as far as this assistant may see them.
+            units = _member_units(scope, args.get("person"))
+        else:
+            units = []  # the action takes the member's doors
+        if units:
+            data["units"] = [_calendar(scope, unit) for unit in units]
         return await run(scope.hass, context, SERVICE_GRANT_ACCESS, data, answer=True)
+
+
+def _calendar(scope: Scope, unit: Unit) -> str:
+    if (entity_id := calendar_of(scope.hass, unit)) is None:
+        raise ToolError(f"The unit {unit.name!r} has no calendar in Home Assistant.")
+    return entity_id
+
+
+def _member_units(scope: Scope, person: str | None) -> list[Unit]:
+    """The staff member's units that are in scope; refused when that leaves none."""
+    if person is None:
+        raise ToolError("Say which units the code is for.")
+    folded = person.casefold()
+    theirs = {
+        key
+        for entry in loaded_entries(scope.hass)
+        for item in staff_of(entry, entry.runtime_data.coordinator.units)
+        if item.member.name.casefold() == folded
+        for key in item.member.units
+    }
+    units = [unit for _, unit in scope.units if unit.key in theirs]
+    if not units:
+        raise ToolError(f"Say which units the code is for: none of {person}'s is known here.")
+    return units
 
 
 def staff_exists(hass: HomeAssistant) -> bool:
