@@ -115,11 +115,7 @@ class Scope:
             found = [(e, u) for e, u in units if calendar_of(self.hass, u) == wanted.strip()]
         if not found:
             found = [(e, u) for e, u in units if folded in u.name.casefold()]
-        if len(found) != 1:
-            names = ", ".join(sorted(unit.name for _, unit in units)) or "none"
-            what = "No unit is" if not found else "More than one unit is"
-            raise ToolError(f"{what} called {wanted!r}. The units are: {names}.")
-        return found[0]
+        return _one(found, wanted, "unit", [unit.name for _, unit in units])
 
     def find_lock(self, wanted: str) -> tuple[LockBridgeConfigEntry, Lock]:
         """The lock a person named: by its name, its unit's, or a part of its name."""
@@ -136,11 +132,7 @@ class Scope:
             ]
         if not found:
             found = [(e, lock) for e, lock in locks if folded in lock.name.casefold()]
-        if len(found) != 1:
-            names = ", ".join(sorted(lock.name for _, lock in locks)) or "none"
-            what = "No lock is" if not found else "More than one lock is"
-            raise ToolError(f"{what} called {wanted!r}. The locks are: {names}.")
-        return found[0]
+        return _one(found, wanted, "lock", [lock.name for _, lock in locks])
 
     def find_stay(self, args: dict[str, Any]) -> tuple[LockBridgeConfigEntry, Unit, UnitStay]:
         """The stay meant: by booking id, or the unit's current or next guest.
@@ -188,6 +180,15 @@ class Scope:
         if stay is None:
             raise ToolError(missing)
         return entry, unit, stay
+
+
+def _one[T](found: list[T], wanted: str, what: str, names: list[str]) -> T:
+    """The one match; else a refusal that names what there is to choose from."""
+    if len(found) == 1:
+        return found[0]
+    which = f"No {what} is" if not found else f"More than one {what} is"
+    known = ", ".join(sorted(names)) or "none"
+    raise ToolError(f"{which} called {wanted!r}. The {what}s are: {known}.")
 
 
 def calendar_of(hass: HomeAssistant, unit: Unit) -> str | None:
