@@ -542,11 +542,23 @@ async def test_a_shared_door_tells_assist_only_its_own_units_codes(
     the Old Town Flat exposed, its codes list Amélie's, not Lars's or Zoë's."""
     entry = await set_up(hass, two_doors(demo))
     await assistants(hass, exposed=False)
+    # A visit for Marie on both units' doors: a staff code, shown wherever Assist sees a door.
+    visit = await call_tool(
+        hass,
+        GrantAccessTool(bounded=False),
+        hass_admin_user,
+        person="Marie",
+        units=["Seaside Loft", "Old Town Flat"],
+        start="2026-11-24 10:00",
+        end="2026-11-24 12:00",
+    )
+    assert len(visit["doors"]) == 3
     async_expose_entity(hass, "conversation", "calendar.old_town_flat", True)
     locks = await ask(hass, hass_admin_user, "lockbridge__get_locks", lock="Building - Entrance")
     [entrance] = locks["locks"]
     names = [code["name"] for code in entrance["codes"]]
     assert any("Amélie" in name for name in names)
+    assert any("Marie" in name for name in names)
     assert not any("Lars" in name or "Zoë" in name for name in names)
     assert entrance["other_codes"] >= 2
     everything = LocksTool(bounded=False)
@@ -611,6 +623,20 @@ async def test_a_new_check_in_is_for_the_guest_still_to_arrive(
         hass, hass_admin_user, "lockbridge__set_stay_times", unit="Standard Room", check_in="18:00"
     )
     assert (moved["guest"], moved["check_in"]) == ("Ayşe Yılmaz", "2026-11-23T18:00:00+01:00")
+    # A guest in their stay and never seen at the door: asked, not guessed (Hiroshi has been
+    # in for two days; the next guest comes in three weeks).
+    unsure = await ask(
+        hass, hass_admin_user, "lockbridge__set_stay_times", unit="Garden Studio", check_in="13:00"
+    )
+    assert "Hiroshi Tanaka" in unsure["error"]
+    assert "booking id" in unsure["error"]
+    # 00:30: Ayşe, due yesterday at 15:00 (moved to 18:00), has still not come.
+    freezer.move_to("2026-11-23T23:30:00+00:00")
+    late = await ask(
+        hass, hass_admin_user, "lockbridge__set_stay_times", unit="Standard Room", check_in="20:00"
+    )
+    assert "Ayşe Yılmaz" in late["error"]
+    assert "Sophie Dubois" in late["error"]
     midnight = await ask(
         hass,
         hass_admin_user,

@@ -96,7 +96,8 @@ class Scope:
         doors = {door for unit in units for door in unit.keypads}
         data = coordinator.data
         for grant in data.grants.values() if data else ():
-            if grant.unit in inside or (grant.unit is None and set(grant.keypads) <= doors):
+            # A staff code says nothing of any guest: shown on each door in scope it opens.
+            if grant.unit in inside or (grant.unit is None and set(grant.keypads) & doors):
                 keys.add(grant.key)
         return keys
 
@@ -167,6 +168,20 @@ class Scope:
                 key=lambda s: s.start,
                 default=None,
             )
+            # A guest in their stay and never seen at the door may be the late one (past
+            # midnight) or one in for days: not guessed, asked.
+            unseen = current_stay(stays, now)
+            if (
+                unseen is not None
+                and watch.arrival(unseen.booking.key) is None
+                and (stay is None or stay.booking.arrival != today)
+            ):
+                raise ToolError(
+                    f"Which guest of {unit.name}: {_who(unseen)}, in their stay and not seen "
+                    "at the door"
+                    + (f", or {_who(stay)}, coming next" if stay else "")
+                    + "? Give the booking id."
+                )
             missing = f"{unit.name} has no guest still to arrive."
         elif choice == "next":
             stay = next_stay(stays, now)
@@ -180,6 +195,10 @@ class Scope:
         if stay is None:
             raise ToolError(missing)
         return entry, unit, stay
+
+
+def _who(stay: UnitStay) -> str:
+    return f"{stay.booking.guest_name} (booking {stay.booking.key}, from {stay.booking.arrival})"
 
 
 def _one[T](found: list[T], wanted: str, what: str, names: list[str]) -> T:
