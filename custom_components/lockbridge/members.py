@@ -83,6 +83,12 @@ def member_of(subentry: ConfigSubentry, units: Mapping[str, Unit]) -> Member:
     )
 
 
+def members_named(entry: ConfigEntry, units: Iterable[Unit], person: str) -> list[Member]:
+    """The entry's staff members called `person` (case aside): one, or none, or a clash."""
+    folded = person.casefold()
+    return [item.member for item in staff_of(entry, units) if item.member.name.casefold() == folded]
+
+
 def staff_of(entry: ConfigEntry, units: Iterable[Unit]) -> list[StaffMember]:
     """Every staff member of the entry."""
     by_id = {unit.unique_id: unit for unit in units}

@@ -25,7 +25,7 @@ from ..const import (
     SERVICE_SET_STAY_OVERRIDE,
 )
 from ..engine.occupancy import UnitStay
-from ..members import NAME_MAX, staff_of
+from ..members import NAME_MAX, members_named, staff_of
 from ..models import Unit
 from ..stays import loaded_entries
 from .base import (
@@ -127,9 +127,10 @@ class SetStayTimesTool(WriteTool):
     description = (
         "Moves a stay's check-in and/or check-out (an early arrival, a late departure); its "
         "door code's window follows on the keypad. A time alone (13:00) keeps the stay's "
-        "day. Without a stay chosen, a new check-in is for the unit's next guest and a new "
-        "check-out for the guest in now (else the next). clear=true goes back to the "
-        "booking's own times. Administrators only."
+        "day; a date needs a time. Without a stay chosen, a new check-in is for the first "
+        "guest still to arrive (asked when a guest in their stay was never seen at the "
+        "door) and a new check-out for the guest in now (else the next). clear=true goes "
+        "back to the booking's own times. Administrators only."
     )
     schema: ClassVar[Mapping[Any, Any]] = {
         **STAY_SCHEMA,
@@ -209,13 +210,11 @@ def _member_units(scope: Scope, person: str | None) -> list[Unit]:
     """The staff member's units that are in scope; refused when that leaves none."""
     if person is None:
         raise ToolError("Say which units the code is for.")
-    folded = person.casefold()
     theirs = {
         key
         for entry in loaded_entries(scope.hass)
-        for item in staff_of(entry, entry.runtime_data.coordinator.units)
-        if item.member.name.casefold() == folded
-        for key in item.member.units
+        for member in members_named(entry, entry.runtime_data.coordinator.units, person)
+        for key in member.units
     }
     units = [unit for _, unit in scope.units if unit.key in theirs]
     if not units:

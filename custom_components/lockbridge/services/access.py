@@ -20,7 +20,7 @@ from ..engine.bookings import BookingKey, KeypadRef, clean_name
 from ..engine.grants import member_doors
 from ..engine.ownership import owned_key
 from ..engine.staff import GUEST_MEMBER, Grant, RuleKind, Visit, staff_key
-from ..members import NAME_MAX, staff_of
+from ..members import NAME_MAX, members_named
 from ..runtime import LockBridgeConfigEntry
 from ..stays import loaded_entries
 from .common import (
@@ -87,11 +87,7 @@ async def grant_access(call: ServiceCall) -> ServiceResponse:
     coordinator = entry.runtime_data.coordinator
     member_id, name = GUEST_MEMBER, call.data.get(ATTR_NAME)
     if (person := call.data.get(ATTR_PERSON)) is not None:
-        found = [
-            item.member
-            for item in staff_of(entry, coordinator.units)
-            if item.member.name.casefold() == person.casefold()
-        ]
+        found = members_named(entry, coordinator.units, person)
         if len(found) != 1:
             raise invalid("unknown_person", person=person)
         member_id, name = found[0].member_id, name or found[0].name
